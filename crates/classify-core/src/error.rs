@@ -1,0 +1,35 @@
+//! Errors raised while reading or validating a model file. Each message names the field at fault and,
+//! where it helps, the value found and the value expected, so an operator can fix the file.
+
+use std::path::PathBuf;
+
+/// Why a model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("not a mod_classify model: {reason}")]
+    NotAModel { reason: String },
+    #[error(
+        "model format version {found} is not supported (this build reads version {supported}); \
+         re-export the model with a matching scripts/export_sklearn.py"
+    )]
+    UnsupportedVersion { found: u64, supported: u64 },
+    #[error("corrupt model: {0}")]
+    Syntax(String),
+    #[error("invalid model field `{field}`: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl ModelError {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ModelError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

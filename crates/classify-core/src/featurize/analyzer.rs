@@ -1,0 +1,270 @@
+//! sklearn's analyzer stages, one function each, mirroring `sklearn/feature_extraction/text.py`:
+//! preprocess (lowercase, then strip accents) → tokenize → stop words → n-grams, or the character
+//! n-gram analyzers. Each stage is public so the golden tests can compare it with sklearn's.
+
+use unicode_normalization::{char::canonical_combining_class, UnicodeNormalization};
+
+use super::pychar::{is_space, is_word_char};
+
+/// How accents are removed, as sklearn's `strip_accents`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StripAccents {
+    /// NFKD, then drop every non-ASCII character.
+    Ascii,
+    /// NFKD, then drop combining characters; unchanged if NFKD changed nothing.
+    Unicode,
+}
+
+/// The tokenizers whose `token_pattern` has an exact equivalent here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRule {
+    /// `\b\w{min_len,}\b` style patterns: maximal runs of Python word characters of at least
+    /// `min_len` characters (sklearn's default `(?u)\b\w\w+\b` has `min_len` 2).
+    WordRuns { min_len: usize },
+    /// `\S+`: maximal runs of non-space characters.
+    NonSpaceRuns,
+}
+
+impl TokenRule {
+    /// Maps a Python `token_pattern` to its rule, or `None` if it has no exact equivalent.
+    pub fn from_pattern(pattern: &str) -> Option<TokenRule> {
+        let body = pattern.strip_prefix("(?u)").unwrap_or(pattern);
+        match body {
+            r"\b\w\w+\b" => Some(TokenRule::WordRuns { min_len: 2 }),
+            r"\b\w+\b" | r"\w+" => Some(TokenRule::WordRuns { min_len: 1 }),
+            r"\b\w\w\w+\b" => Some(TokenRule::WordRuns { min_len: 3 }),
+            r"\S+" | r"[^\s]+" => Some(TokenRule::NonSpaceRuns),
+            _ => None,
+        }
+    }
+}
+
+/// sklearn's preprocessing: `str.lower()` first, then the accent stripper.
+pub fn preprocess(text: &str, lowercase: bool, strip_accents: Option<StripAccents>) -> String {
+    let lowered = if lowercase {
+        text.to_lowercase()
+    } else {
+        text.to_owned()
+    };
+    match strip_accents {
+        None => lowered,
+        Some(StripAccents::Ascii) => lowered.nfkd().filter(char::is_ascii).collect(),
+        Some(StripAccents::Unicode) => strip_accents_unicode(&lowered),
+    }
+}
+
+/// `sklearn.feature_extraction.text.strip_accents_unicode`: note that a string NFKD leaves unchanged
+/// is returned as is, combining characters included.
+pub fn strip_accents_unicode(text: &str) -> String {
+    let decomposed: String = text.nfkd().collect();
+    if decomposed == text {
+        return decomposed;
+    }
+    decomposed
+        .chars()
+        .filter(|&c| canonical_combining_class(c) == 0)
+        .collect()
+}
+
+/// Splits preprocessed text into tokens with the given rule, in order of appearance.
+pub fn tokenize(text: &str, rule: TokenRule) -> Vec<&str> {
+    let is_token_char: fn(char) -> bool = match rule {
+        TokenRule::WordRuns { .. } => is_word_char,
+        TokenRule::NonSpaceRuns => |c| !is_space(c),
+    };
+    let min_len = match rule {
+        TokenRule::WordRuns { min_len } => min_len,
+        TokenRule::NonSpaceRuns => 1,
+    };
+    let mut tokens = Vec::new();
+    let mut start: Option<(usize, usize)> = None; // (byte offset, chars so far)
+    for (offset, c) in text.char_indices() {
+        match (is_token_char(c), start.as_mut()) {
+            (true, Some((_, count))) => *count += 1,
+            (true, None) => start = Some((offset, 1)),
+            (false, Some(&mut (begin, count))) => {
+                if count >= min_len {
+                    tokens.push(&text[begin..offset]);
+                }
+                start = None;
+            }
+            (false, None) => {}
+        }
+    }
+    if let Some((begin, count)) = start {
+        if count >= min_len {
+            tokens.push(&text[begin..]);
+        }
+    }
+    tokens
+}
+
+/// sklearn's `_word_ngrams`: stop words are removed first, then n-grams of `min_n..=max_n` tokens are
+/// joined with one space, unigrams first, then bigrams, and so on.
+pub fn word_ngrams(tokens: &[&str], min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
+    let mut joined = String::new();
+    for n in min_n.max(1)..=max_n {
+        if n > tokens.len() {
+            break;
+        }
+        for window in tokens.windows(n) {
+            joined.clear();
+            for (i, token) in window.iter().enumerate() {
+                if i > 0 {
+                    joined.push(' ');
+                }
+                joined.push_str(token);
+            }
+            emit(&joined);
+        }
+    }
+}
+
+/// sklearn's `_white_spaces.sub(" ", text)`: every run of two or more Python spaces becomes one
+/// space; a single space character (a lone tab, say) is kept as it is.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if is_space(chars[i]) && i + 1 < chars.len() && is_space(chars[i + 1]) {
+            while i < chars.len() && is_space(chars[i]) {
+                i += 1;
+            }
+            out.push(' ');
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// sklearn's `_char_ngrams` on already preprocessed text.
+pub fn char_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
+    let text = collapse_whitespace(text);
+    let boundaries: Vec<usize> = text
+        .char_indices()
+        .map(|(offset, _)| offset)
+        .chain([text.len()])
+        .collect();
+    let length = boundaries.len() - 1;
+    for n in min_n.max(1)..=max_n.min(length) {
+        for start in 0..=(length - n) {
+            emit(&text[boundaries[start]..boundaries[start + n]]);
+        }
+    }
+}
+
+/// sklearn's `_char_wb_ngrams`: n-grams inside words padded with one space on each side; a padded
+/// word shorter than `n` is emitted once, whole.
+pub fn char_wb_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
+    let text = collapse_whitespace(text);
+    let mut padded = String::new();
+    for word in text.split(is_space).filter(|w| !w.is_empty()) {
+        padded.clear();
+        padded.push(' ');
+        padded.push_str(word);
+        padded.push(' ');
+        let boundaries: Vec<usize> = padded
+            .char_indices()
+            .map(|(offset, _)| offset)
+            .chain([padded.len()])
+            .collect();
+        let length = boundaries.len() - 1;
+        for n in min_n..=max_n {
+            // Mirrors sklearn's loop: the first window is always emitted, even if shorter than n.
+            let mut offset = 0;
+            emit(&padded[boundaries[0]..boundaries[n.min(length)]]);
+            while offset + n < length {
+                offset += 1;
+                emit(&padded[boundaries[offset]..boundaries[offset + n]]);
+            }
+            // A word that fit in one window is counted once, not once per larger n.
+            if offset == 0 {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(f: impl FnOnce(&mut dyn FnMut(&str))) -> Vec<String> {
+        let mut out = Vec::new();
+        f(&mut |s: &str| out.push(s.to_owned()));
+        out
+    }
+
+    #[test]
+    fn default_pattern_keeps_runs_of_two_or_more_word_chars() {
+        let rule = TokenRule::from_pattern(r"(?u)\b\w\w+\b").unwrap();
+        assert_eq!(tokenize("a bc, d_e 1 22", rule), vec!["bc", "d_e", "22"]);
+    }
+
+    #[test]
+    fn combining_mark_splits_a_token() {
+        let rule = TokenRule::WordRuns { min_len: 2 };
+        // "cafe" + COMBINING ACUTE + "xy": the mark is not \w, so it ends the first token.
+        assert_eq!(tokenize("cafe\u{301}xy", rule), vec!["cafe", "xy"]);
+    }
+
+    #[test]
+    fn unknown_token_patterns_are_refused() {
+        assert_eq!(TokenRule::from_pattern(r"[a-z]+"), None);
+    }
+
+    #[test]
+    fn lowercase_handles_final_sigma() {
+        assert_eq!(preprocess("ΟΔΟΣ", true, None), "οδος");
+    }
+
+    #[test]
+    fn strip_accents_unicode_keeps_strings_nfkd_leaves_alone() {
+        // Already decomposed: NFKD is a no-op, so sklearn returns it with the mark kept.
+        assert_eq!(strip_accents_unicode("e\u{301}"), "e\u{301}");
+        assert_eq!(strip_accents_unicode("é"), "e");
+    }
+
+    #[test]
+    fn strip_accents_ascii_drops_what_has_no_ascii_form() {
+        assert_eq!(
+            preprocess("Ñandú 東京", false, Some(StripAccents::Ascii)),
+            "Nandu "
+        );
+    }
+
+    #[test]
+    fn word_bigrams_join_with_one_space_after_unigrams() {
+        let got = collect(|emit| word_ngrams(&["a", "b", "c"], 1, 2, emit));
+        assert_eq!(got, vec!["a", "b", "c", "a b", "b c"]);
+    }
+
+    #[test]
+    fn word_ngrams_longer_than_the_text_are_skipped() {
+        let got = collect(|emit| word_ngrams(&["a"], 2, 3, emit));
+        assert!(got.is_empty());
+    }
+
+    #[test]
+    fn collapse_whitespace_keeps_single_tabs() {
+        assert_eq!(collapse_whitespace("a\tb  c\n\n"), "a\tb c ");
+    }
+
+    #[test]
+    fn char_ngrams_cover_every_window() {
+        let got = collect(|emit| char_ngrams("abc", 2, 3, emit));
+        assert_eq!(got, vec!["ab", "bc", "abc"]);
+    }
+
+    #[test]
+    fn char_wb_pads_short_words_once() {
+        let got = collect(|emit| char_wb_ngrams("a", 2, 5, emit));
+        assert_eq!(got, vec![" a", "a ", " a "]);
+        let got = collect(|emit| char_wb_ngrams("ab", 3, 3, emit));
+        assert_eq!(got, vec![" ab", "ab "]);
+    }
+}

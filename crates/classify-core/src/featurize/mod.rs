@@ -1,0 +1,249 @@
+//! Text → sparse feature row, exactly as the exported sklearn vectorizer (and an optional
+//! `TfidfTransformer` step) computes it. The vocabulary is looked up per n-gram; nothing of the
+//! vocabulary's size is allocated per document.
+
+pub mod analyzer;
+pub mod hashing;
+pub mod pychar;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::error::ModelError;
+use crate::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
+use crate::sparse::{Norm, SparseRow};
+use analyzer::{StripAccents, TokenRule};
+
+/// A ready-to-use featurizer built from a validated model file.
+#[derive(Debug)]
+pub struct Featurizer {
+    analyzer: Analyzer,
+    min_n: usize,
+    max_n: usize,
+    lowercase: bool,
+    strip_accents: Option<StripAccents>,
+    terms: TermIndex,
+    binary: bool,
+    tfidf: Option<Tfidf>,
+    n_features: usize,
+}
+
+#[derive(Debug)]
+enum Analyzer {
+    Word {
+        rule: TokenRule,
+        stop_words: FxHashSet<String>,
+    },
+    Char,
+    CharWb,
+}
+
+#[derive(Debug)]
+enum TermIndex {
+    Vocabulary(FxHashMap<String, u32>),
+    Hashing {
+        n_features: u32,
+        alternate_sign: bool,
+        norm: Option<Norm>,
+    },
+}
+
+#[derive(Debug)]
+struct Tfidf {
+    sublinear_tf: bool,
+    idf: Option<Vec<f64>>,
+    norm: Option<Norm>,
+}
+
+impl Featurizer {
+    /// Builds the featurizer, checking that every setting is one this build reproduces exactly.
+    pub fn from_spec(spec: &VectorizerSpec, tfidf: Option<&TfidfSpec>) -> Result<Self, ModelError> {
+        let [min_n, max_n] = spec.ngram_range;
+        if min_n == 0 || min_n > max_n {
+            return Err(ModelError::invalid(
+                "vectorizer.ngram_range",
+                format!("[{min_n}, {max_n}] must satisfy 1 <= min_n <= max_n"),
+            ));
+        }
+        let analyzer = match spec.analyzer {
+            AnalyzerKind::Word => {
+                let pattern = spec.token_pattern.as_deref().unwrap_or(r"(?u)\b\w\w+\b");
+                let rule = TokenRule::from_pattern(pattern).ok_or_else(|| {
+                    ModelError::invalid(
+                        "vectorizer.token_pattern",
+                        format!("{pattern:?} has no exact equivalent in mod_classify"),
+                    )
+                })?;
+                let stop_words = spec.stop_words.iter().flatten().cloned().collect();
+                Analyzer::Word { rule, stop_words }
+            }
+            AnalyzerKind::Char => Analyzer::Char,
+            AnalyzerKind::CharWb => Analyzer::CharWb,
+        };
+        let (terms, n_features) = match spec.kind {
+            VectorizerKind::Count => {
+                let vocabulary = spec.vocabulary.as_ref().ok_or_else(|| {
+                    ModelError::invalid("vectorizer.vocabulary", "missing (required for \"count\")")
+                })?;
+                let mut index = FxHashMap::default();
+                index.reserve(vocabulary.len());
+                for (position, term) in vocabulary.iter().enumerate() {
+                    if index.insert(term.clone(), position as u32).is_some() {
+                        return Err(ModelError::invalid(
+                            "vectorizer.vocabulary",
+                            format!("term {term:?} appears twice (second at index {position})"),
+                        ));
+                    }
+                }
+                (TermIndex::Vocabulary(index), vocabulary.len())
+            }
+            VectorizerKind::Hashing => {
+                let n_features = spec.n_features.ok_or_else(|| {
+                    ModelError::invalid(
+                        "vectorizer.n_features",
+                        "missing (required for \"hashing\")",
+                    )
+                })?;
+                if n_features == 0 || n_features > i32::MAX as usize {
+                    return Err(ModelError::invalid(
+                        "vectorizer.n_features",
+                        format!("{n_features} is outside 1..=2147483647"),
+                    ));
+                }
+                let terms = TermIndex::Hashing {
+                    n_features: n_features as u32,
+                    alternate_sign: spec.alternate_sign.unwrap_or(true),
+                    norm: spec.norm,
+                };
+                (terms, n_features)
+            }
+        };
+        if let (VectorizerKind::Count, Some(declared)) = (spec.kind, spec.n_features) {
+            if declared != n_features {
+                return Err(ModelError::invalid(
+                    "vectorizer.n_features",
+                    format!("{declared} but the vocabulary has {n_features} terms"),
+                ));
+            }
+        }
+        let tfidf = tfidf.map(|t| Tfidf::from_spec(t, n_features)).transpose()?;
+        Ok(Featurizer {
+            analyzer,
+            min_n: min_n as usize,
+            max_n: max_n as usize,
+            lowercase: spec.lowercase,
+            strip_accents: spec.strip_accents,
+            terms,
+            binary: spec.binary,
+            tfidf,
+            n_features,
+        })
+    }
+
+    /// Number of features (columns) this featurizer produces.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// The analyzer's output for `text`: every n-gram, in sklearn's order.
+    pub fn analyze(&self, text: &str, mut emit: impl FnMut(&str)) {
+        let text = analyzer::preprocess(text, self.lowercase, self.strip_accents);
+        match &self.analyzer {
+            Analyzer::Word { rule, stop_words } => {
+                let mut tokens = analyzer::tokenize(&text, *rule);
+                if !stop_words.is_empty() {
+                    tokens.retain(|token| !stop_words.contains(*token));
+                }
+                analyzer::word_ngrams(&tokens, self.min_n, self.max_n, emit);
+            }
+            Analyzer::Char => analyzer::char_ngrams(&text, self.min_n, self.max_n, &mut emit),
+            Analyzer::CharWb => analyzer::char_wb_ngrams(&text, self.min_n, self.max_n, &mut emit),
+        }
+    }
+
+    /// The feature row sklearn's `transform` gives `text`.
+    pub fn transform(&self, text: &str) -> SparseRow {
+        let mut hits: Vec<(u32, f64)> = Vec::new();
+        match &self.terms {
+            TermIndex::Vocabulary(vocabulary) => self.analyze(text, |gram| {
+                if let Some(&index) = vocabulary.get(gram) {
+                    hits.push((index, 1.0));
+                }
+            }),
+            TermIndex::Hashing {
+                n_features,
+                alternate_sign,
+                ..
+            } => self.analyze(text, |gram| {
+                hits.push(hashing::hashed_feature(gram, *n_features, *alternate_sign));
+            }),
+        }
+        let mut row = SparseRow::from_hits(hits);
+        if let TermIndex::Hashing { norm, .. } = &self.terms {
+            row.drop_zeros();
+            if self.binary {
+                row.values_mut().for_each(|v| *v = 1.0);
+            }
+            if let Some(norm) = norm {
+                row.normalize(*norm);
+            }
+        } else if self.binary {
+            row.values_mut().for_each(|v| *v = 1.0);
+        }
+        if let Some(tfidf) = &self.tfidf {
+            tfidf.apply(&mut row);
+        }
+        row
+    }
+}
+
+impl Tfidf {
+    fn from_spec(spec: &TfidfSpec, n_features: usize) -> Result<Self, ModelError> {
+        let idf = match (&spec.idf, spec.use_idf) {
+            (Some(idf), true) => {
+                if idf.len() != n_features {
+                    return Err(ModelError::invalid(
+                        "tfidf.idf",
+                        format!(
+                            "has {} values but there are {n_features} features",
+                            idf.len()
+                        ),
+                    ));
+                }
+                if let Some(position) = idf.iter().position(|v| !v.is_finite()) {
+                    return Err(ModelError::invalid(
+                        format!("tfidf.idf[{position}]"),
+                        "is not a finite number",
+                    ));
+                }
+                Some(idf.clone())
+            }
+            (None, true) => {
+                return Err(ModelError::invalid(
+                    "tfidf.idf",
+                    "missing while use_idf is true",
+                ))
+            }
+            (_, false) => None,
+        };
+        Ok(Tfidf {
+            sublinear_tf: spec.sublinear_tf,
+            idf,
+            norm: spec.norm,
+        })
+    }
+
+    /// `TfidfTransformer.transform`: sublinear tf, then idf weighting, then row normalization.
+    fn apply(&self, row: &mut SparseRow) {
+        if self.sublinear_tf {
+            row.values_mut().for_each(|v| *v = v.ln() + 1.0);
+        }
+        if let Some(idf) = &self.idf {
+            for (index, value) in row.entries.iter_mut() {
+                *value *= idf[*index as usize];
+            }
+        }
+        if let Some(norm) = self.norm {
+            row.normalize(norm);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Python's character classes, as `re` and `str` methods see them. sklearn's analyzers are defined in
+//! terms of these, and Rust's own `char::is_alphanumeric`/`is_whitespace` disagree with them (Rust
+//! counts combining marks as alphabetic and misses the ASCII separators U+001C..U+001F as spaces).
+
+use unicode_general_category::{get_general_category, GeneralCategory as Gc};
+
+/// Python's `\w` in a `str` pattern: `str.isalnum()` (letters and all numbers) or `_`.
+/// Combining marks (Mn, Mc, Me) are not word characters.
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    matches!(
+        get_general_category(c),
+        Gc::UppercaseLetter
+            | Gc::LowercaseLetter
+            | Gc::TitlecaseLetter
+            | Gc::ModifierLetter
+            | Gc::OtherLetter
+            | Gc::DecimalNumber
+            | Gc::LetterNumber
+            | Gc::OtherNumber
+    )
+}
+
+/// Python's `str.isspace()`, which is also `\s` in a `str` pattern and what `str.split()` splits on:
+/// Unicode category Zs or bidirectional class WS, B or S.
+pub fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{0B}'
+            | '\u{0C}'
+            | '\r'
+            | '\u{1C}'..='\u{1F}'
+            | ' '
+            | '\u{85}'
+            | '\u{A0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200A}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202F}'
+            | '\u{205F}'
+            | '\u{3000}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combining_marks_are_not_word_chars() {
+        assert!(!is_word_char('\u{301}'));
+        assert!(is_word_char('é'));
+    }
+
+    #[test]
+    fn all_unicode_numbers_are_word_chars() {
+        for c in ['²', '½', 'Ⅻ', '٣', '①'] {
+            assert!(is_word_char(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn underscore_is_a_word_char_but_punctuation_is_not() {
+        assert!(is_word_char('_'));
+        assert!(!is_word_char('-'));
+        assert!(!is_word_char('\u{1F600}'));
+    }
+
+    #[test]
+    fn ascii_information_separators_are_python_spaces() {
+        for c in ['\u{1C}', '\u{1D}', '\u{1E}', '\u{1F}', '\u{85}', '\u{3000}'] {
+            assert!(is_space(c), "{c:?}");
+        }
+        assert!(!is_space('\u{200B}'));
+    }
+}

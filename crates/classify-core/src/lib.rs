@@ -1,0 +1,13 @@
+//! Everything mod_classify does that does not need Apache: turning text into exactly the sparse
+//! features scikit-learn computes, reading and validating model files, and predicting exactly as
+//! sklearn's classifiers do. No I/O happens on the prediction path and no `unsafe` code exists here.
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod featurize;
+pub mod model;
+pub mod sparse;
+
+pub use error::ModelError;
+pub use featurize::Featurizer;
+pub use model::{Label, Model, Prediction};

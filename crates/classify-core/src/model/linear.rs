@@ -1,0 +1,192 @@
+//! Linear classifiers (LinearSVC, LogisticRegression, SGD, Ridge, Perceptron, PassiveAggressive,
+//! and naive Bayes, whose joint log-likelihood is linear in the counts): a sparse row times a weight
+//! matrix, summed in feature-index order as scipy's CSR product does.
+
+use crate::error::ModelError;
+use crate::model::format::ProbabilityKind;
+use crate::sparse::SparseRow;
+
+/// Weights stored feature-major (`weights[feature * n_rows + row]`) so that a document touches
+/// only the few cache lines of the features it contains.
+#[derive(Debug)]
+pub struct LinearClassifier {
+    n_rows: usize,
+    n_features: usize,
+    weights: Vec<f64>,
+    intercept: Vec<f64>,
+    probability: Option<ProbabilityKind>,
+}
+
+impl LinearClassifier {
+    /// Checks shapes and values; `n_classes` decides whether one row (binary) or one per class fits.
+    pub fn new(
+        coef: &[Vec<f64>],
+        intercept: &[f64],
+        n_classes: usize,
+        n_features: usize,
+        probability: Option<ProbabilityKind>,
+    ) -> Result<Self, ModelError> {
+        let n_rows = coef.len();
+        let expected_rows: &[usize] = if n_classes == 2 {
+            &[1, 2]
+        } else {
+            &[n_classes]
+        };
+        if n_classes < 2 {
+            return Err(ModelError::invalid(
+                "classifier.classes",
+                format!("{n_classes} classes; a classifier needs at least 2"),
+            ));
+        }
+        if !expected_rows.contains(&n_rows) {
+            return Err(ModelError::invalid(
+                "classifier.coef",
+                format!("{n_rows} rows for {n_classes} classes (expected {expected_rows:?})"),
+            ));
+        }
+        if intercept.len() != n_rows {
+            return Err(ModelError::invalid(
+                "classifier.intercept",
+                format!("{} values for {n_rows} coefficient rows", intercept.len()),
+            ));
+        }
+        if let Some(position) = intercept.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::invalid(
+                format!("classifier.intercept[{position}]"),
+                "is not a finite number",
+            ));
+        }
+        let mut weights = vec![0.0; n_rows * n_features];
+        for (row_index, row) in coef.iter().enumerate() {
+            if row.len() != n_features {
+                return Err(ModelError::invalid(
+                    format!("classifier.coef[{row_index}]"),
+                    format!(
+                        "has {} values but the vectorizer has {n_features} features",
+                        row.len()
+                    ),
+                ));
+            }
+            for (feature, &value) in row.iter().enumerate() {
+                if !value.is_finite() {
+                    return Err(ModelError::invalid(
+                        format!("classifier.coef[{row_index}][{feature}]"),
+                        format!("{value} is not a finite number"),
+                    ));
+                }
+                weights[feature * n_rows + row_index] = value;
+            }
+        }
+        Ok(LinearClassifier {
+            n_rows,
+            n_features,
+            weights,
+            intercept: intercept.to_vec(),
+            probability,
+        })
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Whether the model is binary with a single decision row.
+    pub fn is_single_row(&self) -> bool {
+        self.n_rows == 1
+    }
+
+    /// sklearn's `decision_function` for one row (one value per coefficient row).
+    pub fn decision(&self, row: &SparseRow) -> Vec<f64> {
+        let mut scores = vec![0.0; self.n_rows];
+        for &(feature, value) in &row.entries {
+            let start = feature as usize * self.n_rows;
+            for (score, weight) in scores
+                .iter_mut()
+                .zip(&self.weights[start..start + self.n_rows])
+            {
+                *score += value * weight;
+            }
+        }
+        for (score, intercept) in scores.iter_mut().zip(&self.intercept) {
+            *score += intercept;
+        }
+        scores
+    }
+
+    /// The index of the predicted class, breaking ties to the lowest index as numpy's argmax does.
+    pub fn predicted_class(&self, scores: &[f64]) -> usize {
+        if let [single] = scores {
+            return usize::from(*single > 0.0);
+        }
+        let mut best = 0;
+        for (index, &score) in scores.iter().enumerate() {
+            if score > scores[best] {
+                best = index;
+            }
+        }
+        best
+    }
+
+    /// sklearn's `predict_proba`, if the model has probabilities.
+    pub fn probabilities(&self, scores: &[f64]) -> Option<Vec<f64>> {
+        let kind = self.probability?;
+        let per_class: Vec<f64> = match (kind, scores) {
+            (ProbabilityKind::OvrSigmoid, [single]) => {
+                let p = expit(*single);
+                vec![1.0 - p, p]
+            }
+            (ProbabilityKind::OvrSigmoid, _) => {
+                let p: Vec<f64> = scores.iter().map(|&s| expit(s)).collect();
+                let total: f64 = p.iter().sum();
+                p.iter().map(|v| v / total).collect()
+            }
+            (ProbabilityKind::Softmax, [single]) => softmax(&[-single, *single]),
+            (ProbabilityKind::Softmax, _) => softmax(scores),
+        };
+        Some(per_class)
+    }
+}
+
+fn expit(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// scipy's softmax: shift by the maximum, exponentiate, normalize.
+fn softmax(scores: &[f64]) -> Vec<f64> {
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+    let total: f64 = exps.iter().sum();
+    exps.iter().map(|e| e / total).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(entries: &[(u32, f64)]) -> SparseRow {
+        SparseRow {
+            entries: entries.to_vec(),
+        }
+    }
+
+    #[test]
+    fn binary_single_row_predicts_positive_class_only_above_zero() {
+        let model = LinearClassifier::new(&[vec![1.0, -1.0]], &[0.0], 2, 2, None).unwrap();
+        assert_eq!(model.predicted_class(&model.decision(&row(&[(0, 1.0)]))), 1);
+        assert_eq!(model.predicted_class(&model.decision(&row(&[]))), 0);
+    }
+
+    #[test]
+    fn multiclass_ties_go_to_the_lowest_index() {
+        let model =
+            LinearClassifier::new(&[vec![1.0], vec![1.0], vec![0.0]], &[0.0; 3], 3, 1, None)
+                .unwrap();
+        assert_eq!(model.predicted_class(&model.decision(&row(&[(0, 2.0)]))), 0);
+    }
+
+    #[test]
+    fn non_finite_weights_are_rejected_with_their_position() {
+        let err = LinearClassifier::new(&[vec![0.0, f64::NAN]], &[0.0], 2, 2, None).unwrap_err();
+        assert!(err.to_string().contains("classifier.coef[0][1]"), "{err}");
+    }
+}

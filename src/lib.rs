@@ -1,0 +1,1 @@
+//! mod_classify: placeholder until the module lands.
