@@ -6,6 +6,7 @@
 pub mod error;
 pub mod featurize;
 pub mod model;
+pub mod protocol;
 pub mod sparse;
 
 pub use error::ModelError;

@@ -1,0 +1,685 @@
+//! The HTTP protocol of the `classify` handler, as plain functions over plain values so that it is
+//! unit-tested and fuzzed without Apache: which texts a request carries (path, query, form, plain or
+//! JSON body), which answer it gets (label as text/plain, or JSON with scores), and which error.
+//! The Apache module only copies request fields in and the `Response` out.
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{Model, Prediction};
+
+/// Limits that bound the work one request can cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Most texts in one JSON batch.
+    pub max_batch: usize,
+    /// Most classes listed by `top=k`.
+    pub max_top: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: 1 << 20,
+            max_batch: 1000,
+            max_top: 1000,
+        }
+    }
+}
+
+/// The HTTP method, reduced to what the handler distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Other,
+}
+
+/// What the handler needs to know about a request. Strings are raw (still percent-encoded).
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    pub method: Option<Method>,
+    /// The part of the URL path after the `<Location>`, without the leading `/`.
+    pub path_text: &'a str,
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub accept: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// Where the served model came from, for the metadata answer.
+#[derive(Debug, Clone, Default)]
+pub struct ModelSource {
+    pub path: String,
+    pub loaded_at_unix: u64,
+    pub load_ms: f64,
+}
+
+/// The answer to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// The predicted label (single-text requests), for the `classify-label` request note.
+    pub label: Option<String>,
+    /// Methods to list in an `Allow` header (405 answers).
+    pub allow: Option<&'static str>,
+}
+
+/// The methods the handler serves, for `Allow`.
+pub const ALLOWED_METHODS: &str = "GET, HEAD, POST";
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// Answers one request with the given model.
+pub fn answer(
+    model: &Model,
+    source: &ModelSource,
+    request: &Request<'_>,
+    limits: &Limits,
+) -> Response {
+    match answer_or_error(model, source, request, limits) {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// A client error: status and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError {
+    pub status: u16,
+    pub message: String,
+}
+
+impl ClientError {
+    fn new(status: u16, message: impl Into<String>) -> Self {
+        ClientError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        let allow = (self.status == 405).then_some(ALLOWED_METHODS);
+        Response {
+            status: self.status,
+            content_type: JSON,
+            body: error_body(&self.message),
+            label: None,
+            allow,
+        }
+    }
+}
+
+/// `{"error": message}` as bytes.
+pub fn error_body(message: &str) -> Vec<u8> {
+    let mut body = json!({ "error": message }).to_string().into_bytes();
+    body.push(b'\n');
+    body
+}
+
+/// What the client asked to have classified.
+#[derive(Debug, PartialEq)]
+enum Input {
+    Metadata,
+    One(String),
+    Batch(Vec<String>),
+}
+
+/// Per-request answer options.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    json: bool,
+    top: Option<usize>,
+}
+
+fn answer_or_error(
+    model: &Model,
+    source: &ModelSource,
+    request: &Request<'_>,
+    limits: &Limits,
+) -> Result<Response, ClientError> {
+    let method = request.method.unwrap_or(Method::Other);
+    if method == Method::Other {
+        return Err(ClientError::new(
+            405,
+            "method not allowed: use GET, HEAD or POST",
+        ));
+    }
+    let query = parse_query(request.query.unwrap_or(""))?;
+    let mut options = Options {
+        json: accepts_json(request.accept),
+        top: query.top.map(|k| k.min(limits.max_top)),
+    };
+    let input = match method {
+        Method::Post => {
+            if request.body.len() > limits.max_body {
+                return Err(ClientError::new(
+                    413,
+                    format!("request body over the limit of {} bytes", limits.max_body),
+                ));
+            }
+            let (input, json_request, top) = parse_body(request.content_type, request.body)?;
+            options.json |= json_request;
+            if let Some(top) = top {
+                options.top = Some(top.min(limits.max_top));
+            }
+            input
+        }
+        _ => match (request.path_text.is_empty(), query.text) {
+            (false, _) => Input::One(percent_decode(request.path_text, false, "URL path")?),
+            (true, Some(text)) => Input::One(text),
+            (true, None) => Input::Metadata,
+        },
+    };
+    match input {
+        Input::Metadata => Ok(json_response(metadata(model, source), None)),
+        Input::One(text) => {
+            let prediction = model.predict(&text);
+            let label = model.label(&prediction).to_string();
+            if options.json {
+                Ok(json_response(
+                    prediction_json(model, &prediction, options.top),
+                    Some(label),
+                ))
+            } else {
+                let mut body = label.clone().into_bytes();
+                body.push(b'\n');
+                Ok(Response {
+                    status: 200,
+                    content_type: TEXT,
+                    body,
+                    label: Some(label),
+                    allow: None,
+                })
+            }
+        }
+        Input::Batch(texts) => {
+            if texts.len() > limits.max_batch {
+                return Err(ClientError::new(
+                    413,
+                    format!(
+                        "batch of {} texts is over the limit of {}",
+                        texts.len(),
+                        limits.max_batch
+                    ),
+                ));
+            }
+            let results: Vec<Value> = texts
+                .iter()
+                .map(|text| prediction_json(model, &model.predict(text), options.top))
+                .collect();
+            Ok(json_response(json!({ "results": results }), None))
+        }
+    }
+}
+
+fn json_response(value: Value, label: Option<String>) -> Response {
+    let mut body = value.to_string().into_bytes();
+    body.push(b'\n');
+    Response {
+        status: 200,
+        content_type: JSON,
+        body,
+        label,
+        allow: None,
+    }
+}
+
+/// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...]}` for one prediction.
+pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize>) -> Value {
+    let classes = model.classes();
+    let scores = model.class_scores(prediction);
+    let mut answer = Map::new();
+    answer.insert("label".into(), model.label(prediction).to_json());
+    let by_class = |values: &[f64]| -> Map<String, Value> {
+        classes
+            .iter()
+            .zip(values)
+            .map(|(c, v)| (c.to_string(), json!(v)))
+            .collect()
+    };
+    answer.insert("scores".into(), Value::Object(by_class(&scores)));
+    if let Some(probabilities) = &prediction.probabilities {
+        answer.insert(
+            "probabilities".into(),
+            Value::Object(by_class(probabilities)),
+        );
+    }
+    if let Some(k) = top {
+        let ranking = prediction.probabilities.as_ref().unwrap_or(&scores);
+        let mut order: Vec<usize> = (0..classes.len()).collect();
+        // Stable sort: equal values keep class order, like sklearn's lowest-index tie rule.
+        order.sort_by(|&a, &b| ranking[b].total_cmp(&ranking[a]));
+        let top: Vec<Value> = order
+            .iter()
+            .take(k)
+            .map(|&i| {
+                let mut entry = json!({ "label": classes[i].to_json(), "score": scores[i] });
+                if let Some(p) = &prediction.probabilities {
+                    entry["probability"] = json!(p[i]);
+                }
+                entry
+            })
+            .collect();
+        answer.insert("top".into(), Value::Array(top));
+    }
+    Value::Object(answer)
+}
+
+/// The model metadata answer of `GET /loc`.
+pub fn metadata(model: &Model, source: &ModelSource) -> Value {
+    let file = model.file();
+    let classes: Vec<Value> = model.classes().iter().map(|c| c.to_json()).collect();
+    let vectorizer = &file.vectorizer;
+    json!({
+        "classes": classes,
+        "estimator": model.estimator(),
+        "vectorizer": {
+            "kind": vectorizer.kind,
+            "analyzer": vectorizer.analyzer,
+            "ngram_range": vectorizer.ngram_range,
+            "lowercase": vectorizer.lowercase,
+            "strip_accents": vectorizer.strip_accents,
+            "binary": vectorizer.binary,
+            "tfidf": file.tfidf.is_some(),
+        },
+        "n_features": model.n_features(),
+        "probabilities": model.has_probabilities(),
+        "format_version": file.format_version,
+        "file": source.path,
+        "loaded_at": source.loaded_at_unix,
+        "load_ms": source.load_ms,
+        "checksum": format!("{:016x}", model.checksum()),
+    })
+}
+
+/// Whether the client's `Accept` header asks for JSON.
+fn accepts_json(accept: Option<&str>) -> bool {
+    accept.is_some_and(|accept| {
+        accept.split(',').any(|item| {
+            let media = item.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case(JSON)
+        })
+    })
+}
+
+#[derive(Debug, Default)]
+struct Query {
+    text: Option<String>,
+    top: Option<usize>,
+}
+
+fn parse_query(query: &str) -> Result<Query, ClientError> {
+    let mut parsed = Query::default();
+    for (key, value) in form_pairs(query, "query string")? {
+        match key.as_str() {
+            "text" => parsed.text = Some(value),
+            "top" => parsed.top = Some(parse_top(&value)?),
+            _ => {}
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_top(value: &str) -> Result<usize, ClientError> {
+    value
+        .parse::<usize>()
+        .map_err(|_| ClientError::new(400, format!("top={value:?} is not a non-negative integer")))
+}
+
+/// Decodes a POST body into the texts it carries; also says whether the request was JSON and any
+/// `top` it named.
+fn parse_body(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(Input, bool, Option<usize>), ClientError> {
+    let media = content_type
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_else(|| "text/plain".into());
+    match media.as_str() {
+        "text/plain" | "" => Ok((
+            Input::One(utf8(body, "request body")?.to_owned()),
+            false,
+            None,
+        )),
+        "application/x-www-form-urlencoded" => {
+            let form = utf8(body, "request body")?;
+            let mut text = None;
+            let mut top = None;
+            for (key, value) in form_pairs(form, "form body")? {
+                match key.as_str() {
+                    "text" => text = Some(value),
+                    "top" => top = Some(parse_top(&value)?),
+                    _ => {}
+                }
+            }
+            let text = text.ok_or_else(|| ClientError::new(400, "form body has no text= field"))?;
+            Ok((Input::One(text), false, top))
+        }
+        "application/json" => {
+            let (input, top) = parse_json_body(body)?;
+            Ok((input, true, top))
+        }
+        other => Err(ClientError::new(
+            415,
+            format!(
+                "content type {other:?} not supported: send text/plain, \
+                 application/x-www-form-urlencoded (text=...) or application/json"
+            ),
+        )),
+    }
+}
+
+fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
+    // serde_json refuses invalid UTF-8 and bounds nesting depth (128), so hostile JSON is an error,
+    // never a stack overflow.
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ClientError::new(400, format!("malformed JSON body: {e}")))?;
+    let Value::Object(object) = value else {
+        return Err(ClientError::new(
+            400,
+            "JSON body must be an object with \"text\" or \"texts\"",
+        ));
+    };
+    let top = match object.get("top") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .ok_or_else(|| ClientError::new(400, "\"top\" must be a non-negative integer"))?
+                as usize,
+        ),
+        Some(_) => {
+            return Err(ClientError::new(
+                400,
+                "\"top\" must be a non-negative integer",
+            ))
+        }
+    };
+    let input = match (object.get("text"), object.get("texts")) {
+        (Some(Value::String(text)), None) => Input::One(text.clone()),
+        (Some(_), None) => return Err(ClientError::new(400, "\"text\" must be a string")),
+        (None, Some(Value::Array(items))) => {
+            let texts = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    _ => Err(ClientError::new(
+                        400,
+                        format!("\"texts\"[{i}] must be a string"),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Input::Batch(texts)
+        }
+        (None, Some(_)) => {
+            return Err(ClientError::new(
+                400,
+                "\"texts\" must be an array of strings",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ClientError::new(
+                400,
+                "send either \"text\" or \"texts\", not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ClientError::new(
+                400,
+                "JSON body has no \"text\" or \"texts\" field",
+            ))
+        }
+    };
+    Ok((input, top))
+}
+
+fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, ClientError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        ClientError::new(
+            400,
+            format!("{what} is not valid UTF-8 (byte {})", e.valid_up_to()),
+        )
+    })
+}
+
+/// Splits `a=b&c=d` and decodes each side as `application/x-www-form-urlencoded`.
+fn form_pairs(form: &str, what: &str) -> Result<Vec<(String, String)>, ClientError> {
+    form.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((
+                percent_decode(key, true, what)?,
+                percent_decode(value, true, what)?,
+            ))
+        })
+        .collect()
+}
+
+/// Strict percent-decoding: `%` must be followed by two hex digits and the result must be UTF-8.
+/// In forms and query strings `+` means a space; in a path it is a literal `+`.
+pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<String, ClientError> {
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        ClientError::new(
+                            400,
+                            format!("bad percent-encoding in the {what} at byte {i}"),
+                        )
+                    })?;
+                decoded.push(byte);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            byte => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).map_err(|e| {
+        ClientError::new(
+            400,
+            format!(
+                "the {what} decodes to invalid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: &str = r#"{
+        "format": "mod_classify-model", "format_version": 1,
+        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 2],
+                       "lowercase": true, "vocabulary": ["good", "good phone", "bad", "phone"]},
+        "classifier": {"kind": "linear", "estimator": "LinearSVC", "classes": ["neg", "pos"],
+                       "coef": [[1.0, 0.5, -2.0, 0.0]], "intercept": [-0.1]}
+    }"#;
+
+    fn model() -> Model {
+        Model::from_json(TINY.as_bytes()).unwrap()
+    }
+
+    fn get(path_text: &str, query: Option<&str>, accept: Option<&str>) -> Response {
+        let request = Request {
+            method: Some(Method::Get),
+            path_text,
+            query,
+            accept,
+            ..Default::default()
+        };
+        answer(
+            &model(),
+            &ModelSource::default(),
+            &request,
+            &Limits::default(),
+        )
+    }
+
+    fn post(content_type: &str, body: &[u8]) -> Response {
+        let request = Request {
+            method: Some(Method::Post),
+            content_type: Some(content_type),
+            body,
+            ..Default::default()
+        };
+        answer(
+            &model(),
+            &ModelSource::default(),
+            &request,
+            &Limits::default(),
+        )
+    }
+
+    fn json_body(response: &Response) -> Value {
+        serde_json::from_slice(&response.body).unwrap()
+    }
+
+    #[test]
+    fn path_text_is_answered_with_the_bare_label() {
+        let response = get("good%20phone", None, None);
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, b"pos\n".as_slice())
+        );
+        assert_eq!(response.label.as_deref(), Some("pos"));
+    }
+
+    #[test]
+    fn plus_in_a_path_is_literal_but_a_space_in_a_query() {
+        assert_eq!(percent_decode("a+b", false, "p").unwrap(), "a+b");
+        assert_eq!(percent_decode("a+b", true, "p").unwrap(), "a b");
+    }
+
+    #[test]
+    fn accept_json_gives_scores_for_every_class() {
+        let response = get(
+            "",
+            Some("text=bad"),
+            Some("text/html, application/json;q=0.9"),
+        );
+        let body = json_body(&response);
+        assert_eq!(body["label"], "neg");
+        assert_eq!(body["scores"]["neg"], json!(2.1));
+        assert_eq!(body["scores"]["pos"], json!(-2.1));
+    }
+
+    #[test]
+    fn no_text_gives_metadata() {
+        let body = json_body(&get("", None, None));
+        assert_eq!(body["classes"], json!(["neg", "pos"]));
+        assert_eq!(body["n_features"], 4);
+    }
+
+    #[test]
+    fn json_batch_answers_in_order() {
+        let response = post(
+            "application/json",
+            br#"{"texts": ["bad", "good"], "top": 1}"#,
+        );
+        let body = json_body(&response);
+        assert_eq!(body["results"][0]["label"], "neg");
+        assert_eq!(body["results"][1]["label"], "pos");
+        assert_eq!(body["results"][1]["top"][0]["label"], "pos");
+    }
+
+    #[test]
+    fn form_body_needs_a_text_field() {
+        assert_eq!(
+            post("application/x-www-form-urlencoded", b"text=good+phone").status,
+            200
+        );
+        assert_eq!(
+            post("application/x-www-form-urlencoded", b"other=1").status,
+            400
+        );
+    }
+
+    #[test]
+    fn client_errors_have_their_statuses() {
+        assert_eq!(get("%zz", None, None).status, 400);
+        assert_eq!(get("%ff", None, None).status, 400);
+        assert_eq!(post("application/json", b"{\"text\": 5}").status, 400);
+        assert_eq!(post("application/json", b"{\"text\": ").status, 400);
+        assert_eq!(post("text/plain", b"\xff\xfe").status, 400);
+        assert_eq!(post("image/png", b"x").status, 415);
+        let request = Request {
+            method: Some(Method::Other),
+            ..Default::default()
+        };
+        let response = answer(
+            &model(),
+            &ModelSource::default(),
+            &request,
+            &Limits::default(),
+        );
+        assert_eq!(
+            (response.status, response.allow),
+            (405, Some(ALLOWED_METHODS))
+        );
+    }
+
+    #[test]
+    fn deeply_nested_json_is_a_client_error() {
+        let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(post("application/json", body.as_bytes()).status, 400);
+    }
+
+    #[test]
+    fn limits_give_413() {
+        let limits = Limits {
+            max_body: 4,
+            max_batch: 1,
+            max_top: 10,
+        };
+        let big = Request {
+            method: Some(Method::Post),
+            content_type: Some("text/plain"),
+            body: b"12345",
+            ..Default::default()
+        };
+        assert_eq!(
+            answer(&model(), &ModelSource::default(), &big, &limits).status,
+            413
+        );
+        let batch = Request {
+            method: Some(Method::Post),
+            content_type: Some("application/json"),
+            body: br#"{"texts":["a","b"]}"#,
+            ..Default::default()
+        };
+        assert_eq!(
+            answer(&model(), &ModelSource::default(), &batch, &limits).status,
+            413
+        );
+    }
+}
