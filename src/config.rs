@@ -1,0 +1,335 @@
+//! Directives and per-directory configuration.
+//!
+//! `ClassifyModel` loads and validates the model while httpd parses its configuration, so
+//! `apachectl configtest` (which never runs `post_config`) rejects a missing or broken model with
+//! "Syntax error on line N of FILE". The loaded model is owned by the configuration pool (`pconf`)
+//! through a cleanup, so it lives exactly as long as the configuration generation that named it,
+//! and being loaded in the parent before children fork, one copy is shared by every child.
+
+use std::ffi::{CStr, CString};
+use std::os::raw::{c_char, c_void};
+use std::path::PathBuf;
+use std::ptr::{self, NonNull};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use classify_core::protocol::{Limits, ModelSource};
+use classify_core::Model;
+
+use crate::ffi;
+use crate::guard;
+use crate::log::{self, Level};
+
+/// A model loaded for this configuration generation, with where it came from.
+pub struct LoadedModel {
+    pub model: Model,
+    pub source: ModelSource,
+}
+
+/// Per-directory configuration. Lives in a pool, so it holds only plain data; `None` means "not set
+/// here" and is filled from the enclosing section when configurations merge.
+#[derive(Clone, Copy)]
+pub struct DirConfig {
+    /// The `<Location>` path this section was declared with; request paths are read below it.
+    pub location: Option<NonNull<c_char>>,
+    /// Owned by a `pconf` cleanup registered when the directive loaded it.
+    pub model: Option<NonNull<LoadedModel>>,
+    pub max_body: Option<usize>,
+    pub max_batch: Option<usize>,
+}
+
+impl DirConfig {
+    pub fn limits(&self) -> Limits {
+        let defaults = Limits::default();
+        Limits {
+            max_body: self.max_body.unwrap_or(defaults.max_body),
+            max_batch: self.max_batch.unwrap_or(defaults.max_batch),
+            max_top: defaults.max_top,
+        }
+    }
+
+    /// The model configured for this section.
+    pub fn model(&self) -> Option<&LoadedModel> {
+        // SAFETY: the pointer came from Box::into_raw in `set_model` and is freed only by the cleanup
+        // of the configuration pool, which outlives every request served with this configuration.
+        self.model.map(|model| unsafe { model.as_ref() })
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        // SAFETY: section paths are NUL-terminated strings in the configuration pool.
+        self.location
+            .and_then(|p| unsafe { CStr::from_ptr(p.as_ptr()) }.to_str().ok())
+    }
+}
+
+/// The directive table, terminated by an all-null entry as httpd expects.
+pub struct CommandTable(pub [ffi::command_rec; 4]);
+
+// SAFETY: the table is immutable and only read by httpd; its raw pointers point to 'static data.
+unsafe impl Sync for CommandTable {}
+
+const WHERE: std::os::raw::c_int = (ffi::RSRC_CONF | ffi::ACCESS_CONF) as std::os::raw::c_int;
+
+pub static COMMANDS: CommandTable = CommandTable([
+    take1(
+        c"ClassifyModel",
+        set_model,
+        c"Path of the mod_classify model file this location serves (checked at config time)",
+    ),
+    take1(
+        c"ClassifyMaxBodySize",
+        set_max_body,
+        c"Largest request body accepted, in bytes (default 1048576)",
+    ),
+    take1(
+        c"ClassifyMaxBatch",
+        set_max_batch,
+        c"Most texts in one JSON batch (default 1000)",
+    ),
+    ffi::command_rec {
+        name: ptr::null(),
+        func: ffi::cmd_func { take1: None },
+        cmd_data: ptr::null_mut(),
+        req_override: 0,
+        args_how: 0,
+        errmsg: ptr::null(),
+    },
+]);
+
+type Take1 = unsafe extern "C" fn(*mut ffi::cmd_parms, *mut c_void, *const c_char) -> *const c_char;
+
+const fn take1(name: &'static CStr, func: Take1, help: &'static CStr) -> ffi::command_rec {
+    ffi::command_rec {
+        name: name.as_ptr(),
+        func: ffi::cmd_func { take1: Some(func) },
+        cmd_data: ptr::null_mut(),
+        req_override: WHERE,
+        args_how: ffi::cmd_how_TAKE1,
+        errmsg: help.as_ptr(),
+    }
+}
+
+pub unsafe extern "C" fn create_dir_config(
+    pool: *mut ffi::apr_pool_t,
+    dir: *mut c_char,
+) -> *mut c_void {
+    let created = guard::catch(|| {
+        let config = DirConfig {
+            location: NonNull::new(dir),
+            model: None,
+            max_body: None,
+            max_batch: None,
+        };
+        // SAFETY: `pool` is a live pool; apr_palloc returns memory aligned for any C type, and
+        // DirConfig (plain data, no Drop) is written in place before anyone reads it.
+        unsafe { pool_alloc(pool, config) }
+    });
+    created.unwrap_or(ptr::null_mut())
+}
+
+pub unsafe extern "C" fn merge_dir_config(
+    pool: *mut ffi::apr_pool_t,
+    base: *mut c_void,
+    new: *mut c_void,
+) -> *mut c_void {
+    let merged = guard::catch(|| {
+        // SAFETY: httpd passes two configs this module created with create_dir_config.
+        let (base, new) = unsafe { (*(base as *const DirConfig), *(new as *const DirConfig)) };
+        let config = DirConfig {
+            location: new.location.or(base.location),
+            model: new.model.or(base.model),
+            max_body: new.max_body.or(base.max_body),
+            max_batch: new.max_batch.or(base.max_batch),
+        };
+        // SAFETY: as in create_dir_config.
+        unsafe { pool_alloc(pool, config) }
+    });
+    merged.unwrap_or(new)
+}
+
+/// Copies plain data into pool memory.
+unsafe fn pool_alloc<T: Copy>(pool: *mut ffi::apr_pool_t, value: T) -> *mut c_void {
+    // SAFETY: caller guarantees a live pool; APR aligns allocations to 8 bytes, enough for T here.
+    unsafe {
+        let memory = ffi::apr_palloc(pool, std::mem::size_of::<T>() as ffi::apr_size_t) as *mut T;
+        memory.write(value);
+        memory as *mut c_void
+    }
+}
+
+/// Runs a directive body; a returned error or a panic becomes the directive's error string.
+unsafe fn directive(
+    cmd: *mut ffi::cmd_parms,
+    config: *mut c_void,
+    arg: *const c_char,
+    body: impl FnOnce(&ffi::cmd_parms, &mut DirConfig, &str) -> Result<(), String>,
+) -> *const c_char {
+    let outcome = guard::catch(|| {
+        // SAFETY: httpd passes its cmd_parms, this module's config for the section being parsed
+        // and a NUL-terminated argument, all valid for the duration of the call.
+        let (cmd_ref, config, arg) =
+            unsafe { (&*cmd, &mut *(config as *mut DirConfig), CStr::from_ptr(arg)) };
+        let arg = arg
+            .to_str()
+            .map_err(|_| "argument is not valid UTF-8".to_owned())?;
+        body(cmd_ref, config, arg)
+    });
+    let message = match outcome {
+        Ok(Ok(())) => return ptr::null(),
+        Ok(Err(message)) => message,
+        Err(panic) => format!("internal error (CLS00002): {panic}"),
+    };
+    // SAFETY: the error string must outlive this call: copy it into the command's pool.
+    unsafe { pool_string((*cmd).pool, &message) }
+}
+
+/// Copies `text` into `pool` as a C string.
+pub unsafe fn pool_string(pool: *mut ffi::apr_pool_t, text: &str) -> *const c_char {
+    let c_text = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
+    // SAFETY: apr_pstrdup copies the NUL-terminated string into the live pool.
+    unsafe { ffi::apr_pstrdup(pool, c_text.as_ptr()) }
+}
+
+unsafe extern "C" fn set_model(
+    cmd: *mut ffi::cmd_parms,
+    config: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    // SAFETY: forwarded from httpd, see `directive`.
+    unsafe {
+        directive(cmd, config, arg, |cmd, config, arg| {
+            let path = resolve_path(cmd, arg);
+            let started = Instant::now();
+            let model = Model::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
+            let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let loaded_at_unix = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let path_text = path.display().to_string();
+            note_loaded(&path_text, &model, load_ms);
+            let loaded = Box::new(LoadedModel {
+                model,
+                source: ModelSource {
+                    path: path_text,
+                    loaded_at_unix,
+                    load_ms,
+                },
+            });
+            let pointer = Box::into_raw(loaded);
+            // The configuration pool owns the model: it is dropped when this generation ends.
+            ffi::apr_pool_cleanup_register(
+                cmd.pool,
+                pointer as *const c_void,
+                Some(drop_model),
+                Some(ffi::apr_pool_cleanup_null),
+            );
+            config.model = NonNull::new(pointer);
+            Ok(())
+        })
+    }
+}
+
+unsafe extern "C" fn drop_model(data: *mut c_void) -> ffi::apr_status_t {
+    guard::unit("model cleanup", || {
+        // SAFETY: `data` is the Box::into_raw pointer registered in set_model, and the pool runs
+        // this cleanup exactly once.
+        drop(unsafe { Box::from_raw(data as *mut LoadedModel) });
+    });
+    ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+fn resolve_path(cmd: &ffi::cmd_parms, arg: &str) -> PathBuf {
+    let Ok(c_arg) = CString::new(arg) else {
+        return PathBuf::from(arg);
+    };
+    // SAFETY: ap_server_root_relative returns a pool string (or null for an invalid path).
+    let resolved = unsafe { ffi::ap_server_root_relative(cmd.pool, c_arg.as_ptr()) };
+    if resolved.is_null() {
+        return PathBuf::from(arg);
+    }
+    // SAFETY: non-null result is a NUL-terminated pool string.
+    let resolved = unsafe { CStr::from_ptr(resolved) };
+    PathBuf::from(resolved.to_string_lossy().into_owned())
+}
+
+fn parse_size(directive: &str, arg: &str) -> Result<usize, String> {
+    arg.parse::<usize>()
+        .map_err(|_| format!("{directive}: {arg:?} is not a non-negative whole number"))
+}
+
+unsafe extern "C" fn set_max_body(
+    cmd: *mut ffi::cmd_parms,
+    config: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    // SAFETY: forwarded from httpd, see `directive`.
+    unsafe {
+        directive(cmd, config, arg, |_, config, arg| {
+            config.max_body = Some(parse_size("ClassifyMaxBodySize", arg)?);
+            Ok(())
+        })
+    }
+}
+
+unsafe extern "C" fn set_max_batch(
+    cmd: *mut ffi::cmd_parms,
+    config: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    // SAFETY: forwarded from httpd, see `directive`.
+    unsafe {
+        directive(cmd, config, arg, |_, config, arg| {
+            config.max_batch = Some(parse_size("ClassifyMaxBatch", arg)?);
+            Ok(())
+        })
+    }
+}
+
+/// Models loaded during the configuration pass now in progress, logged by `post_config` once the
+/// server's error log is open (directives run before it is).
+static LOADED_THIS_PASS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn note_loaded(path: &str, model: &Model, load_ms: f64) {
+    let line = format!(
+        "CLS00003: loaded model {path}: {} ({} classes, {} features) in {load_ms:.1} ms, checksum {:016x}",
+        model.estimator(),
+        model.classes().len(),
+        model.n_features(),
+        model.checksum()
+    );
+    if let Ok(mut loaded) = LOADED_THIS_PASS.lock() {
+        loaded.push(line);
+    }
+}
+
+pub unsafe extern "C" fn post_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    server: *mut ffi::server_rec,
+) -> std::os::raw::c_int {
+    let outcome = guard::catch(|| {
+        let lines = LOADED_THIS_PASS
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default();
+        // SAFETY: ap_state_query only reads httpd's global state.
+        let state = unsafe { ffi::ap_state_query(ffi::AP_SQ_MAIN_STATE as std::os::raw::c_int) };
+        // The first start-up pass is a dry run: its models are discarded, so stay quiet.
+        if state == ffi::AP_SQ_MS_CREATE_PRE_CONFIG as std::os::raw::c_int {
+            return;
+        }
+        for line in lines {
+            log::server(server, Level::Notice, &line);
+        }
+    });
+    if let Err(panic) = outcome {
+        log::server(
+            server,
+            Level::Error,
+            &format!("CLS00004: internal error in post_config: {panic}"),
+        );
+    }
+    ffi::OK as std::os::raw::c_int
+}

@@ -1,0 +1,138 @@
+//! The `classify` content handler: declines what is not ours, reads the request through the safe
+//! `Req` view, lets `classify_core::protocol` decide the answer, and writes it back.
+
+use std::os::raw::c_int;
+
+use classify_core::protocol::{self, Method, Request};
+
+use crate::ffi;
+use crate::guard;
+use crate::log::{self, Level};
+use crate::request::{BodyError, Req};
+
+const HANDLER_NAME: &str = "classify";
+
+pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
+    // SAFETY: httpd passes the live request it is processing.
+    let mut req = unsafe { Req::new(raw) };
+    if req.handler() != Some(HANDLER_NAME) {
+        return ffi::DECLINED;
+    }
+    match guard::catch(|| handle(&mut req)) {
+        Ok(status) => status,
+        Err(panic) => {
+            log::request(
+                raw,
+                Level::Error,
+                &format!("CLS00010: internal error: {panic}"),
+            );
+            // SAFETY: same live request; Req holds no borrow across the panic.
+            let mut req = unsafe { Req::new(raw) };
+            req.respond(
+                500,
+                c"application/json",
+                None,
+                &protocol::error_body("internal error"),
+            );
+            ffi::OK as c_int
+        }
+    }
+}
+
+fn handle(req: &mut Req) -> c_int {
+    let Some(config) = req.dir_config().copied() else {
+        return internal_error(req, "CLS00011: no configuration for this location");
+    };
+    let Some(loaded) = config.model() else {
+        return internal_error(
+            req,
+            "CLS00012: SetHandler classify is set here but no ClassifyModel is configured for this \
+             location; add `ClassifyModel /path/to/model` to the same <Location>",
+        );
+    };
+    let limits = config.limits();
+    let method = req.method();
+    let body = if method == Method::Post {
+        match req.read_body(limits.max_body) {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                let message = format!("request body over the limit of {} bytes", limits.max_body);
+                return client_error(req, 413, &message);
+            }
+            Err(BodyError::Status(status)) => return status,
+        }
+    } else {
+        Vec::new()
+    };
+    let raw_path = req.raw_path().to_owned();
+    let path_text = text_below_location(&raw_path, config.location());
+    let request = Request {
+        method: Some(method),
+        path_text,
+        query: req.query(),
+        content_type: req.header(c"Content-Type"),
+        accept: req.header(c"Accept"),
+        body: &body,
+    };
+    let response = protocol::answer(&loaded.model, &loaded.source, &request, &limits);
+    if response.status >= 400 {
+        let message = String::from_utf8_lossy(&response.body).trim().to_owned();
+        log::request(
+            req.raw(),
+            Level::Info,
+            &format!("CLS00013: {} {message}", response.status),
+        );
+    }
+    if let Some(label) = &response.label {
+        req.set_note(c"classify-label", label);
+    }
+    let content_type = if response.content_type.starts_with("application/json") {
+        c"application/json"
+    } else {
+        c"text/plain; charset=utf-8"
+    };
+    req.respond(
+        response.status,
+        content_type,
+        response.allow,
+        &response.body,
+    );
+    ffi::OK as c_int
+}
+
+/// The part of the raw URL path below the `<Location>` prefix, without its leading slash.
+fn text_below_location<'a>(raw_path: &'a str, location: Option<&str>) -> &'a str {
+    let rest = match location {
+        Some(location) => raw_path
+            .strip_prefix(location.trim_end_matches('/'))
+            .unwrap_or(""),
+        None => "",
+    };
+    rest.strip_prefix('/').unwrap_or(rest)
+}
+
+fn client_error(req: &mut Req, status: u16, message: &str) -> c_int {
+    log::request(
+        req.raw(),
+        Level::Info,
+        &format!("CLS00014: {status} {message}"),
+    );
+    req.respond(
+        status,
+        c"application/json",
+        None,
+        &protocol::error_body(message),
+    );
+    ffi::OK as c_int
+}
+
+fn internal_error(req: &mut Req, message: &str) -> c_int {
+    log::request(req.raw(), Level::Error, message);
+    req.respond(
+        500,
+        c"application/json",
+        None,
+        &protocol::error_body("internal error"),
+    );
+    ffi::OK as c_int
+}
