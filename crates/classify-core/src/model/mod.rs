@@ -64,10 +64,7 @@ pub struct Model {
 impl Model {
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = std::fs::read(path).map_err(|error| ModelError::Io { path: path.to_owned(), error })?;
         Model::from_json(&bytes)
     }
 
