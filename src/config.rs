@@ -57,8 +57,7 @@ impl DirConfig {
 
     pub fn location(&self) -> Option<&str> {
         // SAFETY: section paths are NUL-terminated strings in the configuration pool.
-        self.location
-            .and_then(|p| unsafe { CStr::from_ptr(p.as_ptr()) }.to_str().ok())
+        self.location.and_then(|p| unsafe { CStr::from_ptr(p.as_ptr()) }.to_str().ok())
     }
 }
 
@@ -81,11 +80,7 @@ pub static COMMANDS: CommandTable = CommandTable([
         set_max_body,
         c"Largest request body accepted, in bytes (default 1048576)",
     ),
-    take1(
-        c"ClassifyMaxBatch",
-        set_max_batch,
-        c"Most texts in one JSON batch (default 1000)",
-    ),
+    take1(c"ClassifyMaxBatch", set_max_batch, c"Most texts in one JSON batch (default 1000)"),
     ffi::command_rec {
         name: ptr::null(),
         func: ffi::cmd_func { take1: None },
@@ -114,12 +109,8 @@ pub unsafe extern "C" fn create_dir_config(
     dir: *mut c_char,
 ) -> *mut c_void {
     let created = guard::catch(|| {
-        let config = DirConfig {
-            location: NonNull::new(dir),
-            model: None,
-            max_body: None,
-            max_batch: None,
-        };
+        let config =
+            DirConfig { location: NonNull::new(dir), model: None, max_body: None, max_batch: None };
         // SAFETY: `pool` is a live pool; apr_palloc returns memory aligned for any C type, and
         // DirConfig (plain data, no Drop) is written in place before anyone reads it.
         unsafe { pool_alloc(pool, config) }
@@ -169,9 +160,7 @@ unsafe fn directive(
         // and a NUL-terminated argument, all valid for the duration of the call.
         let (cmd_ref, config, arg) =
             unsafe { (&*cmd, &mut *(config as *mut DirConfig), CStr::from_ptr(arg)) };
-        let arg = arg
-            .to_str()
-            .map_err(|_| "argument is not valid UTF-8".to_owned())?;
+        let arg = arg.to_str().map_err(|_| "argument is not valid UTF-8".to_owned())?;
         body(cmd_ref, config, arg)
     });
     let message = match outcome {
@@ -202,19 +191,13 @@ unsafe extern "C" fn set_model(
             let started = Instant::now();
             let model = Model::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
             let load_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let loaded_at_unix = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
+            let loaded_at_unix =
+                SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
             let path_text = path.display().to_string();
             note_loaded(&path_text, &model, load_ms);
             let loaded = Box::new(LoadedModel {
                 model,
-                source: ModelSource {
-                    path: path_text,
-                    loaded_at_unix,
-                    load_ms,
-                },
+                source: ModelSource { path: path_text, loaded_at_unix, load_ms },
             });
             let pointer = Box::into_raw(loaded);
             // The configuration pool owns the model: it is dropped when this generation ends.
@@ -310,10 +293,8 @@ pub unsafe extern "C" fn post_config(
     server: *mut ffi::server_rec,
 ) -> std::os::raw::c_int {
     let outcome = guard::catch(|| {
-        let lines = LOADED_THIS_PASS
-            .lock()
-            .map(|mut l| std::mem::take(&mut *l))
-            .unwrap_or_default();
+        let lines =
+            LOADED_THIS_PASS.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
         // SAFETY: ap_state_query only reads httpd's global state.
         let state = unsafe { ffi::ap_state_query(ffi::AP_SQ_MAIN_STATE as std::os::raw::c_int) };
         // The first start-up pass is a dry run: its models are discarded, so stay quiet.

@@ -21,19 +21,10 @@ pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
     match guard::catch(|| handle(&mut req)) {
         Ok(status) => status,
         Err(panic) => {
-            log::request(
-                raw,
-                Level::Error,
-                &format!("CLS00010: internal error: {panic}"),
-            );
+            log::request(raw, Level::Error, &format!("CLS00010: internal error: {panic}"));
             // SAFETY: same live request; Req holds no borrow across the panic.
             let mut req = unsafe { Req::new(raw) };
-            req.respond(
-                500,
-                c"application/json",
-                None,
-                &protocol::error_body("internal error"),
-            );
+            req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
             ffi::OK as c_int
         }
     }
@@ -77,11 +68,7 @@ fn handle(req: &mut Req) -> c_int {
     let response = protocol::answer(&loaded.model, &loaded.source, &request, &limits);
     if response.status >= 400 {
         let message = String::from_utf8_lossy(&response.body).trim().to_owned();
-        log::request(
-            req.raw(),
-            Level::Info,
-            &format!("CLS00013: {} {message}", response.status),
-        );
+        log::request(req.raw(), Level::Info, &format!("CLS00013: {} {message}", response.status));
     }
     if let Some(label) = &response.label {
         req.set_note(c"classify-label", label);
@@ -91,48 +78,27 @@ fn handle(req: &mut Req) -> c_int {
     } else {
         c"text/plain; charset=utf-8"
     };
-    req.respond(
-        response.status,
-        content_type,
-        response.allow,
-        &response.body,
-    );
+    req.respond(response.status, content_type, response.allow, &response.body);
     ffi::OK as c_int
 }
 
 /// The part of the raw URL path below the `<Location>` prefix, without its leading slash.
 fn text_below_location<'a>(raw_path: &'a str, location: Option<&str>) -> &'a str {
     let rest = match location {
-        Some(location) => raw_path
-            .strip_prefix(location.trim_end_matches('/'))
-            .unwrap_or(""),
+        Some(location) => raw_path.strip_prefix(location.trim_end_matches('/')).unwrap_or(""),
         None => "",
     };
     rest.strip_prefix('/').unwrap_or(rest)
 }
 
 fn client_error(req: &mut Req, status: u16, message: &str) -> c_int {
-    log::request(
-        req.raw(),
-        Level::Info,
-        &format!("CLS00014: {status} {message}"),
-    );
-    req.respond(
-        status,
-        c"application/json",
-        None,
-        &protocol::error_body(message),
-    );
+    log::request(req.raw(), Level::Info, &format!("CLS00014: {status} {message}"));
+    req.respond(status, c"application/json", None, &protocol::error_body(message));
     ffi::OK as c_int
 }
 
 fn internal_error(req: &mut Req, message: &str) -> c_int {
     log::request(req.raw(), Level::Error, message);
-    req.respond(
-        500,
-        c"application/json",
-        None,
-        &protocol::error_body("internal error"),
-    );
+    req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
     ffi::OK as c_int
 }

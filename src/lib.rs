@@ -91,9 +91,6 @@ fn pin_module_in_memory() {
     // SAFETY: `path` is the loader's NUL-terminated name of this very object; RTLD_NOLOAD never
     // loads anything new, it only adds a reference and the NODELETE flag.
     unsafe {
-        libc::dlopen(
-            path,
-            libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
-        );
+        libc::dlopen(path, libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE);
     }
 }

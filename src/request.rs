@@ -55,9 +55,20 @@ impl Req {
         self.rec().header_only != 0
     }
 
-    /// The URL path, still percent-encoded (after httpd's normalization of dot segments).
+    /// The URL path exactly as the client sent it, still percent-encoded, taken from the request
+    /// line. (httpd decodes `uri`, `parsed_uri.path` and even `unparsed_uri` in place while
+    /// processing, merging slashes on the way, so they cannot tell a literal `%` from an escape.)
     pub fn raw_path(&self) -> &str {
-        str_field(self.rec().parsed_uri.path).unwrap_or("")
+        let request_line = str_field(self.rec().the_request).unwrap_or("");
+        let target = request_line.split(' ').nth(1).unwrap_or("");
+        let target = target.split(['?', '#']).next().unwrap_or("");
+        // An absolute-form target (`http://host/path`) carries scheme and authority first.
+        match target.split_once("://") {
+            Some((_, rest)) if !target.starts_with('/') => {
+                rest.find('/').map_or("", |slash| &rest[slash..])
+            }
+            _ => target,
+        }
     }
 
     pub fn query(&self) -> Option<&str> {

@@ -1,0 +1,297 @@
+//! Integration tests against a real Debian `apache2` running mod_classify: sklearn parity over HTTP
+//! under every MPM, every request form and error status, configtest, and graceful restarts.
+
+mod httpd;
+
+use std::fs;
+
+use httpd::{golden, percent_encode, Apache, MPMS};
+use serde_json::Value;
+
+/// One golden case: a text and what real sklearn answered.
+struct Case {
+    text: String,
+    label: String,
+    scores: Vec<f64>,
+}
+
+fn cases(model: &str) -> Vec<Case> {
+    let path = golden(&format!("{model}.cases.jsonl"));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let cases: Vec<Case> = text
+        .lines()
+        .map(|line| {
+            let case: Value = serde_json::from_str(line).expect("golden case JSON");
+            Case {
+                text: case["text"].as_str().expect("text").to_owned(),
+                label: case["label"].as_str().expect("label").to_owned(),
+                scores: case["scores"]
+                    .as_array()
+                    .expect("scores")
+                    .iter()
+                    .map(|v| v.as_f64().expect("score"))
+                    .collect(),
+            }
+        })
+        .collect();
+    assert!(cases.len() >= 100, "{model}: only {} golden cases", cases.len());
+    cases
+}
+
+fn location(path: &str, model: &str) -> String {
+    format!(
+        "<Location {path}>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
+        golden(&format!("{model}.model.json")).display()
+    )
+}
+
+const PARITY_MODELS: [&str; 3] =
+    ["count_word12_linearsvc_multi", "tfidf_logreg_ovr_explicit", "torture_word_default"];
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * 1f64.max(a.abs()).max(b.abs())
+}
+
+/// Every golden text, sent as a URL path (the seed's request) and as a text/plain body, gets
+/// sklearn's label; JSON scores equal sklearn's decision values.
+fn assert_labels_match_sklearn(mpm: &str) {
+    let config: String =
+        PARITY_MODELS.iter().enumerate().map(|(i, m)| location(&format!("/m{i}"), m)).collect();
+    let apache = Apache::start(mpm, &config);
+    let mut checked = 0;
+    for (i, model) in PARITY_MODELS.iter().enumerate() {
+        for case in cases(model) {
+            // httpd itself refuses NUL bytes and (without a body) an empty path means metadata.
+            if !case.text.is_empty() && !case.text.contains('\0') {
+                let response = apache.get(&format!("/m{i}/{}", percent_encode(&case.text)), &[]);
+                assert_eq!(response.status, 200, "{model} {:?}: {}", case.text, response.text());
+                assert_eq!(response.text(), format!("{}\n", case.label), "{model} {:?}", case.text);
+            }
+            let response = apache.post(&format!("/m{i}"), "text/plain", case.text.as_bytes());
+            assert_eq!(response.text(), format!("{}\n", case.label), "{model} {:?}", case.text);
+            let request = serde_json::json!({ "text": case.text }).to_string();
+            let answer =
+                apache.post(&format!("/m{i}"), "application/json", request.as_bytes()).json();
+            assert_eq!(answer["label"], case.label.as_str());
+            if case.scores.len() > 1 {
+                let scores = answer["scores"].as_object().expect("scores object");
+                for (got, want) in scores.values().zip(&case.scores) {
+                    let got = got.as_f64().expect("score");
+                    assert!(close(got, *want), "{model} {:?}: {got} vs {want}", case.text);
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 300, "only {checked} texts checked");
+    apache.assert_no_crashed_children();
+}
+
+#[test]
+fn labels_match_sklearn_under_prefork() {
+    assert_labels_match_sklearn("prefork");
+}
+
+#[test]
+fn labels_match_sklearn_under_worker() {
+    assert_labels_match_sklearn("worker");
+}
+
+#[test]
+fn labels_match_sklearn_under_event() {
+    assert_labels_match_sklearn("event");
+}
+
+fn limits_location() -> String {
+    format!(
+        "{}<Location /small>\n  SetHandler classify\n  ClassifyModel {}\n  ClassifyMaxBodySize 64\n  \
+         ClassifyMaxBatch 2\n</Location>\n<Location /nomodel>\n  SetHandler classify\n</Location>\n",
+        location("/classify", "count_word12_linearsvc_multi"),
+        golden("count_word12_linearsvc_multi.model.json").display()
+    )
+}
+
+/// Every request form of the handler answers as documented, under each MPM.
+#[test]
+fn request_forms() {
+    for mpm in MPMS {
+        let apache = Apache::start(mpm, &limits_location());
+        let text = "arcade game with levels and high scores";
+        let label = apache.get(&format!("/classify/{}", percent_encode(text)), &[]);
+        assert_eq!((label.status, label.text().as_str()), (200, "games\n"), "{mpm}");
+        assert!(label.header("Content-Type").unwrap_or("").starts_with("text/plain"));
+
+        // A literal `%` in a text must survive: the path is decoded exactly once.
+        let percent =
+            apache.get("/classify/100%25%20free%2Bgames", &[("Accept", "application/json")]);
+        let posted =
+            apache.post("/classify", "application/json", br#"{"text": "100% free+games"}"#);
+        assert_eq!(percent.status, 200, "{}", percent.text());
+        assert_eq!(percent.json(), posted.json());
+
+        let query = apache.get("/classify?text=arcade+game+with+levels", &[]);
+        assert_eq!(query.text(), "games\n");
+
+        let json =
+            apache.get("/classify?text=arcade+game&top=2", &[("Accept", "application/json")]);
+        let answer = json.json();
+        assert_eq!(answer["label"], "games");
+        assert_eq!(answer["scores"].as_object().map(|s| s.len()), Some(6));
+        assert_eq!(answer["top"].as_array().map(|t| t.len()), Some(2));
+        assert_eq!(answer["top"][0]["label"], "games");
+
+        let form =
+            apache.post("/classify", "application/x-www-form-urlencoded", b"text=arcade+game");
+        assert_eq!(form.text(), "games\n");
+        let plain = apache.post("/classify", "text/plain; charset=utf-8", text.as_bytes());
+        assert_eq!(plain.text(), "games\n");
+        let single = apache.post("/classify", "application/json", br#"{"text": "arcade game"}"#);
+        assert_eq!(single.json()["label"], "games");
+
+        let batch = apache.post(
+            "/classify",
+            "application/json",
+            br#"{"texts": ["arcade game", "network daemon for routing packets"]}"#,
+        );
+        let results = batch.json()["results"].clone();
+        assert_eq!(results[0]["label"], "games");
+        assert_eq!(results[1]["label"], "net");
+
+        let metadata = apache.get("/classify", &[]).json();
+        assert_eq!(metadata["classes"].as_array().map(|c| c.len()), Some(6));
+        assert_eq!(metadata["estimator"], "LinearSVC");
+        assert!(metadata["n_features"].as_u64().unwrap_or(0) > 0);
+        assert!(metadata["checksum"].as_str().is_some());
+
+        let head = apache.send("HEAD", &format!("/classify/{}", percent_encode(text)), &[], b"");
+        assert_eq!(head.status, 200);
+        assert!(head.body.is_empty());
+
+        let access_log = fs::read_to_string(apache.path("access.log")).unwrap_or_default();
+        assert!(access_log.contains(" 200 games"), "label note not logged:\n{access_log}");
+        apache.assert_no_crashed_children();
+    }
+}
+
+/// Each client error gets its status and a JSON error body, and the children survive.
+#[test]
+fn error_statuses_leave_children_alive() {
+    for mpm in ["prefork", "event"] {
+        let apache = Apache::start(mpm, &limits_location());
+        let put = apache.send("PUT", "/classify/x", &[], b"x");
+        assert_eq!(put.status, 405, "{mpm}");
+        assert_eq!(put.header("Allow"), Some("GET, HEAD, POST"));
+        assert!(put.json()["error"].is_string());
+
+        let cases: Vec<(u16, httpd::Response)> = vec![
+            (400, apache.get("/classify/%C3%28", &[])),
+            (400, apache.get("/classify?text=%zz", &[])),
+            (400, apache.get("/classify?text=%ff", &[])),
+            (400, apache.post("/classify", "application/json", b"{\"text\": ")),
+            (400, apache.post("/classify", "application/json", b"{\"text\": 42}")),
+            (400, apache.post("/classify", "application/json", b"{\"other\": 1}")),
+            (400, apache.post("/classify", "text/plain", b"\xff\xfe\xfd")),
+            (400, apache.post("/classify", "application/x-www-form-urlencoded", b"nottext=1")),
+            (413, apache.post("/small", "text/plain", &[b'a'; 65])),
+            (413, apache.post("/small", "application/json", br#"{"texts": ["a", "b", "c"]}"#)),
+            (415, apache.post("/classify", "image/png", b"\x89PNG")),
+            (500, apache.get("/nomodel/x", &[])),
+        ];
+        for (i, (status, response)) in cases.iter().enumerate() {
+            assert_eq!(response.status, *status, "{mpm} case {i}: {}", response.text());
+            assert!(response.json()["error"].is_string(), "{mpm} case {i}");
+        }
+        let at_limit = apache.post("/small", "text/plain", &[b'a'; 64]);
+        assert_eq!(at_limit.status, 200);
+        let after = apache.get("/classify/arcade%20game", &[]);
+        assert_eq!(after.text(), "games\n");
+        apache.assert_no_crashed_children();
+        assert!(apache.error_log().contains("CLS00012"), "missing-model error not logged");
+    }
+}
+
+fn configtest(model_path: &str) -> (bool, String) {
+    let body = format!(
+        "<Location /classify>\n  SetHandler classify\n  ClassifyModel {model_path}\n</Location>\n"
+    );
+    let apache = Apache::configure("event", &body);
+    let output = apache.control(&["-t"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.success(), format!("{stderr}|{}", apache.conf.display()))
+}
+
+/// `apachectl configtest` rejects a bad model with file, line and reason, and accepts a good one.
+#[test]
+fn configtest_names_file_line_and_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = golden("count_word12_linearsvc_multi.model.json");
+    let good_text = fs::read_to_string(&good).expect("golden model");
+    let mut future: Value = serde_json::from_str(&good_text).expect("golden model JSON");
+    future["format_version"] = serde_json::json!(9);
+    let future_version = future.to_string();
+    let write = |name: &str, content: &[u8]| {
+        let path = dir.path().join(name);
+        fs::write(&path, content).expect("write model");
+        path.display().to_string()
+    };
+    let bad_cases = [
+        (dir.path().join("missing.json").display().to_string(), "No such file"),
+        (write("empty.json", b""), "corrupt model"),
+        (write("random.json", b"\x00\x9f\x13garbage"), "corrupt model"),
+        (write("truncated.json", &good_text.as_bytes()[..good_text.len() / 2]), "corrupt model"),
+        (write("version.json", future_version.as_bytes()), "version 9"),
+        (dir.path().display().to_string(), "cannot read"),
+    ];
+    for (path, reason) in bad_cases {
+        let (ok, output) = configtest(&path);
+        assert!(!ok, "configtest accepted {path}");
+        assert!(output.contains("Syntax error on line"), "{output}");
+        assert!(output.contains("httpd.conf"), "{output}");
+        assert!(output.contains("ClassifyModel:"), "{output}");
+        assert!(output.contains(reason), "expected {reason:?} in {output}");
+    }
+    let (ok, output) = configtest(&good.display().to_string());
+    assert!(ok, "configtest refused a good model: {output}");
+}
+
+/// Replacing the model file and asking for a graceful restart serves the new model; a broken
+/// replacement is refused and the old model keeps serving.
+#[test]
+fn graceful_restart_serves_the_replaced_model() {
+    let models = tempfile::tempdir().expect("temp dir");
+    let served = models.path().join("served.json");
+    let install = |name: &str| {
+        let staged = models.path().join("staged.json");
+        fs::copy(golden(&format!("{name}.model.json")), &staged).expect("copy model");
+        fs::rename(&staged, &served).expect("rename model into place");
+    };
+    install("count_word_linearsvc_binary");
+    let body = format!(
+        "<Location /classify>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
+        served.display()
+    );
+    let apache = Apache::start("event", &body);
+    let classes = |apache: &Apache| apache.get("/classify", &[]).json()["classes"].clone();
+    assert_eq!(classes(&apache), serde_json::json!(["games", "science"]));
+
+    for round in 0..3 {
+        let (name, expected_classes) = if round % 2 == 0 {
+            ("count_word12_linearsvc_multi", 6)
+        } else {
+            ("count_word_linearsvc_binary", 2)
+        };
+        install(name);
+        apache.graceful();
+        // Old children may still answer briefly; the new generation must take over.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let count = classes(&apache).as_array().map(|c| c.len()).unwrap_or(0);
+            if count == expected_classes {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "round {round}: still {count} classes");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    apache.assert_no_crashed_children();
+}
