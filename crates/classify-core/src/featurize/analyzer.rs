@@ -42,11 +42,7 @@ impl TokenRule {
 
 /// sklearn's preprocessing: `str.lower()` first, then the accent stripper.
 pub fn preprocess(text: &str, lowercase: bool, strip_accents: Option<StripAccents>) -> String {
-    let lowered = if lowercase {
-        text.to_lowercase()
-    } else {
-        text.to_owned()
-    };
+    let lowered = if lowercase { text.to_lowercase() } else { text.to_owned() };
     match strip_accents {
         None => lowered,
         Some(StripAccents::Ascii) => lowered.nfkd().filter(char::is_ascii).collect(),
@@ -54,17 +50,14 @@ pub fn preprocess(text: &str, lowercase: bool, strip_accents: Option<StripAccent
     }
 }
 
-/// `sklearn.feature_extraction.text.strip_accents_unicode`: note that a string NFKD leaves unchanged
-/// is returned as is, combining characters included.
+/// `sklearn.feature_extraction.text.strip_accents_unicode` (sklearn >= 0.22): an ASCII string is
+/// returned as is; any other is NFKD-decomposed and every combining character (canonical combining
+/// class != 0) dropped, including marks that were already decomposed in the input.
 pub fn strip_accents_unicode(text: &str) -> String {
-    let decomposed: String = text.nfkd().collect();
-    if decomposed == text {
-        return decomposed;
+    if text.is_ascii() {
+        return text.to_owned();
     }
-    decomposed
-        .chars()
-        .filter(|&c| canonical_combining_class(c) == 0)
-        .collect()
+    text.nfkd().filter(|&c| canonical_combining_class(c) == 0).collect()
 }
 
 /// Splits preprocessed text into tokens with the given rule, in order of appearance.
@@ -144,11 +137,8 @@ pub fn collapse_whitespace(text: &str) -> String {
 /// sklearn's `_char_ngrams` on already preprocessed text.
 pub fn char_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
     let text = collapse_whitespace(text);
-    let boundaries: Vec<usize> = text
-        .char_indices()
-        .map(|(offset, _)| offset)
-        .chain([text.len()])
-        .collect();
+    let boundaries: Vec<usize> =
+        text.char_indices().map(|(offset, _)| offset).chain([text.len()]).collect();
     let length = boundaries.len() - 1;
     for n in min_n.max(1)..=max_n.min(length) {
         for start in 0..=(length - n) {
@@ -167,11 +157,8 @@ pub fn char_wb_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnM
         padded.push(' ');
         padded.push_str(word);
         padded.push(' ');
-        let boundaries: Vec<usize> = padded
-            .char_indices()
-            .map(|(offset, _)| offset)
-            .chain([padded.len()])
-            .collect();
+        let boundaries: Vec<usize> =
+            padded.char_indices().map(|(offset, _)| offset).chain([padded.len()]).collect();
         let length = boundaries.len() - 1;
         for n in min_n..=max_n {
             // Mirrors sklearn's loop: the first window is always emitted, even if shorter than n.
@@ -223,18 +210,22 @@ mod tests {
     }
 
     #[test]
-    fn strip_accents_unicode_keeps_strings_nfkd_leaves_alone() {
-        // Already decomposed: NFKD is a no-op, so sklearn returns it with the mark kept.
-        assert_eq!(strip_accents_unicode("e\u{301}"), "e\u{301}");
-        assert_eq!(strip_accents_unicode("é"), "e");
+    fn strip_accents_unicode_drops_already_decomposed_marks() {
+        // sklearn 0.22+ strips marks even when NFKD changes nothing (the pre-0.22 bug kept them).
+        assert_eq!(strip_accents_unicode("e\u{301}"), "e");
+        assert_eq!(strip_accents_unicode("\u{301}"), "");
+        assert_eq!(strip_accents_unicode("\u{e9}"), "e");
+        // Devanagari: the virama (combining class 9) goes, spacing vowel signs (class 0) stay.
+        assert_eq!(
+            strip_accents_unicode("\u{939}\u{93f}\u{928}\u{94d}\u{926}\u{940}"),
+            "\u{939}\u{93f}\u{928}\u{926}\u{940}"
+        );
+        assert_eq!(strip_accents_unicode("plain ascii"), "plain ascii");
     }
 
     #[test]
     fn strip_accents_ascii_drops_what_has_no_ascii_form() {
-        assert_eq!(
-            preprocess("Ñandú 東京", false, Some(StripAccents::Ascii)),
-            "Nandu "
-        );
+        assert_eq!(preprocess("Ñandú 東京", false, Some(StripAccents::Ascii)), "Nandu ");
     }
 
     #[test]
