@@ -29,10 +29,7 @@ pub struct Featurizer {
 
 #[derive(Debug)]
 enum Analyzer {
-    Word {
-        rule: TokenRule,
-        stop_words: FxHashSet<String>,
-    },
+    Word { rule: TokenRule, stop_words: FxHashSet<String> },
     Char,
     CharWb,
 }
@@ -40,11 +37,7 @@ enum Analyzer {
 #[derive(Debug)]
 enum TermIndex {
     Vocabulary(FxHashMap<String, u32>),
-    Hashing {
-        n_features: u32,
-        alternate_sign: bool,
-        norm: Option<Norm>,
-    },
+    Hashing { n_features: u32, alternate_sign: bool, norm: Option<Norm> },
 }
 
 #[derive(Debug)]
@@ -169,19 +162,19 @@ impl Featurizer {
                     hits.push((index, 1.0));
                 }
             }),
-            TermIndex::Hashing {
-                n_features,
-                alternate_sign,
-                ..
-            } => self.analyze(text, |gram| {
+            TermIndex::Hashing { n_features, alternate_sign, .. } => self.analyze(text, |gram| {
                 hits.push(hashing::hashed_feature(gram, *n_features, *alternate_sign));
             }),
         }
         let mut row = SparseRow::from_hits(hits);
         if let TermIndex::Hashing { norm, .. } = &self.terms {
-            row.drop_zeros();
+            // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
+            // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
+            // them into ones. Without `binary` a zero adds nothing and is dropped.
             if self.binary {
                 row.values_mut().for_each(|v| *v = 1.0);
+            } else {
+                row.drop_zeros();
             }
             if let Some(norm) = norm {
                 row.normalize(*norm);
@@ -203,10 +196,7 @@ impl Tfidf {
                 if idf.len() != n_features {
                     return Err(ModelError::invalid(
                         "tfidf.idf",
-                        format!(
-                            "has {} values but there are {n_features} features",
-                            idf.len()
-                        ),
+                        format!("has {} values but there are {n_features} features", idf.len()),
                     ));
                 }
                 if let Some(position) = idf.iter().position(|v| !v.is_finite()) {
@@ -218,18 +208,11 @@ impl Tfidf {
                 Some(idf.clone())
             }
             (None, true) => {
-                return Err(ModelError::invalid(
-                    "tfidf.idf",
-                    "missing while use_idf is true",
-                ))
+                return Err(ModelError::invalid("tfidf.idf", "missing while use_idf is true"))
             }
             (_, false) => None,
         };
-        Ok(Tfidf {
-            sublinear_tf: spec.sublinear_tf,
-            idf,
-            norm: spec.norm,
-        })
+        Ok(Tfidf { sublinear_tf: spec.sublinear_tf, idf, norm: spec.norm })
     }
 
     /// `TfidfTransformer.transform`: sublinear tf, then idf weighting, then row normalization.
@@ -245,5 +228,28 @@ impl Tfidf {
         if let Some(norm) = self.norm {
             row.normalize(norm);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hashing_spec(binary: bool) -> VectorizerSpec {
+        serde_json::from_value(serde_json::json!({
+            "kind": "hashing", "analyzer": "word", "ngram_range": [1, 1], "lowercase": true,
+            "binary": binary, "n_features": 4, "alternate_sign": true, "norm": null
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn hashing_binary_counts_cancelled_collisions_as_sklearn_does() {
+        // "aa" and "ab" hash to column 1 with opposite signs: the sum is an explicit zero, which
+        // HashingVectorizer(binary=True) sets to 1 (sklearn: indices [1], data [1.]).
+        let featurizer = Featurizer::from_spec(&hashing_spec(true), None).unwrap();
+        assert_eq!(featurizer.transform("aa ab").entries, vec![(1, 1.0)]);
+        let featurizer = Featurizer::from_spec(&hashing_spec(false), None).unwrap();
+        assert!(featurizer.transform("aa ab").is_empty());
     }
 }
