@@ -1,0 +1,463 @@
+//! Golden parity tests: every model in `testdata/golden/` was trained and exported with real
+//! scikit-learn by `scripts/make_golden.py`, which also recorded what sklearn computes for each test
+//! text at every stage. Here the Rust core must reproduce all of it:
+//!
+//! - analyzer output (`build_analyzer()(text)`) exactly,
+//! - the feature row: indices exactly, values within 1e-12 (relative),
+//! - scores (`decision_function`, or the joint log-likelihood for naive Bayes) within 1e-9,
+//! - probabilities (`predict_proba`) within 1e-9,
+//! - the predicted label exactly, as `str(label)`.
+//!
+//! `unicode.json` holds Python's own character tables (`re`'s `\w`, `str.isspace`, `str.lower`,
+//! NFKD, `unicodedata.combining`) for every code point; the core's character classes are checked
+//! against them one code point at a time.
+//!
+//! Regenerate the fixtures with `/usr/bin/python3 scripts/make_golden.py` (needs sklearn).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use classify_core::featurize::analyzer::{preprocess, strip_accents_unicode, StripAccents};
+use classify_core::featurize::pychar::{is_space, is_word_char};
+use classify_core::Model;
+use serde_json::Value;
+
+const FEATURE_TOLERANCE: f64 = 1e-12;
+const SCORE_TOLERANCE: f64 = 1e-9;
+/// Failures printed per model and check before the rest are only counted.
+const SHOWN_PER_KIND: usize = 3;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/golden")
+}
+
+fn model_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(golden_dir())
+        .map(|dir| {
+            dir.filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                name.strip_suffix(".model.json").map(str::to_owned)
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `|a - b| <= tol * max(1, |a|, |b|)`.
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * 1f64.max(a.abs()).max(b.abs())
+}
+
+fn floats(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .expect("array of numbers")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect()
+}
+
+fn all_close(expected: &[f64], got: &[f64], tolerance: f64) -> bool {
+    expected.len() == got.len() && expected.iter().zip(got).all(|(&e, &g)| close(e, g, tolerance))
+}
+
+/// Collects failures per (model, check) so one run shows everything that is wrong.
+#[derive(Default)]
+struct Report {
+    failures: BTreeMap<(String, &'static str), (usize, String)>,
+    checked: usize,
+}
+
+impl Report {
+    fn fail(&mut self, model: &str, check: &'static str, text: &str, detail: String) {
+        let entry = self.failures.entry((model.to_owned(), check)).or_insert((0, String::new()));
+        entry.0 += 1;
+        if entry.0 <= SHOWN_PER_KIND {
+            let _ = writeln!(entry.1, "    text {:?}\n      {detail}", text);
+        }
+    }
+
+    fn finish(self) {
+        if self.failures.is_empty() {
+            return;
+        }
+        let mut message = format!(
+            "{} kinds of golden mismatch in {} checked cases:\n",
+            self.failures.len(),
+            self.checked
+        );
+        for ((model, check), (count, shown)) in &self.failures {
+            let _ = writeln!(message, "  {model}: {check}: {count} case(s)\n{shown}");
+        }
+        panic!("{message}");
+    }
+}
+
+fn check_model(name: &str, report: &mut Report) {
+    let dir = golden_dir();
+    let bytes = std::fs::read(dir.join(format!("{name}.model.json"))).unwrap();
+    let model = match Model::from_json(&bytes) {
+        Ok(model) => model,
+        Err(e) => {
+            report.fail(name, "load", "", format!("Model::from_json failed: {e}"));
+            return;
+        }
+    };
+    let cases_path = dir.join(format!("{name}.cases.jsonl"));
+    let cases = std::fs::read_to_string(&cases_path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", cases_path.display()));
+    let mut n_cases = 0;
+    for (line_number, line) in cases.lines().enumerate() {
+        let case: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("{}:{}: {e}", cases_path.display(), line_number + 1));
+        n_cases += 1;
+        report.checked += 1;
+        let text = case["text"].as_str().expect("text");
+
+        if let Some(expected) = case["analyzed"].as_array() {
+            let expected: Vec<&str> = expected.iter().map(|v| v.as_str().unwrap()).collect();
+            let mut got: Vec<String> = Vec::new();
+            model.featurizer().analyze(text, |gram| got.push(gram.to_owned()));
+            if got != expected {
+                let first = expected
+                    .iter()
+                    .zip(&got)
+                    .position(|(e, g)| e != g)
+                    .unwrap_or(expected.len().min(got.len()));
+                report.fail(
+                    name,
+                    "analyzer output",
+                    text,
+                    format!(
+                        "sklearn {} grams, core {}; first difference at {first}: sklearn {:?} vs core {:?}",
+                        expected.len(),
+                        got.len(),
+                        expected.get(first),
+                        got.get(first)
+                    ),
+                );
+            }
+        }
+
+        let expected_indices: Vec<u64> = case["features"]["indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
+        let expected_values = floats(&case["features"]["values"]);
+        let row = model.featurizer().transform(text);
+        let got_indices: Vec<u64> = row.entries.iter().map(|&(i, _)| u64::from(i)).collect();
+        let got_values: Vec<f64> = row.entries.iter().map(|&(_, v)| v).collect();
+        if got_indices != expected_indices {
+            report.fail(
+                name,
+                "feature indices",
+                text,
+                format!(
+                    "sklearn {expected_indices:?}\n      core    {got_indices:?}\n      (values sklearn {expected_values:?}\n              core    {got_values:?})"
+                ),
+            );
+        } else if !all_close(&expected_values, &got_values, FEATURE_TOLERANCE) {
+            report.fail(
+                name,
+                "feature values",
+                text,
+                format!("sklearn {expected_values:?}\n      core    {got_values:?}"),
+            );
+        }
+
+        let prediction = model.predict(text);
+        let expected_scores = floats(&case["scores"]);
+        if !all_close(&expected_scores, &prediction.scores, SCORE_TOLERANCE) {
+            report.fail(
+                name,
+                "scores",
+                text,
+                format!("sklearn {expected_scores:?}\n      core    {:?}", prediction.scores),
+            );
+        }
+        match (&case["probabilities"], &prediction.probabilities) {
+            (Value::Null, None) => {}
+            (expected @ Value::Array(_), Some(got)) => {
+                let expected = floats(expected);
+                if !all_close(&expected, got, SCORE_TOLERANCE) {
+                    report.fail(
+                        name,
+                        "probabilities",
+                        text,
+                        format!("sklearn {expected:?}\n      core    {got:?}"),
+                    );
+                }
+            }
+            (expected, got) => report.fail(
+                name,
+                "probabilities",
+                text,
+                format!("sklearn {expected} vs core {got:?}"),
+            ),
+        }
+        let expected_label = case["label"].as_str().unwrap();
+        let got_label = model.label(&prediction).to_string();
+        if got_label != expected_label {
+            report.fail(
+                name,
+                "label",
+                text,
+                format!("sklearn {expected_label:?} vs core {got_label:?}"),
+            );
+        }
+    }
+    if n_cases == 0 {
+        report.fail(name, "cases", "", "the cases file is empty".into());
+    }
+}
+
+#[test]
+fn golden_directory_is_populated_and_matches_the_manifest() {
+    let names = model_names();
+    assert!(
+        names.len() >= 20,
+        "only {} golden models in {}; run /usr/bin/python3 scripts/make_golden.py",
+        names.len(),
+        golden_dir().display()
+    );
+    let manifest = read_json(&golden_dir().join("manifest.json"));
+    let mut listed: Vec<String> = manifest["models"]
+        .as_array()
+        .expect("manifest.models")
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, names, "manifest.json and the *.model.json files disagree");
+    for name in &names {
+        let cases = golden_dir().join(format!("{name}.cases.jsonl"));
+        assert!(cases.is_file(), "{} is missing", cases.display());
+    }
+}
+
+#[test]
+fn golden_models_match_sklearn() {
+    let names = model_names();
+    assert!(!names.is_empty(), "no golden models");
+    let mut report = Report::default();
+    for name in &names {
+        check_model(name, &mut report);
+    }
+    assert!(report.checked > 1000, "only {} cases", report.checked);
+    report.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python's character tables, code point by code point.
+//
+// The fixtures come from Python 3.11, whose Unicode database is 14.0; Rust's standard library and
+// the unicode-* crates carry a newer Unicode. Code points Python knows must behave identically
+// (default tests). Code points assigned only after Python's version behave differently, a version
+// difference the core cannot settle without pinning its tables to one Python: that list is the
+// ignored test `characters_newer_than_pythons_unicode`, run it with `-- --ignored` to see it.
+
+struct Tables {
+    word: Vec<bool>,
+    space: Vec<bool>,
+    combining: Vec<bool>,
+    assigned: Vec<bool>,
+    lower: BTreeMap<u32, String>,
+    nfkd: BTreeMap<u32, String>,
+    version: String,
+}
+
+fn load_tables() -> Tables {
+    let value = read_json(&golden_dir().join("unicode.json"));
+    let ranges = |key: &str| {
+        let mut set = vec![false; 0x11_0000];
+        for range in value[key].as_array().unwrap() {
+            let (start, end) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+            for cp in start..=end {
+                set[cp as usize] = true;
+            }
+        }
+        set
+    };
+    let map = |key: &str| {
+        value[key]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.parse::<u32>().unwrap(), v.as_str().unwrap().to_owned()))
+            .collect::<BTreeMap<u32, String>>()
+    };
+    Tables {
+        word: ranges("word"),
+        space: ranges("space"),
+        combining: ranges("combining"),
+        assigned: ranges("assigned"),
+        lower: map("lower"),
+        nfkd: map("nfkd"),
+        version: value["python_unicode_version"].as_str().unwrap_or("?").to_owned(),
+    }
+}
+
+/// One character property compared over every scalar value, split by whether Python's Unicode
+/// database has the code point assigned.
+struct CharDiffs {
+    what: &'static str,
+    assigned: Vec<String>,
+    newer: Vec<String>,
+}
+
+fn compare_chars(
+    tables: &Tables,
+    what: &'static str,
+    mut differ: impl FnMut(u32, char) -> Option<String>,
+) -> CharDiffs {
+    let mut diffs = CharDiffs { what, assigned: Vec::new(), newer: Vec::new() };
+    for cp in 0u32..0x11_0000 {
+        let Some(c) = char::from_u32(cp) else { continue };
+        if let Some(detail) = differ(cp, c) {
+            let line = format!("U+{cp:04X} {c:?}: {detail}");
+            if tables.assigned[cp as usize] {
+                diffs.assigned.push(line);
+            } else {
+                diffs.newer.push(line);
+            }
+        }
+    }
+    diffs
+}
+
+fn word_diffs(t: &Tables) -> CharDiffs {
+    compare_chars(t, "re's \\w (pychar::is_word_char)", |cp, c| {
+        let (python, core) = (t.word[cp as usize], is_word_char(c));
+        (python != core).then(|| format!("Python {python}, core {core}"))
+    })
+}
+
+fn space_diffs(t: &Tables) -> CharDiffs {
+    compare_chars(t, "str.isspace (pychar::is_space)", |cp, c| {
+        let (python, core) = (t.space[cp as usize], is_space(c));
+        (python != core).then(|| format!("Python {python}, core {core}"))
+    })
+}
+
+fn lower_diffs(t: &Tables) -> CharDiffs {
+    compare_chars(t, "str.lower (analyzer::preprocess lowercase)", |cp, c| {
+        let text = c.to_string();
+        let python = t.lower.get(&cp).cloned().unwrap_or_else(|| text.clone());
+        let core = preprocess(&text, true, None);
+        (python != core).then(|| format!("Python {python:?}, core {core:?}"))
+    })
+}
+
+fn nfkd_of(t: &Tables, cp: u32, c: char) -> String {
+    t.nfkd.get(&cp).cloned().unwrap_or_else(|| c.to_string())
+}
+
+fn strip_unicode_diffs(t: &Tables) -> CharDiffs {
+    compare_chars(t, "strip_accents='unicode' (analyzer::strip_accents_unicode)", |cp, c| {
+        // sklearn: an ASCII string unchanged, else NFKD without combining characters.
+        let python: String = if c.is_ascii() {
+            c.to_string()
+        } else {
+            nfkd_of(t, cp, c).chars().filter(|d| !t.combining[*d as usize]).collect()
+        };
+        let core = strip_accents_unicode(&c.to_string());
+        (python != core).then(|| format!("sklearn {python:?}, core {core:?}"))
+    })
+}
+
+fn strip_ascii_diffs(t: &Tables) -> CharDiffs {
+    compare_chars(t, "strip_accents='ascii' (analyzer::preprocess)", |cp, c| {
+        let python: String = nfkd_of(t, cp, c).chars().filter(char::is_ascii).collect();
+        let core = preprocess(&c.to_string(), false, Some(StripAccents::Ascii));
+        (python != core).then(|| format!("sklearn {python:?}, core {core:?}"))
+    })
+}
+
+fn show(lines: &[String]) -> String {
+    let mut shown = lines.iter().take(25).cloned().collect::<Vec<_>>().join("\n  ");
+    if lines.len() > 25 {
+        let _ = write!(shown, "\n  ... and {} more", lines.len() - 25);
+    }
+    shown
+}
+
+fn assert_assigned_match(diffs: CharDiffs, version: &str) {
+    assert!(
+        diffs.assigned.is_empty(),
+        "{}: {} code points assigned in Python's Unicode {version} differ:\n  {}",
+        diffs.what,
+        diffs.assigned.len(),
+        show(&diffs.assigned)
+    );
+}
+
+#[test]
+fn word_characters_are_pythons() {
+    let t = load_tables();
+    assert_assigned_match(word_diffs(&t), &t.version);
+}
+
+#[test]
+fn space_characters_are_pythons() {
+    let t = load_tables();
+    assert_assigned_match(space_diffs(&t), &t.version);
+}
+
+#[test]
+fn lowercase_is_pythons_str_lower() {
+    let t = load_tables();
+    assert_assigned_match(lower_diffs(&t), &t.version);
+}
+
+#[test]
+fn strip_accents_unicode_is_sklearns_for_every_character() {
+    let t = load_tables();
+    assert_assigned_match(strip_unicode_diffs(&t), &t.version);
+}
+
+#[test]
+fn strip_accents_ascii_is_sklearns_for_every_character() {
+    let t = load_tables();
+    assert_assigned_match(strip_ascii_diffs(&t), &t.version);
+}
+
+/// KNOWN DIFFERENCE, not a bug in the core's rules: characters assigned in a newer Unicode than the
+/// training Python's are word characters / cased / decomposable for the core but not for Python
+/// 3.11 (Unicode 14.0). A text containing one tokenizes differently. Lists them all.
+#[test]
+#[ignore = "known: the core's Unicode tables are newer than Python 3.11's 14.0; see the report"]
+fn characters_newer_than_pythons_unicode() {
+    let t = load_tables();
+    let all = [
+        word_diffs(&t),
+        space_diffs(&t),
+        lower_diffs(&t),
+        strip_unicode_diffs(&t),
+        strip_ascii_diffs(&t),
+    ];
+    let mut message = String::new();
+    for diffs in &all {
+        if !diffs.newer.is_empty() {
+            let _ = writeln!(
+                message,
+                "{}: {} code points unassigned in Python's Unicode {} differ:\n  {}",
+                diffs.what,
+                diffs.newer.len(),
+                t.version,
+                show(&diffs.newer)
+            );
+        }
+    }
+    assert!(message.is_empty(), "{message}");
+}

@@ -1,0 +1,602 @@
+#!/usr/bin/python3
+"""Generate the golden parity fixtures of crates/classify-core/testdata/golden/ from real sklearn.
+
+Trains many small models on a deterministic sample of /work/shared/data/debian-sections.tsv (or
+--data TSV) covering every vectorizer/classifier option mod_classify claims, exports each with
+scripts/export_sklearn.py, and records, for each test text (a Unicode torture list plus held-out
+corpus lines), what sklearn computes at every stage:
+
+  NAME.model.json    the exported model (format v1), metadata.exported_at fixed for reproducibility
+  NAME.cases.jsonl   one JSON object per text: text, analyzed (build_analyzer()(text)), features
+                     {indices, values} (the transformed row, explicit zeros removed), scores
+                     (decision_function row; joint log-likelihood for naive Bayes), probabilities
+                     (predict_proba row or null), label (str(predict))
+  unicode.json       Python's own character tables (re's \\w, str.isspace, str.lower, NFKD,
+                     unicodedata.combining) for every code point, compressed
+  manifest.json      the list of models, sklearn/Python versions and a digest of the inputs
+
+  crates/classify-core/tests/golden.rs checks the Rust core against all of it.
+
+Usage: scripts/make_golden.py [--data TSV] [--out DIR] [--check]
+       scripts/make_golden.py --refused DIR   (write pickles the exporter must refuse; see
+                                               scripts/test_exporter.sh)
+--check regenerates into a temporary directory and exits 1 if anything differs from --out.
+
+Deterministic: fixed seeds, fixed sampling, sorted output. Runs in well under a minute.
+"""
+
+import argparse
+import filecmp
+import hashlib
+import json
+import os
+import pickle
+import random
+import re
+import sys
+import tempfile
+import unicodedata
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import export_sklearn  # noqa: E402
+
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.feature_extraction.text import (  # noqa: E402
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
+from sklearn.linear_model import (  # noqa: E402
+    LogisticRegression,
+    PassiveAggressiveClassifier,
+    Perceptron,
+    RidgeClassifier,
+    SGDClassifier,
+)
+from sklearn.naive_bayes import ComplementNB, MultinomialNB  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.svm import LinearSVC  # noqa: E402
+
+DEFAULT_DATA = "/work/shared/data/debian-sections.tsv"
+DEFAULT_OUT = os.path.join(ROOT, "crates", "classify-core", "testdata", "golden")
+
+HELD_OUT_CHARS = 160
+BINARY = ["games", "science"]
+TRI = ["games", "science", "x11"]
+MULTI = ["games", "science", "x11", "text", "admin", "net"]
+INT_LABELS = {"games": 10, "science": -3, "x11": 7, "text": 0, "admin": 123456789012, "net": 2}
+
+# ----------------------------------------------------------------------------------------------
+# The Unicode torture list: texts chosen to hit every corner of Python's str/re semantics that the
+# Rust analyzers must reproduce.
+
+LONG_TEXT = " ".join(
+    f"word{i % 37} Ünïcødé{i % 5} {'x' * (i % 9)} ½{i} ΟΔΟΣ" for i in range(25)
+)
+
+TORTURE = [
+    "",
+    "a",
+    "Z",
+    "é",
+    " ",
+    "ab",
+    "  leading and trailing  ",
+    "tabs\tbetween\twords\t\tand  runs   of \n\n whitespace",
+    "line\rfeed\x0bvertical\x0cform",
+    # precomposed vs decomposed accents, combining marks
+    "café naïve résumé Ångström",
+    "cafe\u0301 nai\u0308ve re\u0301sume\u0301 A\u030angstro\u0308m",
+    "e\u0301\u0301 double marks x\u0327\u0301y",
+    "\u0301leading mark and trailing mark\u0301",
+    "Zalgo: Z\u0351\u036b\u0343a\u0360\u0362l\u0352g\u0315o\u035f",
+    # numbers that are \w in Python
+    "x² H₂O ½ ¾ ⅞ 10¹⁰",
+    "Ⅻ ⅻ Ⅳ roman numerals ↀ",
+    "① ② ⑳ circled ⓐ Ⓑ ❶",
+    "٣٤٥ Arabic-Indic ۱۲۳ ߁߂ ०१२ Devanagari digits",
+    # case mapping specials
+    "ΟΔΟΣ ΣΊΣΥΦΟΣ Σ ΑΣ. ΌΣΟΣ",
+    "İstanbul IŞIK ıi İi Iı",
+    "Straße STRASSE ẞ ß",
+    "ǅungla ǈ ǋ ǲ titlecase",
+    "Ω ω Ω K Å ſ ﬅ",
+    "ﬁnance ﬀ ﬂ ﬃ ligatures ﬆ",
+    "ＦＵＬＬＷＩＤＴＨ ｆｕｌｌ １２３",
+    # other scripts
+    "東京 東京都 日本語のテキスト です",
+    "한국어 텍스트 한글",
+    "مرحبا بالعالم العَرَبِيَّة",
+    "שָׁלוֹם עולם",
+    "हिन्दी भाषा नमस्ते",
+    "ไทย ภาษาไทย",
+    "Ελληνικά ελληνικά άέήίόύώ",
+    "Русский текст ЁЛКА ёлка",
+    "ᚠᚢᚦ runes ꙮ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝐁𝐨𝐥𝐝",
+    # emoji, ZWJ sequences, skin tones, variation selectors
+    "I love 😀 emoji 👍🏽 and 👨\u200d👩\u200d👧\u200d👦 family",
+    "flags 🇫🇷🇩🇪 keycap 1️⃣ heart ❤️",
+    "😀😀😀",
+    # invisible and control characters
+    "zero\u200bwidth\u200cnon\u200djoiner\u2060word\ufeffbom",
+    "nbsp\u00a0here ideographic\u3000space narrow\u202fnbsp em\u2003space",
+    "ctrl\x00nul\x01soh\x07bel\x1bEsc\x7fdel",
+    "sep\x1cfs\x1dgs\x1ers\x1fus end",
+    "next\x85line\u2028ls\u2029ps",
+    "soft\u00adhyphen bidi\u200emark\u202aembed\u202c",
+    # underscores, digits, punctuation
+    "snake_case __dunder__ _x_ a_b 123 4_5 007",
+    "e-mail: user@example.com http://x.org/a?b=c#d",
+    "C++ C# .NET node.js 3.14 1,000 -5",
+    "don't can't o'clock rock'n'roll",
+    "«quotes» “curly” ‘single’ „low“",
+    "x",
+    "I",
+    "A B C D",
+    "GPL-2+ LGPL v3.0",
+    "Free Software GAME ENGINE for X11 and Wayland",
+    LONG_TEXT,
+]
+
+
+def read_corpus(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            label, _, text = line.rstrip("\n").partition("\t")
+            rows.append((label, text))
+    return rows
+
+
+class Corpus:
+    def __init__(self, rows):
+        self.by_label = {}
+        for label, text in rows:
+            self.by_label.setdefault(label, []).append(text)
+        self.shuffled = {}
+        for label in sorted(self.by_label):
+            texts = list(dict.fromkeys(self.by_label[label]))  # dedupe, keep order
+            random.Random(f"golden-{label}").shuffle(texts)
+            self.shuffled[label] = texts
+
+    def split(self, labels, n_train, n_test, int_labels=False):
+        """(train texts, train labels, held-out texts): deterministic, disjoint."""
+        train_x, train_y, test_x = [], [], []
+        per_test = -(-n_test // len(labels))
+        for label in labels:
+            texts = self.shuffled[label]
+            train_x += texts[:n_train]
+            train_y += [INT_LABELS[label] if int_labels else label] * n_train
+            test_x += [_prefix(t) for t in texts[n_train : n_train + per_test]]
+        return train_x, train_y, test_x[:n_test]
+
+
+def _prefix(text, limit=HELD_OUT_CHARS):
+    """A held-out text cut at a space near `limit` characters, to keep the fixtures small."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit]
+
+
+def with_torture(train_x, train_y, copies=2):
+    """Adds the torture texts (twice, so min_df=2 keeps their tokens) with cycling labels."""
+    classes = sorted(set(train_y), key=lambda c: (str(type(c)), c))
+    extra_x, extra_y = [], []
+    for copy in range(copies):
+        for i, text in enumerate(TORTURE):
+            extra_x.append(text)
+            extra_y.append(classes[(i + copy) % len(classes)])
+    return train_x + extra_x, train_y + extra_y
+
+
+CUSTOM_STOP = ["game", "the", "and", "for", "of", "x11", "ΟΔΟΣ", "東京", "data"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The models. Each entry: name → (description, builder). A builder gets the corpus and returns
+# (vectorizer, tfidf transformer or None, classifier, train_x, train_y, test_x).
+
+
+def spec(name, description, vectorizer, classifier, *, tfidf=None, labels=TRI, n_train=250,
+         torture=False, int_labels=False, copies=2):
+    return dict(
+        name=name,
+        description=description,
+        vectorizer=vectorizer,
+        tfidf=tfidf,
+        classifier=classifier,
+        labels=labels,
+        n_train=n_train,
+        torture=torture,
+        int_labels=int_labels,
+        copies=copies,
+    )
+
+
+def model_specs():
+    return [
+        # --- word analyzer, CountVectorizer
+        spec("count_word_linearsvc_binary", "CountVectorizer defaults, LinearSVC binary",
+             CountVectorizer(min_df=2, max_features=750), LinearSVC(random_state=0), labels=BINARY),
+        spec("count_word12_linearsvc_multi", "word (1,2)-grams, LinearSVC one-vs-rest 6 classes",
+             CountVectorizer(ngram_range=(1, 2), min_df=3, max_features=600), LinearSVC(random_state=0),
+             labels=MULTI, n_train=150),
+        spec("count_word23_nolower_ridge", "word (2,3)-grams, lowercase=False, RidgeClassifier",
+             CountVectorizer(ngram_range=(2, 3), lowercase=False, max_features=500), RidgeClassifier()),
+        spec("count_word_ridge_binary", "RidgeClassifier binary, binary=True counts",
+             CountVectorizer(binary=True, max_features=400), RidgeClassifier(alpha=0.5), labels=BINARY),
+        spec("count_word_linearsvc_nointercept", "LinearSVC(fit_intercept=False): scalar intercept_",
+             CountVectorizer(max_features=400), LinearSVC(fit_intercept=False, random_state=0), labels=BINARY),
+        spec("count_word_crammer_singer", "LinearSVC(multi_class='crammer_singer')",
+             CountVectorizer(max_features=400), LinearSVC(multi_class="crammer_singer", random_state=0)),
+        # --- TfidfVectorizer variants with LogisticRegression
+        spec("tfidf_unicode_english_sublinear_logreg_ovr",
+             "TfidfVectorizer strip_accents=unicode, stop_words=english, sublinear_tf; LogisticRegression liblinear (ovr)",
+             TfidfVectorizer(strip_accents="unicode", stop_words="english", sublinear_tf=True, min_df=2, max_features=750),
+             LogisticRegression(solver="liblinear"), labels=MULTI, n_train=150),
+        spec("tfidf_l1_ascii_nosmooth_logreg_multinomial",
+             "TfidfVectorizer norm=l1, smooth_idf=False, strip_accents=ascii; LogisticRegression lbfgs (softmax)",
+             TfidfVectorizer(norm="l1", smooth_idf=False, strip_accents="ascii", min_df=2, max_features=600),
+             LogisticRegression(C=10.0, max_iter=2000), labels=MULTI, n_train=150),
+        spec("tfidf_nonorm_noidf_binary_logreg_binary",
+             "TfidfVectorizer norm=None, use_idf=False, binary=True; LogisticRegression binary",
+             TfidfVectorizer(norm=None, use_idf=False, binary=True, max_features=500),
+             LogisticRegression(max_iter=2000), labels=BINARY),
+        spec("tfidf_logreg_multinomial_binary",
+             "LogisticRegression(multi_class='multinomial') on 2 classes: softmax of [-d, d]",
+             TfidfVectorizer(max_features=500), LogisticRegression(multi_class="multinomial", max_iter=2000),
+             labels=BINARY),
+        spec("tfidf_logreg_ovr_explicit", "LogisticRegression(multi_class='ovr', solver=lbfgs)",
+             TfidfVectorizer(max_features=400, ngram_range=(1, 2)), LogisticRegression(multi_class="ovr", max_iter=2000)),
+        # --- Pipelines with TfidfTransformer, SGD and friends
+        spec("pipeline_count_tfidf_sgd_hinge",
+             "Pipeline CountVectorizer(custom stop words) + TfidfTransformer + SGDClassifier(hinge)",
+             CountVectorizer(stop_words=CUSTOM_STOP, max_features=600),
+             SGDClassifier(loss="hinge", random_state=0), tfidf=TfidfTransformer()),
+        spec("pipeline_count_tfidf_sublinear_sgd_log",
+             "CountVectorizer(1,2) + TfidfTransformer(sublinear, l1) + SGDClassifier(log_loss) multi",
+             CountVectorizer(ngram_range=(1, 2), max_features=600),
+             SGDClassifier(loss="log_loss", random_state=0), tfidf=TfidfTransformer(sublinear_tf=True, norm="l1"),
+             labels=MULTI, n_train=150),
+        spec("tfidf_w1_sgd_log_binary", "token_pattern (?u)\\b\\w+\\b, SGDClassifier(log_loss) binary",
+             TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", max_features=500),
+             SGDClassifier(loss="log_loss", random_state=0), labels=BINARY),
+        spec("count_nonspace_perceptron", "token_pattern \\S+, Perceptron",
+             CountVectorizer(token_pattern=r"\S+", min_df=2, max_features=750), Perceptron(random_state=0),
+             torture=True, n_train=150),
+        spec("count_w3_passive_aggressive", "token_pattern \\b\\w\\w\\w+\\b, PassiveAggressiveClassifier",
+             CountVectorizer(token_pattern=r"\b\w\w\w+\b", max_features=500),
+             PassiveAggressiveClassifier(random_state=0), labels=MULTI, n_train=150),
+        spec("count_wplus_sgd_squared_hinge", "token_pattern (?u)\\w+, SGDClassifier(squared_hinge)",
+             CountVectorizer(token_pattern=r"(?u)\w+", max_features=500),
+             SGDClassifier(loss="squared_hinge", random_state=0)),
+        spec("count_notspace_ridge", "token_pattern [^\\s]+, RidgeClassifier multi",
+             CountVectorizer(token_pattern=r"[^\s]+", max_features=500, lowercase=False), RidgeClassifier(),
+             labels=MULTI, n_train=150),
+        # --- naive Bayes
+        spec("count_word12_multinomialnb_multi_int", "MultinomialNB, word (1,2), integer labels",
+             CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=750), MultinomialNB(),
+             labels=MULTI, n_train=150, int_labels=True),
+        spec("count_multinomialnb_binary", "MultinomialNB binary (two rows), alpha=0.1",
+             CountVectorizer(max_features=500), MultinomialNB(alpha=0.1), labels=BINARY),
+        spec("tfidf_complementnb", "ComplementNB on TfidfVectorizer (intercept zero)",
+             TfidfVectorizer(max_features=500), ComplementNB()),
+        spec("tfidf_complementnb_norm_multi", "ComplementNB(norm=True), 6 classes",
+             TfidfVectorizer(max_features=500, sublinear_tf=True), ComplementNB(norm=True),
+             labels=MULTI, n_train=150),
+        # --- integer labels
+        spec("count_linearsvc_int_labels", "LinearSVC with integer labels (negative, large)",
+             CountVectorizer(max_features=400), LinearSVC(random_state=0), int_labels=True, labels=MULTI,
+             n_train=100),
+        spec("tfidf_logreg_int_binary", "LogisticRegression binary with integer labels",
+             TfidfVectorizer(max_features=400), LogisticRegression(max_iter=2000), int_labels=True, labels=BINARY),
+        # --- character analyzers
+        spec("count_char14_linearsvc", "char (1,4)-grams fitted with the torture texts, LinearSVC",
+             CountVectorizer(analyzer="char", ngram_range=(1, 4), min_df=2, max_features=1500),
+             LinearSVC(random_state=0), torture=True, n_train=60),
+        spec("tfidf_char23_nolower_unicode", "char (2,3), lowercase=False, strip_accents=unicode, LinearSVC",
+             TfidfVectorizer(analyzer="char", ngram_range=(2, 3), lowercase=False, strip_accents="unicode",
+                             min_df=2, max_features=1000),
+             LinearSVC(random_state=0), torture=True, n_train=60),
+        spec("tfidf_charwb14_logreg", "char_wb (1,4) fitted with torture texts, LogisticRegression",
+             TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), min_df=2, max_features=1500),
+             LogisticRegression(max_iter=2000), torture=True, n_train=60),
+        spec("count_charwb35_binary_multinomialnb", "char_wb (3,5), binary=True, strip_accents=ascii, MultinomialNB",
+             CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), binary=True, strip_accents="ascii",
+                             min_df=2, max_features=1000),
+             MultinomialNB(), torture=True, n_train=60),
+        spec("count_char22_stopwords_ignored", "char (2,2) with stop_words set (sklearn ignores it for char)",
+             CountVectorizer(analyzer="char", ngram_range=(2, 2), stop_words="english", max_features=500),
+             RidgeClassifier(), labels=BINARY, n_train=100),
+        # --- hashing
+        spec("hashing_word_alt_l2_linearsvc", "HashingVectorizer 2**10, alternate_sign, l2, LinearSVC multi",
+             HashingVectorizer(n_features=2**10), LinearSVC(random_state=0), labels=MULTI, n_train=150),
+        spec("hashing_word12_noalt_none_binary_sgd", "HashingVectorizer 2**10 (1,2), no alternate_sign, norm None, binary",
+             HashingVectorizer(n_features=2**10, ngram_range=(1, 2), alternate_sign=False, norm=None, binary=True),
+             SGDClassifier(loss="hinge", random_state=0)),
+        spec("hashing_word_alt_binary_collisions", "HashingVectorizer 2**6, alternate_sign, binary, norm None: cancelling collisions",
+             HashingVectorizer(n_features=2**6, ngram_range=(1, 2), norm=None, binary=True),
+             RidgeClassifier(), torture=True, n_train=100),
+        spec("hashing_word_alt_nonorm_collisions", "HashingVectorizer 2**6, alternate_sign, norm None, counts",
+             HashingVectorizer(n_features=2**6, ngram_range=(1, 2), norm=None),
+             RidgeClassifier(), torture=True, n_train=100),
+        spec("hashing_charwb_l1_tfidf_pipeline", "HashingVectorizer char_wb (2,4) 2**10 l1 + TfidfTransformer + LinearSVC",
+             HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2**10, norm="l1"),
+             LinearSVC(random_state=0), tfidf=TfidfTransformer(), torture=True, n_train=60),
+        spec("hashing_char13_unicode_torture", "HashingVectorizer char (1,3) 2**10, strip_accents=unicode, lowercase=False",
+             HashingVectorizer(analyzer="char", ngram_range=(1, 3), n_features=2**10, strip_accents="unicode",
+                               lowercase=False),
+             LogisticRegression(max_iter=2000), torture=True, n_train=60),
+        # --- word models whose vocabulary contains the torture tokens
+        spec("torture_word_default", "word defaults fitted with the torture texts, LinearSVC",
+             CountVectorizer(min_df=2), LinearSVC(random_state=0), torture=True, n_train=40),
+        spec("torture_word_unicode_accents", "word, strip_accents=unicode, fitted with the torture texts",
+             CountVectorizer(min_df=2, strip_accents="unicode"), LinearSVC(random_state=0), torture=True, n_train=40),
+        spec("torture_word_ascii_nolower", "word, strip_accents=ascii, lowercase=False, torture texts",
+             TfidfVectorizer(min_df=2, strip_accents="ascii", lowercase=False), LogisticRegression(max_iter=2000),
+             torture=True, n_train=40),
+        spec("torture_word_w1_12", "word \\w+ (1,2)-grams, custom stop words, torture texts, MultinomialNB",
+             CountVectorizer(min_df=2, token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2), stop_words=CUSTOM_STOP),
+             MultinomialNB(), torture=True, n_train=40),
+        spec("torture_word_nonspace_nolower", "word \\S+, lowercase=False, torture texts, ComplementNB",
+             CountVectorizer(min_df=2, token_pattern=r"(?u)\S+", lowercase=False), ComplementNB(),
+             torture=True, n_train=40),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Recording what sklearn computes
+
+
+def transform(vectorizer, tfidf, texts):
+    X = vectorizer.transform(texts)
+    if tfidf is not None:
+        X = tfidf.transform(X)
+    X = X.tocsr().astype(np.float64)
+    X.eliminate_zeros()
+    X.sort_indices()
+    return X
+
+
+def scores_of(classifier, X):
+    if isinstance(classifier, (MultinomialNB, ComplementNB)):
+        return classifier.predict_joint_log_proba(X)
+    scores = classifier.decision_function(X)
+    return scores.reshape(X.shape[0], -1)
+
+
+def cases_for(vectorizer, tfidf, classifier, texts, n_analyzed):
+    """n_analyzed: record the analyzer output for the first n texts only (keeps files small)."""
+    X = transform(vectorizer, tfidf, texts)
+    scores = scores_of(classifier, X)
+    probabilities = classifier.predict_proba(X) if hasattr(classifier, "predict_proba") and _has_proba(classifier) else None
+    labels = classifier.predict(X)
+    analyze = vectorizer.build_analyzer()
+    for i, text in enumerate(texts):
+        row = X.getrow(i)
+        yield {
+            "text": text,
+            "analyzed": analyze(text) if i < n_analyzed else None,
+            "features": {"indices": row.indices.tolist(), "values": row.data.tolist()},
+            "scores": scores[i].tolist(),
+            "probabilities": None if probabilities is None else probabilities[i].tolist(),
+            "label": str(labels[i]),
+        }
+
+
+def _has_proba(classifier):
+    try:
+        getattr(classifier, "predict_proba")
+        return True
+    except AttributeError:
+        return False
+
+
+def fit(s, corpus):
+    # Character analyzers make large fixtures: fewer held-out lines for them.
+    n_test = 100 if s["vectorizer"].analyzer == "word" else 30
+    train_x, train_y, test_x = corpus.split(s["labels"], s["n_train"], n_test, s["int_labels"])
+    if s["torture"]:
+        train_x, train_y = with_torture(train_x, train_y, s["copies"])
+    vectorizer, tfidf, classifier = s["vectorizer"], s["tfidf"], s["classifier"]
+    steps = [("vec", vectorizer)] + ([("tfidf", tfidf)] if tfidf is not None else []) + [("clf", classifier)]
+    Pipeline(steps).fit(train_x, train_y)
+    return vectorizer, tfidf, classifier, test_x
+
+
+def dump_json(obj, path):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+
+
+def generate(out, data_path):
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", FutureWarning)
+    warnings.simplefilter("ignore", UserWarning)
+    os.makedirs(out, exist_ok=True)
+    corpus = Corpus(read_corpus(data_path))
+    names = []
+    for s in model_specs():
+        vectorizer, tfidf, classifier, test_x = fit(s, corpus)
+        model = export_sklearn.export_model(vectorizer, tfidf, classifier)
+        model["metadata"]["exported_at"] = "fixed-for-golden-tests"
+        model["metadata"]["golden_description"] = s["description"]
+        dump_json(model, os.path.join(out, s["name"] + ".model.json"))
+        with open(os.path.join(out, s["name"] + ".cases.jsonl"), "w", encoding="utf-8") as f:
+            is_char = vectorizer.analyzer != "word"
+            n_analyzed = len(TORTURE) + (10 if is_char else 30)
+            for case in cases_for(vectorizer, tfidf, classifier, TORTURE + test_x, n_analyzed):
+                f.write(json.dumps(case, allow_nan=False, ensure_ascii=False, separators=(",", ":")))
+                f.write("\n")
+        names.append(s["name"])
+    dump_json(unicode_tables(), os.path.join(out, "unicode.json"))
+    import platform
+
+    import sklearn
+
+    with open(data_path, "rb") as f:
+        data_digest = hashlib.sha256(f.read()).hexdigest()
+    dump_json(
+        {
+            "generator": "scripts/make_golden.py",
+            "sklearn_version": sklearn.__version__,
+            "numpy_version": np.__version__,
+            "python_version": platform.python_version(),
+            "python_unicode_version": unicodedata.unidata_version,
+            "data_sha256": data_digest,
+            "models": names,
+        },
+        os.path.join(out, "manifest.json"),
+    )
+    return names
+
+
+# ----------------------------------------------------------------------------------------------
+# Python's character tables
+
+
+def _ranges(predicate):
+    out, start = [], None
+    for cp in range(0x110000 + 1):
+        inside = cp <= 0x10FFFF and predicate(cp)
+        if inside and start is None:
+            start = cp
+        elif not inside and start is not None:
+            out.append([start, cp - 1])
+            start = None
+    return out
+
+
+def unicode_tables():
+    word = re.compile(r"\w")
+    chars = [chr(cp) for cp in range(0x110000)]
+    lower = {}
+    nfkd = {}
+    for cp, c in enumerate(chars):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        low = c.lower()
+        if low != c:
+            lower[str(cp)] = low
+        decomposed = unicodedata.normalize("NFKD", c)
+        if decomposed != c:
+            nfkd[str(cp)] = decomposed
+    return {
+        "python_unicode_version": unicodedata.unidata_version,
+        "word": _ranges(lambda cp: not 0xD800 <= cp <= 0xDFFF and word.match(chars[cp]) is not None),
+        "space": _ranges(lambda cp: chars[cp].isspace()),
+        "combining": _ranges(lambda cp: unicodedata.combining(chars[cp]) != 0),
+        "assigned": _ranges(lambda cp: unicodedata.category(chars[cp]) != "Cn"),
+        "lower": lower,
+        "nfkd": nfkd,
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Models the exporter must refuse (scripts/test_exporter.sh)
+
+
+def _custom_tokenizer(text):
+    return text.split()
+
+
+def write_refused(out, data_path):
+    """Pickles that export_sklearn.py must refuse, each with the words its message must name."""
+    warnings.simplefilter("ignore")
+    os.makedirs(out, exist_ok=True)
+    corpus = Corpus(read_corpus(data_path))
+    train_x, train_y, _ = corpus.split(BINARY, 40, 0)
+    cases = {
+        "custom_tokenizer": (CountVectorizer(tokenizer=str.split), LinearSVC(), train_y, "tokenizer="),
+        # A function of the training script itself: the pickle cannot even be loaded elsewhere.
+        "custom_tokenizer_main": (CountVectorizer(tokenizer=_custom_tokenizer), LinearSVC(), train_y,
+                                  "defined in the training script"),
+        "custom_preprocessor": (CountVectorizer(preprocessor=str.upper), LinearSVC(), train_y, "preprocessor="),
+        "callable_analyzer": (CountVectorizer(analyzer=str.split), LinearSVC(), train_y, "analyzer="),
+        "token_pattern_az": (CountVectorizer(token_pattern=r"[a-z]+"), LinearSVC(), train_y, "token_pattern="),
+        "float_labels": (CountVectorizer(), LinearSVC(), [1.0 if y == "games" else 2.0 for y in train_y], "classes_"),
+        "bool_labels": (CountVectorizer(), LinearSVC(), [y == "games" for y in train_y], "classes_"),
+        "float32_dtype": (TfidfVectorizer(dtype=np.float32), LinearSVC(), train_y, "dtype="),
+        "latin1_encoding": (CountVectorizer(encoding="latin-1"), LinearSVC(), train_y, "encoding="),
+        "decode_error_ignore": (CountVectorizer(decode_error="ignore"), LinearSVC(), train_y, "decode_error="),
+        "input_filename": (CountVectorizer(input="filename"), LinearSVC(), train_y, "input="),
+        "modified_huber": (CountVectorizer(), SGDClassifier(loss="modified_huber", random_state=0), train_y, "modified_huber"),
+        "unsupported_classifier": (CountVectorizer(), None, train_y, "KNeighborsClassifier"),
+    }
+    expectations = []
+    for name, (vec, clf, y, needle) in sorted(cases.items()):
+        if clf is None:
+            from sklearn.neighbors import KNeighborsClassifier
+
+            clf = KNeighborsClassifier(n_neighbors=3)
+        if name == "input_filename":
+            vec.set_params(input="content")
+            X = vec.fit_transform(train_x)
+            vec.set_params(input="filename")
+        else:
+            X = vec.fit_transform(train_x)
+        clf.fit(X, y)
+        with open(os.path.join(out, f"{name}.vectorizer.pickle"), "wb") as f:
+            pickle.dump(vec, f)
+        with open(os.path.join(out, f"{name}.classifier.pickle"), "wb") as f:
+            pickle.dump(clf, f)
+        expectations.append(f"{name}\t{needle}")
+    # A supported pipeline, for the positive checks of test_exporter.sh.
+    pipeline = Pipeline([("vec", CountVectorizer(ngram_range=(1, 2))), ("tfidf", TfidfTransformer()), ("clf", LinearSVC())])
+    pipeline.fit(train_x, train_y)
+    import joblib
+
+    joblib.dump(pipeline, os.path.join(out, "good.pipeline.joblib"))
+    with open(os.path.join(out, "good.vectorizer.pickle"), "wb") as f:
+        pickle.dump(pipeline.named_steps["vec"], f)
+    with open(os.path.join(out, "good.classifier.pickle"), "wb") as f:
+        pickle.dump(LinearSVC().fit(pipeline.named_steps["vec"].transform(train_x), train_y), f)
+    _, _, test_x = corpus.split(BINARY, 40, 30)
+    with open(os.path.join(out, "texts.txt"), "w", encoding="utf-8") as f:
+        for text in test_x + [t for t in TORTURE if "\n" not in t and "\r" not in t and "\x85" not in t
+                              and "\u2028" not in t and "\u2029" not in t and "\x0b" not in t and "\x0c" not in t
+                              and "\x1c" not in t and "\x1d" not in t and "\x1e" not in t]:
+            f.write(text + "\n")
+    with open(os.path.join(out, "expected_refusals.tsv"), "w", encoding="utf-8") as f:
+        f.write("\n".join(expectations) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the fixtures in --out are stale")
+    parser.add_argument("--refused", metavar="DIR", help="write the pickles the exporter must refuse")
+    args = parser.parse_args()
+    if args.refused:
+        write_refused(args.refused, args.data)
+        return 0
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            names = generate(tmp, args.data)
+            expected = sorted(os.listdir(tmp))
+            present = sorted(f for f in os.listdir(args.out))
+            match, mismatch, errors = filecmp.cmpfiles(tmp, args.out, expected, shallow=False)
+            stale = sorted(set(mismatch) | set(errors) | (set(present) ^ set(expected)))
+            if stale:
+                print("golden fixtures are stale; run scripts/make_golden.py: " + ", ".join(stale), file=sys.stderr)
+                return 1
+            print(f"golden fixtures are up to date ({len(names)} models)")
+            return 0
+    names = generate(args.out, args.data)
+    total = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
+    print(f"wrote {len(names)} golden models to {args.out} ({total / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
