@@ -461,3 +461,23 @@ fn characters_newer_than_pythons_unicode() {
     }
     assert!(message.is_empty(), "{message}");
 }
+
+/// Regenerates the fixtures with sklearn (`make_golden.py --check`, a few seconds) and fails if
+/// they differ from the committed ones. Needs /usr/bin/python3 with the same sklearn 1.2.1, so it
+/// is opt-in: `cargo test -p classify-core --test golden -- --ignored fixtures_are_fresh`.
+#[test]
+#[ignore = "needs /usr/bin/python3 with sklearn 1.2.1"]
+fn fixtures_are_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = std::process::Command::new("/usr/bin/python3")
+        .arg(root.join("scripts/make_golden.py"))
+        .arg("--check")
+        .output()
+        .expect("cannot run /usr/bin/python3");
+    assert!(
+        output.status.success(),
+        "make_golden.py --check: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
