@@ -26,10 +26,7 @@ fn main() {
         .layout_tests(false)
         .generate_comments(false)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));
-    for flag in apr_includes
-        .split_whitespace()
-        .chain(apr_cppflags.split_whitespace())
-    {
+    for flag in apr_includes.split_whitespace().chain(apr_cppflags.split_whitespace()) {
         builder = builder.clang_arg(flag);
     }
     let bindings = builder.generate().unwrap_or_else(|e| {
@@ -40,22 +37,17 @@ fn main() {
         )
     });
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    bindings
-        .write_to_file(out.join("httpd_bindings.rs"))
-        .expect("write bindings");
+    bindings.write_to_file(out.join("httpd_bindings.rs")).expect("write bindings");
 }
 
 fn command_output(program: &str, args: &[&str], env_var: &str) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
+    let output = Command::new(program).args(args).output().unwrap_or_else(|e| {
+        panic!(
             "cannot run `{program} {}`: {e}. Install apache2-dev (Debian) or set {env_var} to the \
              tool's path.",
             args.join(" ")
         )
-        });
+    });
     if !output.status.success() {
         panic!(
             "`{program} {}` failed: {}",

@@ -146,7 +146,11 @@ fn top_features(model: &Model, top: usize) -> serde_json::Value {
     let mut by_class = serde_json::Map::new();
     let row_label = |row: usize| {
         let classes = model.classes();
-        if coef.len() == 1 { classes[1].to_string() } else { classes[row].to_string() }
+        if coef.len() == 1 {
+            classes[1].to_string()
+        } else {
+            classes[row].to_string()
+        }
     };
     for (row, weights) in coef.iter().enumerate() {
         let mut order: Vec<usize> = (0..weights.len()).collect();

@@ -25,9 +25,6 @@ pub enum ModelError {
 
 impl ModelError {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ModelError::Invalid {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        ModelError::Invalid { field: field.into(), reason: reason.into() }
     }
 }

@@ -20,11 +20,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_body: 1 << 20,
-            max_batch: 1000,
-            max_top: 1000,
-        }
+        Limits { max_body: 1 << 20, max_batch: 1000, max_top: 1000 }
     }
 }
 
@@ -98,10 +94,7 @@ pub struct ClientError {
 
 impl ClientError {
     fn new(status: u16, message: impl Into<String>) -> Self {
-        ClientError {
-            status,
-            message: message.into(),
-        }
+        ClientError { status, message: message.into() }
     }
 
     fn into_response(self) -> Response {
@@ -146,10 +139,7 @@ fn answer_or_error(
 ) -> Result<Response, ClientError> {
     let method = request.method.unwrap_or(Method::Other);
     if method == Method::Other {
-        return Err(ClientError::new(
-            405,
-            "method not allowed: use GET, HEAD or POST",
-        ));
+        return Err(ClientError::new(405, "method not allowed: use GET, HEAD or POST"));
     }
     let query = parse_query(request.query.unwrap_or(""))?;
     let mut options = Options {
@@ -183,10 +173,7 @@ fn answer_or_error(
             let prediction = model.predict(&text);
             let label = model.label(&prediction).to_string();
             if options.json {
-                Ok(json_response(
-                    prediction_json(model, &prediction, options.top),
-                    Some(label),
-                ))
+                Ok(json_response(prediction_json(model, &prediction, options.top), Some(label)))
             } else {
                 let mut body = label.clone().into_bytes();
                 body.push(b'\n');
@@ -222,13 +209,7 @@ fn answer_or_error(
 fn json_response(value: Value, label: Option<String>) -> Response {
     let mut body = value.to_string().into_bytes();
     body.push(b'\n');
-    Response {
-        status: 200,
-        content_type: JSON,
-        body,
-        label,
-        allow: None,
-    }
+    Response { status: 200, content_type: JSON, body, label, allow: None }
 }
 
 /// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...]}` for one prediction.
@@ -238,18 +219,11 @@ pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize
     let mut answer = Map::new();
     answer.insert("label".into(), model.label(prediction).to_json());
     let by_class = |values: &[f64]| -> Map<String, Value> {
-        classes
-            .iter()
-            .zip(values)
-            .map(|(c, v)| (c.to_string(), json!(v)))
-            .collect()
+        classes.iter().zip(values).map(|(c, v)| (c.to_string(), json!(v))).collect()
     };
     answer.insert("scores".into(), Value::Object(by_class(&scores)));
     if let Some(probabilities) = &prediction.probabilities {
-        answer.insert(
-            "probabilities".into(),
-            Value::Object(by_class(probabilities)),
-        );
+        answer.insert("probabilities".into(), Value::Object(by_class(probabilities)));
     }
     if let Some(k) = top {
         let ranking = prediction.probabilities.as_ref().unwrap_or(&scores);
@@ -340,20 +314,10 @@ fn parse_body(
     body: &[u8],
 ) -> Result<(Input, bool, Option<usize>), ClientError> {
     let media = content_type
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_else(|| "text/plain".into());
     match media.as_str() {
-        "text/plain" | "" => Ok((
-            Input::One(utf8(body, "request body")?.to_owned()),
-            false,
-            None,
-        )),
+        "text/plain" | "" => Ok((Input::One(utf8(body, "request body")?.to_owned()), false, None)),
         "application/x-www-form-urlencoded" => {
             let form = utf8(body, "request body")?;
             let mut text = None;
@@ -400,12 +364,7 @@ fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
                 .ok_or_else(|| ClientError::new(400, "\"top\" must be a non-negative integer"))?
                 as usize,
         ),
-        Some(_) => {
-            return Err(ClientError::new(
-                400,
-                "\"top\" must be a non-negative integer",
-            ))
-        }
+        Some(_) => return Err(ClientError::new(400, "\"top\" must be a non-negative integer")),
     };
     let input = match (object.get("text"), object.get("texts")) {
         (Some(Value::String(text)), None) => Input::One(text.clone()),
@@ -416,31 +375,19 @@ fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
                 .enumerate()
                 .map(|(i, item)| match item {
                     Value::String(text) => Ok(text.clone()),
-                    _ => Err(ClientError::new(
-                        400,
-                        format!("\"texts\"[{i}] must be a string"),
-                    )),
+                    _ => Err(ClientError::new(400, format!("\"texts\"[{i}] must be a string"))),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Input::Batch(texts)
         }
         (None, Some(_)) => {
-            return Err(ClientError::new(
-                400,
-                "\"texts\" must be an array of strings",
-            ))
+            return Err(ClientError::new(400, "\"texts\" must be an array of strings"))
         }
         (Some(_), Some(_)) => {
-            return Err(ClientError::new(
-                400,
-                "send either \"text\" or \"texts\", not both",
-            ))
+            return Err(ClientError::new(400, "send either \"text\" or \"texts\", not both"))
         }
         (None, None) => {
-            return Err(ClientError::new(
-                400,
-                "JSON body has no \"text\" or \"texts\" field",
-            ))
+            return Err(ClientError::new(400, "JSON body has no \"text\" or \"texts\" field"))
         }
     };
     Ok((input, top))
@@ -448,10 +395,7 @@ fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
 
 fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, ClientError> {
     std::str::from_utf8(bytes).map_err(|e| {
-        ClientError::new(
-            400,
-            format!("{what} is not valid UTF-8 (byte {})", e.valid_up_to()),
-        )
+        ClientError::new(400, format!("{what} is not valid UTF-8 (byte {})", e.valid_up_to()))
     })
 }
 
@@ -461,10 +405,7 @@ fn form_pairs(form: &str, what: &str) -> Result<Vec<(String, String)>, ClientErr
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((
-                percent_decode(key, true, what)?,
-                percent_decode(value, true, what)?,
-            ))
+            Ok((percent_decode(key, true, what)?, percent_decode(value, true, what)?))
         })
         .collect()
 }
@@ -478,17 +419,10 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        ClientError::new(
-                            400,
-                            format!("bad percent-encoding in the {what} at byte {i}"),
-                        )
-                    })?;
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
+                    ClientError::new(400, format!("bad percent-encoding in the {what} at byte {i}"))
+                })?;
                 decoded.push(byte);
                 i += 3;
             }
@@ -505,10 +439,7 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
     String::from_utf8(decoded).map_err(|e| {
         ClientError::new(
             400,
-            format!(
-                "the {what} decodes to invalid UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            ),
+            format!("the {what} decodes to invalid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
         )
     })
 }
@@ -530,19 +461,9 @@ mod tests {
     }
 
     fn get(path_text: &str, query: Option<&str>, accept: Option<&str>) -> Response {
-        let request = Request {
-            method: Some(Method::Get),
-            path_text,
-            query,
-            accept,
-            ..Default::default()
-        };
-        answer(
-            &model(),
-            &ModelSource::default(),
-            &request,
-            &Limits::default(),
-        )
+        let request =
+            Request { method: Some(Method::Get), path_text, query, accept, ..Default::default() };
+        answer(&model(), &ModelSource::default(), &request, &Limits::default())
     }
 
     fn post(content_type: &str, body: &[u8]) -> Response {
@@ -552,12 +473,7 @@ mod tests {
             body,
             ..Default::default()
         };
-        answer(
-            &model(),
-            &ModelSource::default(),
-            &request,
-            &Limits::default(),
-        )
+        answer(&model(), &ModelSource::default(), &request, &Limits::default())
     }
 
     fn json_body(response: &Response) -> Value {
@@ -567,10 +483,7 @@ mod tests {
     #[test]
     fn path_text_is_answered_with_the_bare_label() {
         let response = get("good%20phone", None, None);
-        assert_eq!(
-            (response.status, response.body.as_slice()),
-            (200, b"pos\n".as_slice())
-        );
+        assert_eq!((response.status, response.body.as_slice()), (200, b"pos\n".as_slice()));
         assert_eq!(response.label.as_deref(), Some("pos"));
     }
 
@@ -582,11 +495,7 @@ mod tests {
 
     #[test]
     fn accept_json_gives_scores_for_every_class() {
-        let response = get(
-            "",
-            Some("text=bad"),
-            Some("text/html, application/json;q=0.9"),
-        );
+        let response = get("", Some("text=bad"), Some("text/html, application/json;q=0.9"));
         let body = json_body(&response);
         assert_eq!(body["label"], "neg");
         assert_eq!(body["scores"]["neg"], json!(2.1));
@@ -602,10 +511,7 @@ mod tests {
 
     #[test]
     fn json_batch_answers_in_order() {
-        let response = post(
-            "application/json",
-            br#"{"texts": ["bad", "good"], "top": 1}"#,
-        );
+        let response = post("application/json", br#"{"texts": ["bad", "good"], "top": 1}"#);
         let body = json_body(&response);
         assert_eq!(body["results"][0]["label"], "neg");
         assert_eq!(body["results"][1]["label"], "pos");
@@ -614,14 +520,8 @@ mod tests {
 
     #[test]
     fn form_body_needs_a_text_field() {
-        assert_eq!(
-            post("application/x-www-form-urlencoded", b"text=good+phone").status,
-            200
-        );
-        assert_eq!(
-            post("application/x-www-form-urlencoded", b"other=1").status,
-            400
-        );
+        assert_eq!(post("application/x-www-form-urlencoded", b"text=good+phone").status, 200);
+        assert_eq!(post("application/x-www-form-urlencoded", b"other=1").status, 400);
     }
 
     #[test]
@@ -632,20 +532,9 @@ mod tests {
         assert_eq!(post("application/json", b"{\"text\": ").status, 400);
         assert_eq!(post("text/plain", b"\xff\xfe").status, 400);
         assert_eq!(post("image/png", b"x").status, 415);
-        let request = Request {
-            method: Some(Method::Other),
-            ..Default::default()
-        };
-        let response = answer(
-            &model(),
-            &ModelSource::default(),
-            &request,
-            &Limits::default(),
-        );
-        assert_eq!(
-            (response.status, response.allow),
-            (405, Some(ALLOWED_METHODS))
-        );
+        let request = Request { method: Some(Method::Other), ..Default::default() };
+        let response = answer(&model(), &ModelSource::default(), &request, &Limits::default());
+        assert_eq!((response.status, response.allow), (405, Some(ALLOWED_METHODS)));
     }
 
     #[test]
@@ -656,30 +545,20 @@ mod tests {
 
     #[test]
     fn limits_give_413() {
-        let limits = Limits {
-            max_body: 4,
-            max_batch: 1,
-            max_top: 10,
-        };
+        let limits = Limits { max_body: 4, max_batch: 1, max_top: 10 };
         let big = Request {
             method: Some(Method::Post),
             content_type: Some("text/plain"),
             body: b"12345",
             ..Default::default()
         };
-        assert_eq!(
-            answer(&model(), &ModelSource::default(), &big, &limits).status,
-            413
-        );
+        assert_eq!(answer(&model(), &ModelSource::default(), &big, &limits).status, 413);
         let batch = Request {
             method: Some(Method::Post),
             content_type: Some("application/json"),
             body: br#"{"texts":["a","b"]}"#,
             ..Default::default()
         };
-        assert_eq!(
-            answer(&model(), &ModelSource::default(), &batch, &limits).status,
-            413
-        );
+        assert_eq!(answer(&model(), &ModelSource::default(), &batch, &limits).status, 413);
     }
 }

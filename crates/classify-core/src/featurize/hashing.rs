@@ -37,11 +37,7 @@ pub fn hashed_feature(token: &str, n_features: u32, alternate_sign: bool) -> (u3
     let h = murmurhash3_32(token.as_bytes(), 0);
     let n = i64::from(n_features);
     // sklearn special-cases i32::MIN, whose abs overflows, as (2**31 - 1 - (n - 1)) % n.
-    let index = if h == i32::MIN {
-        (2_147_483_647 - (n - 1)) % n
-    } else {
-        i64::from(h).abs() % n
-    };
+    let index = if h == i32::MIN { (2_147_483_647 - (n - 1)) % n } else { i64::from(h).abs() % n };
     let sign = if alternate_sign && h < 0 { -1.0 } else { 1.0 };
     (index as u32, sign)
 }

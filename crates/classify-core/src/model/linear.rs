@@ -27,11 +27,7 @@ impl LinearClassifier {
         probability: Option<ProbabilityKind>,
     ) -> Result<Self, ModelError> {
         let n_rows = coef.len();
-        let expected_rows: &[usize] = if n_classes == 2 {
-            &[1, 2]
-        } else {
-            &[n_classes]
-        };
+        let expected_rows: &[usize] = if n_classes == 2 { &[1, 2] } else { &[n_classes] };
         if n_classes < 2 {
             return Err(ModelError::invalid(
                 "classifier.classes",
@@ -100,9 +96,7 @@ impl LinearClassifier {
         let mut scores = vec![0.0; self.n_rows];
         for &(feature, value) in &row.entries {
             let start = feature as usize * self.n_rows;
-            for (score, weight) in scores
-                .iter_mut()
-                .zip(&self.weights[start..start + self.n_rows])
+            for (score, weight) in scores.iter_mut().zip(&self.weights[start..start + self.n_rows])
             {
                 *score += value * weight;
             }
@@ -164,9 +158,7 @@ mod tests {
     use super::*;
 
     fn row(entries: &[(u32, f64)]) -> SparseRow {
-        SparseRow {
-            entries: entries.to_vec(),
-        }
+        SparseRow { entries: entries.to_vec() }
     }
 
     #[test]

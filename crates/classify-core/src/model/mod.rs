@@ -64,7 +64,8 @@ pub struct Model {
 impl Model {
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let bytes = std::fs::read(path).map_err(|error| ModelError::Io { path: path.to_owned(), error })?;
+        let bytes =
+            std::fs::read(path).map_err(|error| ModelError::Io { path: path.to_owned(), error })?;
         Model::from_json(&bytes)
     }
 
@@ -84,13 +85,8 @@ impl Model {
     /// Builds a model from an already parsed file.
     pub fn from_file(file: ModelFile) -> Result<Model, ModelError> {
         let featurizer = Featurizer::from_spec(&file.vectorizer, file.tfidf.as_ref())?;
-        let ClassifierSpec::Linear {
-            estimator,
-            classes,
-            coef,
-            intercept,
-            probability,
-        } = &file.classifier;
+        let ClassifierSpec::Linear { estimator, classes, coef, intercept, probability } =
+            &file.classifier;
         let classes: Vec<Label> = classes
             .iter()
             .map(|label| match label {
@@ -121,11 +117,7 @@ impl Model {
         let scores = self.classifier.decision(&row);
         let class_index = self.classifier.predicted_class(&scores);
         let probabilities = self.classifier.probabilities(&scores);
-        Prediction {
-            class_index,
-            scores,
-            probabilities,
-        }
+        Prediction { class_index, scores, probabilities }
     }
 
     /// The predicted label alone.
@@ -172,13 +164,7 @@ impl Model {
 
     /// Whether `predict` returns probabilities.
     pub fn has_probabilities(&self) -> bool {
-        matches!(
-            &self.file.classifier,
-            ClassifierSpec::Linear {
-                probability: Some(_),
-                ..
-            }
-        )
+        matches!(&self.file.classifier, ClassifierSpec::Linear { probability: Some(_), .. })
     }
 }
 
@@ -186,9 +172,7 @@ impl Model {
 /// serde reports a less helpful missing-field error.
 fn check_header(value: &serde_json::Value) -> Result<(), ModelError> {
     let Some(object) = value.as_object() else {
-        return Err(ModelError::NotAModel {
-            reason: "the JSON document is not an object".into(),
-        });
+        return Err(ModelError::NotAModel { reason: "the JSON document is not an object".into() });
     };
     match object.get("format").and_then(|v| v.as_str()) {
         Some(FORMAT_NAME) => {}
@@ -205,14 +189,8 @@ fn check_header(value: &serde_json::Value) -> Result<(), ModelError> {
     }
     match object.get("format_version").and_then(|v| v.as_u64()) {
         Some(FORMAT_VERSION) => Ok(()),
-        Some(found) => Err(ModelError::UnsupportedVersion {
-            found,
-            supported: FORMAT_VERSION,
-        }),
-        None => Err(ModelError::invalid(
-            "format_version",
-            "missing or not a positive integer",
-        )),
+        Some(found) => Err(ModelError::UnsupportedVersion { found, supported: FORMAT_VERSION }),
+        None => Err(ModelError::invalid("format_version", "missing or not a positive integer")),
     }
 }
 
@@ -251,10 +229,7 @@ mod tests {
     fn wrong_version_is_refused_by_number() {
         let text = TINY.replace("\"format_version\": 1", "\"format_version\": 7");
         let err = Model::from_json(text.as_bytes()).unwrap_err();
-        assert!(
-            err.to_string().contains("version 7 is not supported"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("version 7 is not supported"), "{err}");
     }
 
     #[test]
