@@ -5,17 +5,19 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 pub const MPMS: [&str; 3] = ["prefork", "worker", "event"];
 
-/// The module built by this `cargo test` run (target/<profile>/libmod_classify.so).
+/// The module built by this `cargo test` run. Cargo builds the package's library (cdylib + rlib)
+/// for its integration tests into target/<profile>/deps/, but copies it up to target/<profile>/
+/// only on `cargo build`, so the copy next to this test executable is the fresh one.
 pub fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/..");
-    let module = profile_dir.join("libmod_classify.so");
+    let deps_dir = exe.parent().expect("target/<profile>/deps");
+    let module = deps_dir.join("libmod_classify.so");
     assert!(module.exists(), "{} missing: build the workspace first", module.display());
     module
 }

@@ -210,6 +210,12 @@ fn error_statuses_leave_children_alive() {
     }
 }
 
+/// The binary form of a JSON model, as `classify convert` writes it.
+fn binary_form(json_model: &std::path::Path) -> Vec<u8> {
+    let model = classify_core::Model::load(json_model).expect("golden model loads");
+    classify_core::model::binary::write(&model)
+}
+
 fn configtest(model_path: &str) -> (bool, String) {
     let body = format!(
         "<Location /classify>\n  SetHandler classify\n  ClassifyModel {model_path}\n</Location>\n"
@@ -229,6 +235,10 @@ fn configtest_names_file_line_and_reason() {
     let mut future: Value = serde_json::from_str(&good_text).expect("golden model JSON");
     future["format_version"] = serde_json::json!(9);
     let future_version = future.to_string();
+    let good_binary = binary_form(&good);
+    let mut flipped_binary = good_binary.clone();
+    let middle = flipped_binary.len() / 2;
+    flipped_binary[middle] ^= 0x40;
     let write = |name: &str, content: &[u8]| {
         let path = dir.path().join(name);
         fs::write(&path, content).expect("write model");
@@ -241,6 +251,8 @@ fn configtest_names_file_line_and_reason() {
         (write("truncated.json", &good_text.as_bytes()[..good_text.len() / 2]), "corrupt model"),
         (write("version.json", future_version.as_bytes()), "version 9"),
         (dir.path().display().to_string(), "cannot read"),
+        (write("flipped.model", &flipped_binary), "checksum mismatch"),
+        (write("short.model", &good_binary[..good_binary.len() - 100]), "header says"),
     ];
     for (path, reason) in bad_cases {
         let (ok, output) = configtest(&path);
@@ -252,6 +264,8 @@ fn configtest_names_file_line_and_reason() {
     }
     let (ok, output) = configtest(&good.display().to_string());
     assert!(ok, "configtest refused a good model: {output}");
+    let (ok, output) = configtest(&write("good.model", &good_binary));
+    assert!(ok, "configtest refused a good binary model: {output}");
 }
 
 /// Replacing the model file and asking for a graceful restart serves the new model; a broken
@@ -260,12 +274,15 @@ fn configtest_names_file_line_and_reason() {
 fn graceful_restart_serves_the_replaced_model() {
     let models = tempfile::tempdir().expect("temp dir");
     let served = models.path().join("served.json");
-    let install = |name: &str| {
-        let staged = models.path().join("staged.json");
-        fs::copy(golden(&format!("{name}.model.json")), &staged).expect("copy model");
+    // Alternates the JSON and the binary form: the server tells them apart by content.
+    let install = |name: &str, binary: bool| {
+        let staged = models.path().join("staged");
+        let source = golden(&format!("{name}.model.json"));
+        let content = if binary { binary_form(&source) } else { fs::read(&source).expect("read") };
+        fs::write(&staged, content).expect("stage model");
         fs::rename(&staged, &served).expect("rename model into place");
     };
-    install("count_word_linearsvc_binary");
+    install("count_word_linearsvc_binary", false);
     let body = format!(
         "<Location /classify>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
         served.display()
@@ -274,13 +291,13 @@ fn graceful_restart_serves_the_replaced_model() {
     let classes = |apache: &Apache| apache.get("/classify", &[]).json()["classes"].clone();
     assert_eq!(classes(&apache), serde_json::json!(["games", "science"]));
 
-    for round in 0..3 {
+    for round in 0..4 {
         let (name, expected_classes) = if round % 2 == 0 {
             ("count_word12_linearsvc_multi", 6)
         } else {
             ("count_word_linearsvc_binary", 2)
         };
-        install(name);
+        install(name, round % 3 != 0);
         apache.graceful();
         // Old children may still answer briefly; the new generation must take over.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

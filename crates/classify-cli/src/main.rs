@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use classify_core::model::binary;
 use classify_core::{protocol, Model};
 use serde_json::json;
 
@@ -30,6 +31,15 @@ enum Command {
         #[arg(long)]
         scores: bool,
     },
+    /// Rewrite a model file in the binary form (fast to load) or the JSON form (readable).
+    Convert {
+        input: PathBuf,
+        #[arg(long, short)]
+        output: PathBuf,
+        /// The form to write.
+        #[arg(long, value_enum, default_value_t = Form::Binary)]
+        to: Form,
+    },
     /// Describe a model: classes, vectorizer settings, vocabulary size, top features per class.
     Inspect {
         model: PathBuf,
@@ -37,6 +47,12 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         top: usize,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Form {
+    Binary,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -60,6 +76,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Predict { model, input, scores } => predict(&model, input.as_deref(), scores),
         Command::Inspect { model, top } => inspect(&model, top),
+        Command::Convert { input, output, to } => convert(&input, &output, to),
     }
 }
 
@@ -113,18 +130,18 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
         object.remove("loaded_at");
         object.remove("load_ms");
     }
-    let file = model.file();
-    description["metadata"] = json!(file.metadata);
-    description["vectorizer"] = serde_json::to_value(&file.vectorizer)?;
-    if let Some(vocabulary) = description["vectorizer"]["vocabulary"].as_array() {
-        let size = vocabulary.len();
-        description["vectorizer"]["vocabulary"] = json!(format!("<{size} terms>"));
-    }
+    let settings = model.settings();
+    description["metadata"] = json!(settings.metadata);
+    description["vectorizer"] = serde_json::to_value(&settings.vectorizer)?;
+    description["vectorizer"]["vocabulary"] = match model.featurizer().vocabulary() {
+        Some(vocabulary) => json!(format!("<{} terms>", vocabulary.len())),
+        None => json!(null),
+    };
     if let Some(stop_words) = description["vectorizer"]["stop_words"].as_array() {
         let size = stop_words.len();
         description["vectorizer"]["stop_words"] = json!(format!("<{size} words>"));
     }
-    description["tfidf"] = json!(file.tfidf.as_ref().map(|t| json!({
+    description["tfidf"] = json!(settings.tfidf.as_ref().map(|t| json!({
         "norm": t.norm, "use_idf": t.use_idf, "smooth_idf": t.smooth_idf,
         "sublinear_tf": t.sublinear_tf,
     })));
@@ -133,31 +150,52 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
     Ok(())
 }
 
-/// The heaviest positive weights of each class (of the single row for a binary model).
+/// The heaviest positive weights of each class (of the single row for a binary model, which
+/// speaks for the second class).
 fn top_features(model: &Model, top: usize) -> serde_json::Value {
-    let file = model.file();
-    let classifier_spec = &file.classifier;
-    let classify_core::model::format::ClassifierSpec::Linear { coef, .. } = classifier_spec;
-    let vocabulary = file.vectorizer.vocabulary.as_deref();
+    let classifier = model.classifier();
+    let vocabulary = model.featurizer().vocabulary();
     let name = |index: usize| match vocabulary {
-        Some(terms) => terms[index].clone(),
+        Some(vocabulary) => vocabulary.term(index).to_owned(),
         None => format!("#{index}"),
     };
+    let classes = model.classes();
     let mut by_class = serde_json::Map::new();
-    let row_label = |row: usize| {
-        let classes = model.classes();
-        if coef.len() == 1 {
-            classes[1].to_string()
-        } else {
-            classes[row].to_string()
-        }
-    };
-    for (row, weights) in coef.iter().enumerate() {
-        let mut order: Vec<usize> = (0..weights.len()).collect();
-        order.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]));
+    for row in 0..classifier.n_rows() {
+        let label = if classifier.n_rows() == 1 { &classes[1] } else { &classes[row] };
+        let mut order: Vec<usize> = (0..classifier.n_features()).collect();
+        order.sort_by(|&a, &b| classifier.weight(b, row).total_cmp(&classifier.weight(a, row)));
         let best: Vec<serde_json::Value> =
-            order.iter().take(top).map(|&i| json!([name(i), weights[i]])).collect();
-        by_class.insert(row_label(row), json!(best));
+            order.iter().take(top).map(|&i| json!([name(i), classifier.weight(i, row)])).collect();
+        by_class.insert(label.to_string(), json!(best));
     }
     serde_json::Value::Object(by_class)
+}
+
+/// Rewrites a model in the other form: binary for serving (fast to load), JSON for reading.
+fn convert(input: &Path, output: &Path, to: Form) -> Result<()> {
+    let model = load(input)?;
+    let bytes = match to {
+        Form::Binary => binary::write(&model),
+        Form::Json => serde_json::to_vec(&model.to_file())?,
+    };
+    // Write next to the target and rename, so a server never reads a half-written model.
+    let staged = output.with_extension("partial");
+    std::fs::write(&staged, &bytes)
+        .with_context(|| format!("cannot write {}", staged.display()))?;
+    std::fs::rename(&staged, output)
+        .with_context(|| format!("cannot rename {} to {}", staged.display(), output.display()))?;
+    // Prove the written file loads and answers like the original.
+    let reloaded = load(output)?;
+    if reloaded.n_features() != model.n_features() || reloaded.classes() != model.classes() {
+        anyhow::bail!("{} does not read back as the same model", output.display());
+    }
+    eprintln!(
+        "wrote {} ({} bytes, {} features, {} classes)",
+        output.display(),
+        bytes.len(),
+        model.n_features(),
+        model.classes().len()
+    );
+    Ok(())
 }

@@ -248,7 +248,7 @@ pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize
 
 /// The model metadata answer of `GET /loc`.
 pub fn metadata(model: &Model, source: &ModelSource) -> Value {
-    let file = model.file();
+    let file = model.settings();
     let classes: Vec<Value> = model.classes().iter().map(|c| c.to_json()).collect();
     let vectorizer = &file.vectorizer;
     json!({

@@ -102,13 +102,20 @@ impl Report {
     }
 }
 
-fn check_model(name: &str, report: &mut Report) {
+fn check_model(name: &str, report: &mut Report, binary_form: bool) {
     let dir = golden_dir();
     let bytes = std::fs::read(dir.join(format!("{name}.model.json"))).unwrap();
-    let model = match Model::from_json(&bytes) {
+    let loaded = Model::from_json(&bytes).and_then(|model| {
+        if binary_form {
+            Model::from_bytes(&classify_core::model::binary::write(&model))
+        } else {
+            Ok(model)
+        }
+    });
+    let model = match loaded {
         Ok(model) => model,
         Err(e) => {
-            report.fail(name, "load", "", format!("Model::from_json failed: {e}"));
+            report.fail(name, "load", "", format!("loading (binary form: {binary_form}): {e}"));
             return;
         }
     };
@@ -252,7 +259,20 @@ fn golden_models_match_sklearn() {
     assert!(!names.is_empty(), "no golden models");
     let mut report = Report::default();
     for name in &names {
-        check_model(name, &mut report);
+        check_model(name, &mut report, false);
+    }
+    assert!(report.checked > 1000, "only {} cases", report.checked);
+    report.finish();
+}
+
+/// The same checks after `classify convert`'s JSON → binary conversion.
+#[test]
+fn golden_models_match_sklearn_in_binary_form() {
+    let names = model_names();
+    assert!(!names.is_empty(), "no golden models");
+    let mut report = Report::default();
+    for name in &names {
+        check_model(name, &mut report, true);
     }
     assert!(report.checked > 1000, "only {} cases", report.checked);
     report.finish();

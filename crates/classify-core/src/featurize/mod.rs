@@ -5,13 +5,15 @@
 pub mod analyzer;
 pub mod hashing;
 pub mod pychar;
+pub mod vocabulary;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use crate::error::ModelError;
 use crate::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
 use crate::sparse::{Norm, SparseRow};
 use analyzer::{StripAccents, TokenRule};
+use vocabulary::Vocabulary;
 
 /// A ready-to-use featurizer built from a validated model file.
 #[derive(Debug)]
@@ -36,7 +38,7 @@ enum Analyzer {
 
 #[derive(Debug)]
 enum TermIndex {
-    Vocabulary(FxHashMap<String, u32>),
+    Vocabulary(Vocabulary),
     Hashing { n_features: u32, alternate_sign: bool, norm: Option<Norm> },
 }
 
@@ -47,9 +49,35 @@ struct Tfidf {
     norm: Option<Norm>,
 }
 
+/// The large fitted arrays of a featurizer, kept apart from its settings so that the JSON and the
+/// binary model forms can each supply them in their own shape.
+#[derive(Debug, Default)]
+pub struct FittedArrays {
+    /// Count vectorizers: the vocabulary (`vocabulary` in the JSON form).
+    pub vocabulary: Option<Vocabulary>,
+    /// `idf_` when tf-idf weighting uses it (`tfidf.idf` in the JSON form).
+    pub idf: Option<Vec<f64>>,
+}
+
 impl Featurizer {
-    /// Builds the featurizer, checking that every setting is one this build reproduces exactly.
+    /// Builds the featurizer from a JSON-form spec that still carries its vocabulary and idf.
     pub fn from_spec(spec: &VectorizerSpec, tfidf: Option<&TfidfSpec>) -> Result<Self, ModelError> {
+        let vocabulary = spec
+            .vocabulary
+            .as_ref()
+            .map(|terms| Vocabulary::from_terms(terms.iter().map(String::as_str)))
+            .transpose()?;
+        let idf = tfidf.and_then(|t| t.idf.clone());
+        Featurizer::new(spec, tfidf, FittedArrays { vocabulary, idf })
+    }
+
+    /// Builds the featurizer, checking that every setting is one this build reproduces exactly.
+    /// The spec's own `vocabulary` and `idf` fields are ignored in favour of `arrays`.
+    pub fn new(
+        spec: &VectorizerSpec,
+        tfidf: Option<&TfidfSpec>,
+        arrays: FittedArrays,
+    ) -> Result<Self, ModelError> {
         let [min_n, max_n] = spec.ngram_range;
         if min_n == 0 || min_n > max_n {
             return Err(ModelError::invalid(
@@ -74,20 +102,11 @@ impl Featurizer {
         };
         let (terms, n_features) = match spec.kind {
             VectorizerKind::Count => {
-                let vocabulary = spec.vocabulary.as_ref().ok_or_else(|| {
+                let vocabulary = arrays.vocabulary.ok_or_else(|| {
                     ModelError::invalid("vectorizer.vocabulary", "missing (required for \"count\")")
                 })?;
-                let mut index = FxHashMap::default();
-                index.reserve(vocabulary.len());
-                for (position, term) in vocabulary.iter().enumerate() {
-                    if index.insert(term.clone(), position as u32).is_some() {
-                        return Err(ModelError::invalid(
-                            "vectorizer.vocabulary",
-                            format!("term {term:?} appears twice (second at index {position})"),
-                        ));
-                    }
-                }
-                (TermIndex::Vocabulary(index), vocabulary.len())
+                let n_features = vocabulary.len();
+                (TermIndex::Vocabulary(vocabulary), n_features)
             }
             VectorizerKind::Hashing => {
                 let n_features = spec.n_features.ok_or_else(|| {
@@ -118,7 +137,7 @@ impl Featurizer {
                 ));
             }
         }
-        let tfidf = tfidf.map(|t| Tfidf::from_spec(t, n_features)).transpose()?;
+        let tfidf = tfidf.map(|t| Tfidf::new(t, arrays.idf, n_features)).transpose()?;
         Ok(Featurizer {
             analyzer,
             min_n: min_n as usize,
@@ -130,6 +149,19 @@ impl Featurizer {
             tfidf,
             n_features,
         })
+    }
+
+    /// The vocabulary of a count vectorizer.
+    pub fn vocabulary(&self) -> Option<&Vocabulary> {
+        match &self.terms {
+            TermIndex::Vocabulary(vocabulary) => Some(vocabulary),
+            TermIndex::Hashing { .. } => None,
+        }
+    }
+
+    /// The idf weights, when tf-idf weighting uses them.
+    pub fn idf(&self) -> Option<&[f64]> {
+        self.tfidf.as_ref().and_then(|t| t.idf.as_deref())
     }
 
     /// Number of features (columns) this featurizer produces.
@@ -158,7 +190,7 @@ impl Featurizer {
         let mut hits: Vec<(u32, f64)> = Vec::new();
         match &self.terms {
             TermIndex::Vocabulary(vocabulary) => self.analyze(text, |gram| {
-                if let Some(&index) = vocabulary.get(gram) {
+                if let Some(index) = vocabulary.get(gram) {
                     hits.push((index, 1.0));
                 }
             }),
@@ -190,8 +222,8 @@ impl Featurizer {
 }
 
 impl Tfidf {
-    fn from_spec(spec: &TfidfSpec, n_features: usize) -> Result<Self, ModelError> {
-        let idf = match (&spec.idf, spec.use_idf) {
+    fn new(spec: &TfidfSpec, idf: Option<Vec<f64>>, n_features: usize) -> Result<Self, ModelError> {
+        let idf = match (idf, spec.use_idf) {
             (Some(idf), true) => {
                 if idf.len() != n_features {
                     return Err(ModelError::invalid(
@@ -205,7 +237,7 @@ impl Tfidf {
                         "is not a finite number",
                     ));
                 }
-                Some(idf.clone())
+                Some(idf)
             }
             (None, true) => {
                 return Err(ModelError::invalid("tfidf.idf", "missing while use_idf is true"))

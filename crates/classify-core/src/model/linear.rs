@@ -6,6 +6,14 @@ use crate::error::ModelError;
 use crate::model::format::ProbabilityKind;
 use crate::sparse::SparseRow;
 
+/// The dimensions of a linear model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub n_rows: usize,
+    pub n_features: usize,
+    pub n_classes: usize,
+}
+
 /// Weights stored feature-major (`weights[feature * n_rows + row]`) so that a document touches
 /// only the few cache lines of the features it contains.
 #[derive(Debug)]
@@ -18,7 +26,8 @@ pub struct LinearClassifier {
 }
 
 impl LinearClassifier {
-    /// Checks shapes and values; `n_classes` decides whether one row (binary) or one per class fits.
+    /// Builds from sklearn's `coef_` rows (JSON form); `n_classes` decides whether one row
+    /// (binary) or one per class fits.
     pub fn new(
         coef: &[Vec<f64>],
         intercept: &[f64],
@@ -27,6 +36,33 @@ impl LinearClassifier {
         probability: Option<ProbabilityKind>,
     ) -> Result<Self, ModelError> {
         let n_rows = coef.len();
+        let mut weights = vec![0.0; n_rows * n_features];
+        for (row_index, row) in coef.iter().enumerate() {
+            if row.len() != n_features {
+                return Err(ModelError::invalid(
+                    format!("classifier.coef[{row_index}]"),
+                    format!(
+                        "has {} values but the vectorizer has {n_features} features",
+                        row.len()
+                    ),
+                ));
+            }
+            for (feature, &value) in row.iter().enumerate() {
+                weights[feature * n_rows + row_index] = value;
+            }
+        }
+        let shape = Shape { n_rows, n_features, n_classes };
+        LinearClassifier::from_feature_major(weights, intercept.to_vec(), shape, probability)
+    }
+
+    /// Builds from weights already in feature-major order (binary form), checking every value.
+    pub fn from_feature_major(
+        weights: Vec<f64>,
+        intercept: Vec<f64>,
+        shape: Shape,
+        probability: Option<ProbabilityKind>,
+    ) -> Result<Self, ModelError> {
+        let Shape { n_rows, n_features, n_classes } = shape;
         let expected_rows: &[usize] = if n_classes == 2 { &[1, 2] } else { &[n_classes] };
         if n_classes < 2 {
             return Err(ModelError::invalid(
@@ -52,34 +88,43 @@ impl LinearClassifier {
                 "is not a finite number",
             ));
         }
-        let mut weights = vec![0.0; n_rows * n_features];
-        for (row_index, row) in coef.iter().enumerate() {
-            if row.len() != n_features {
-                return Err(ModelError::invalid(
-                    format!("classifier.coef[{row_index}]"),
-                    format!(
-                        "has {} values but the vectorizer has {n_features} features",
-                        row.len()
-                    ),
-                ));
-            }
-            for (feature, &value) in row.iter().enumerate() {
-                if !value.is_finite() {
-                    return Err(ModelError::invalid(
-                        format!("classifier.coef[{row_index}][{feature}]"),
-                        format!("{value} is not a finite number"),
-                    ));
-                }
-                weights[feature * n_rows + row_index] = value;
-            }
+        if weights.len() != n_rows * n_features {
+            return Err(ModelError::invalid(
+                "classifier.coef",
+                format!("{} weights for {n_rows} rows x {n_features} features", weights.len()),
+            ));
         }
-        Ok(LinearClassifier {
-            n_rows,
-            n_features,
-            weights,
-            intercept: intercept.to_vec(),
-            probability,
-        })
+        if let Some(position) = weights.iter().position(|v| !v.is_finite()) {
+            let (feature, row) = (position / n_rows, position % n_rows);
+            return Err(ModelError::invalid(
+                format!("classifier.coef[{row}][{feature}]"),
+                format!("{} is not a finite number", weights[position]),
+            ));
+        }
+        Ok(LinearClassifier { n_rows, n_features, weights, intercept, probability })
+    }
+
+    /// Rows, features and classes, for writing the binary form.
+    pub fn shape(&self, n_classes: usize) -> Shape {
+        Shape { n_rows: self.n_rows, n_features: self.n_features, n_classes }
+    }
+
+    /// All weights, feature-major.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+
+    /// The weight of `feature` in coefficient row `row`.
+    pub fn weight(&self, feature: usize, row: usize) -> f64 {
+        self.weights[feature * self.n_rows + row]
+    }
+
+    pub fn intercept(&self) -> &[f64] {
+        &self.intercept
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
     }
 
     pub fn n_features(&self) -> usize {

@@ -1,6 +1,7 @@
 //! A loaded model: featurizer + classifier + class labels, and the one call the server and the CLI
 //! make, `Model::predict`.
 
+pub mod binary;
 pub mod format;
 pub mod linear;
 
@@ -8,7 +9,8 @@ use std::fmt;
 use std::path::Path;
 
 use crate::error::ModelError;
-use crate::featurize::Featurizer;
+use crate::featurize::vocabulary::Vocabulary;
+use crate::featurize::{Featurizer, FittedArrays};
 use format::{ClassifierSpec, LabelSpec, ModelFile, FORMAT_NAME, FORMAT_VERSION};
 use linear::LinearClassifier;
 
@@ -56,59 +58,102 @@ pub struct Model {
     featurizer: Featurizer,
     classifier: LinearClassifier,
     classes: Vec<Label>,
-    estimator: String,
-    file: ModelFile,
+    /// The file's settings with its large arrays (vocabulary, idf, coef) moved out into the
+    /// featurizer and classifier: what `inspect` and the metadata answer show.
+    settings: ModelFile,
     checksum: u64,
 }
 
 impl Model {
-    /// Reads and validates a model file.
+    /// Reads and validates a model file, binary or JSON (told apart by the binary form's magic).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
         let bytes =
             std::fs::read(path).map_err(|error| ModelError::Io { path: path.to_owned(), error })?;
-        Model::from_json(&bytes)
+        Model::from_bytes(&bytes)
+    }
+
+    /// Parses and validates either form of a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        if binary::is_binary(bytes) {
+            binary::read(bytes)
+        } else {
+            Model::from_json(bytes)
+        }
     }
 
     /// Parses and validates a model from the bytes of a v1 JSON model file.
     pub fn from_json(bytes: &[u8]) -> Result<Model, ModelError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| ModelError::Syntax(format!("JSON {e}")))?;
-        check_header(&value)?;
-        let file: ModelFile = serde_json::from_value(value).map_err(|e| {
-            ModelError::Syntax(format!("{e} (see docs/model-format.md for the fields)"))
-        })?;
+        let file: ModelFile = match serde_json::from_slice(bytes) {
+            Ok(file) => file,
+            // Explain a file that is not a model, or of another version, before serde's field error.
+            Err(error) => return Err(json_error(bytes, error)),
+        };
+        check_format(&file.format, file.format_version)?;
         let mut model = Model::from_file(file)?;
-        model.checksum = fnv1a64(bytes);
+        model.checksum = xxhash_rust::xxh3::xxh3_64(bytes);
         Ok(model)
     }
 
-    /// Builds a model from an already parsed file.
-    pub fn from_file(file: ModelFile) -> Result<Model, ModelError> {
-        let featurizer = Featurizer::from_spec(&file.vectorizer, file.tfidf.as_ref())?;
-        let ClassifierSpec::Linear { estimator, classes, coef, intercept, probability } =
-            &file.classifier;
-        let classes: Vec<Label> = classes
+    /// Builds a model from a parsed JSON-form file.
+    pub fn from_file(mut file: ModelFile) -> Result<Model, ModelError> {
+        let vocabulary = file
+            .vectorizer
+            .vocabulary
+            .take()
+            .map(|terms| Vocabulary::from_terms(terms.iter().map(String::as_str)))
+            .transpose()?;
+        let idf = file.tfidf.as_mut().and_then(|tfidf| tfidf.idf.take());
+        let featurizer = Featurizer::new(
+            &file.vectorizer,
+            file.tfidf.as_ref(),
+            FittedArrays { vocabulary, idf },
+        )?;
+        let ClassifierSpec::Linear { classes, coef, intercept, probability, .. } =
+            &mut file.classifier;
+        let coef = std::mem::take(coef);
+        let classifier = LinearClassifier::new(
+            &coef,
+            intercept,
+            classes.len(),
+            featurizer.n_features(),
+            *probability,
+        )?;
+        Model::assemble(file, featurizer, classifier)
+    }
+
+    /// Puts validated parts together; `settings` must have its large arrays removed.
+    fn assemble(
+        settings: ModelFile,
+        featurizer: Featurizer,
+        classifier: LinearClassifier,
+    ) -> Result<Model, ModelError> {
+        let ClassifierSpec::Linear { classes, .. } = &settings.classifier;
+        let classes = classes
             .iter()
             .map(|label| match label {
                 LabelSpec::Int(value) => Label::Int(*value),
                 LabelSpec::Str(value) => Label::Str(value.clone()),
             })
             .collect();
-        let classifier = LinearClassifier::new(
-            coef,
-            intercept,
-            classes.len(),
-            featurizer.n_features(),
-            *probability,
-        )?;
-        Ok(Model {
-            featurizer,
-            classifier,
-            classes,
-            estimator: estimator.clone(),
-            file,
-            checksum: 0,
-        })
+        Ok(Model { featurizer, classifier, classes, settings, checksum: 0 })
+    }
+
+    /// The JSON form of this model (arrays put back), as `classify convert --to json` writes it.
+    pub fn to_file(&self) -> ModelFile {
+        let mut file = self.settings.clone();
+        file.vectorizer.vocabulary = self.featurizer.vocabulary().map(|vocabulary| {
+            (0..vocabulary.len()).map(|i| vocabulary.term(i).to_owned()).collect()
+        });
+        if let Some(tfidf) = file.tfidf.as_mut() {
+            tfidf.idf = self.featurizer.idf().map(<[f64]>::to_vec);
+        }
+        let ClassifierSpec::Linear { coef, intercept, .. } = &mut file.classifier;
+        let classifier = &self.classifier;
+        *coef = (0..classifier.n_rows())
+            .map(|row| (0..classifier.n_features()).map(|f| classifier.weight(f, row)).collect())
+            .collect();
+        *intercept = classifier.intercept().to_vec();
+        file
     }
 
     /// Classifies one text.
@@ -143,64 +188,74 @@ impl Model {
         &self.featurizer
     }
 
+    pub fn classifier(&self) -> &LinearClassifier {
+        &self.classifier
+    }
+
     pub fn n_features(&self) -> usize {
         self.featurizer.n_features()
     }
 
     /// The sklearn estimator the model came from, e.g. "LinearSVC".
     pub fn estimator(&self) -> &str {
-        &self.estimator
+        let ClassifierSpec::Linear { estimator, .. } = &self.settings.classifier;
+        estimator
     }
 
-    /// The parsed file, for inspection.
-    pub fn file(&self) -> &ModelFile {
-        &self.file
+    /// The model's settings without its large arrays (vocabulary, idf, coef), for inspection.
+    pub fn settings(&self) -> &ModelFile {
+        &self.settings
     }
 
-    /// FNV-1a 64 of the file's bytes: tells two loaded versions of a model apart.
+    /// XXH3-64 of the file's bytes: tells two loaded versions of a model apart.
     pub fn checksum(&self) -> u64 {
         self.checksum
     }
 
     /// Whether `predict` returns probabilities.
     pub fn has_probabilities(&self) -> bool {
-        matches!(&self.file.classifier, ClassifierSpec::Linear { probability: Some(_), .. })
+        matches!(&self.settings.classifier, ClassifierSpec::Linear { probability: Some(_), .. })
     }
 }
 
-/// Gives a precise message for files that are not models at all or are of another version, before
-/// serde reports a less helpful missing-field error.
-fn check_header(value: &serde_json::Value) -> Result<(), ModelError> {
-    let Some(object) = value.as_object() else {
-        return Err(ModelError::NotAModel { reason: "the JSON document is not an object".into() });
-    };
-    match object.get("format").and_then(|v| v.as_str()) {
-        Some(FORMAT_NAME) => {}
-        Some(other) => {
-            return Err(ModelError::NotAModel {
-                reason: format!("field `format` is {other:?}, expected {FORMAT_NAME:?}"),
-            })
-        }
-        None => {
-            return Err(ModelError::NotAModel {
-                reason: format!("field `format` is missing (expected {FORMAT_NAME:?})"),
-            })
-        }
+/// Refuses files of another kind or version.
+fn check_format(format: &str, version: u64) -> Result<(), ModelError> {
+    if format != FORMAT_NAME {
+        return Err(ModelError::NotAModel {
+            reason: format!("field `format` is {format:?}, expected {FORMAT_NAME:?}"),
+        });
     }
-    match object.get("format_version").and_then(|v| v.as_u64()) {
-        Some(FORMAT_VERSION) => Ok(()),
-        Some(found) => Err(ModelError::UnsupportedVersion { found, supported: FORMAT_VERSION }),
-        None => Err(ModelError::invalid("format_version", "missing or not a positive integer")),
+    if version != FORMAT_VERSION {
+        return Err(ModelError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
+    Ok(())
 }
 
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// Turns a failed parse into the most useful message: not JSON at all, not a model, another
+/// version, or a field error with its position.
+fn json_error(bytes: &[u8], error: serde_json::Error) -> ModelError {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format: Option<String>,
+        format_version: Option<u64>,
     }
-    hash
+    match serde_json::from_slice::<Header>(bytes) {
+        Ok(Header { format: None, .. }) => ModelError::NotAModel {
+            reason: format!("field `format` is missing (expected {FORMAT_NAME:?})"),
+        },
+        Ok(Header { format: Some(format), format_version }) => {
+            match check_format(&format, format_version.unwrap_or(0)) {
+                Err(mismatch) if format_version.is_some() || format != FORMAT_NAME => mismatch,
+                _ => {
+                    ModelError::Syntax(format!("{error} (see docs/model-format.md for the fields)"))
+                }
+            }
+        }
+        Err(_) if error.is_syntax() || error.is_eof() => {
+            ModelError::Syntax(format!("JSON {error}"))
+        }
+        Err(_) => ModelError::NotAModel { reason: format!("{error}") },
+    }
 }
 
 #[cfg(test)]
