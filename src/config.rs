@@ -10,21 +10,14 @@ use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_void};
 use std::path::PathBuf;
 use std::ptr::{self, NonNull};
-use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
-use classify_core::protocol::{Limits, ModelSource};
-use classify_core::Model;
+use classify_core::protocol::Limits;
 
 use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
-
-/// A model loaded for this configuration generation, with where it came from.
-pub struct LoadedModel {
-    pub model: Model,
-    pub source: ModelSource,
-}
+use crate::models::{self, LoadedModel};
 
 /// Per-directory configuration. Lives in a pool, so it holds only plain data; `None` means "not set
 /// here" and is filled from the enclosing section when configurations merge.
@@ -50,8 +43,8 @@ impl DirConfig {
 
     /// The model configured for this section.
     pub fn model(&self) -> Option<&LoadedModel> {
-        // SAFETY: the pointer came from Box::into_raw in `set_model` and is freed only by the cleanup
-        // of the configuration pool, which outlives every request served with this configuration.
+        // SAFETY: the pointer is into an Arc that `set_model` handed to a cleanup of the
+        // configuration pool, which outlives every request served with this configuration.
         self.model.map(|model| unsafe { model.as_ref() })
     }
 
@@ -188,26 +181,17 @@ unsafe extern "C" fn set_model(
     unsafe {
         directive(cmd, config, arg, |cmd, config, arg| {
             let path = resolve_path(cmd, arg);
-            let started = Instant::now();
-            let model = Model::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
-            let load_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let loaded_at_unix =
-                SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            let path_text = path.display().to_string();
-            note_loaded(&path_text, &model, load_ms);
-            let loaded = Box::new(LoadedModel {
-                model,
-                source: ModelSource { path: path_text, loaded_at_unix, load_ms },
-            });
-            let pointer = Box::into_raw(loaded);
-            // The configuration pool owns the model: it is dropped when this generation ends.
+            let model = models::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
+            let shared: *const LoadedModel = Arc::as_ptr(&model);
+            let owner = Box::into_raw(Box::new(model));
+            // The configuration pool owns this reference: it is dropped when this generation ends.
             ffi::apr_pool_cleanup_register(
                 cmd.pool,
-                pointer as *const c_void,
+                owner as *const c_void,
                 Some(drop_model),
                 Some(ffi::apr_pool_cleanup_null),
             );
-            config.model = NonNull::new(pointer);
+            config.model = NonNull::new(shared as *mut LoadedModel);
             Ok(())
         })
     }
@@ -217,7 +201,7 @@ unsafe extern "C" fn drop_model(data: *mut c_void) -> ffi::apr_status_t {
     guard::unit("model cleanup", || {
         // SAFETY: `data` is the Box::into_raw pointer registered in set_model, and the pool runs
         // this cleanup exactly once.
-        drop(unsafe { Box::from_raw(data as *mut LoadedModel) });
+        drop(unsafe { Box::from_raw(data as *mut Arc<LoadedModel>) });
     });
     ffi::APR_SUCCESS as ffi::apr_status_t
 }
@@ -269,23 +253,6 @@ unsafe extern "C" fn set_max_batch(
     }
 }
 
-/// Models loaded during the configuration pass now in progress, logged by `post_config` once the
-/// server's error log is open (directives run before it is).
-static LOADED_THIS_PASS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-fn note_loaded(path: &str, model: &Model, load_ms: f64) {
-    let line = format!(
-        "CLS00003: loaded model {path}: {} ({} classes, {} features) in {load_ms:.1} ms, checksum {:016x}",
-        model.estimator(),
-        model.classes().len(),
-        model.n_features(),
-        model.checksum()
-    );
-    if let Ok(mut loaded) = LOADED_THIS_PASS.lock() {
-        loaded.push(line);
-    }
-}
-
 pub unsafe extern "C" fn post_config(
     _pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
@@ -293,8 +260,7 @@ pub unsafe extern "C" fn post_config(
     server: *mut ffi::server_rec,
 ) -> std::os::raw::c_int {
     let outcome = guard::catch(|| {
-        let lines =
-            LOADED_THIS_PASS.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        let lines = models::take_announcements();
         // SAFETY: ap_state_query only reads httpd's global state.
         let state = unsafe { ffi::ap_state_query(ffi::AP_SQ_MAIN_STATE as std::os::raw::c_int) };
         // The first start-up pass is a dry run: its models are discarded, so stay quiet.

@@ -31,6 +31,11 @@ pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
 }
 
 fn handle(req: &mut Req) -> c_int {
+    // Lets the test suite prove that a panic becomes a 500 and leaves the child serving.
+    #[cfg(feature = "fault-injection")]
+    if req.query().is_some_and(|query| query.contains("classify-test-panic")) {
+        panic!("fault injected by the test suite");
+    }
     let Some(config) = req.dir_config().copied() else {
         return internal_error(req, "CLS00011: no configuration for this location");
     };

@@ -10,6 +10,7 @@ mod ffi;
 mod guard;
 mod handler;
 mod log;
+mod models;
 mod request;
 
 use std::os::raw::{c_char, c_int};

@@ -312,3 +312,55 @@ fn graceful_restart_serves_the_replaced_model() {
     }
     apache.assert_no_crashed_children();
 }
+
+/// Two locations naming the same file share one load per configuration pass.
+#[test]
+fn one_load_per_distinct_file_per_generation() {
+    let model = golden("count_word12_linearsvc_multi.model.json");
+    let body = format!(
+        "{}{}{}",
+        location("/a", "count_word12_linearsvc_multi"),
+        location("/b", "count_word12_linearsvc_multi"),
+        location("/c", "count_word_linearsvc_binary"),
+    );
+    let apache = Apache::start("event", &body);
+    let loads = |apache: &Apache| {
+        let needle = format!("CLS00003: loaded model {}", model.display());
+        apache.error_log().matches(&needle).count()
+    };
+    assert_eq!(loads(&apache), 1, "{}", apache.error_log());
+    let a = apache.get("/a", &[]).json();
+    let b = apache.get("/b", &[]).json();
+    assert_eq!(
+        (a["loaded_at"].clone(), a["load_ms"].clone()),
+        (b["loaded_at"].clone(), b["load_ms"].clone())
+    );
+    apache.graceful();
+    assert_eq!(loads(&apache), 2, "{}", apache.error_log());
+    apache.assert_no_crashed_children();
+}
+
+/// A panic inside the handler becomes a 500 with a logged reason, and the child keeps serving.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_panicking_request_gets_500_and_the_child_survives() {
+    for mpm in ["prefork", "event"] {
+        let apache = Apache::start(mpm, &location("/classify", "count_word12_linearsvc_multi"));
+        for _ in 0..20 {
+            let response = apache.get("/classify?classify-test-panic", &[]);
+            assert_eq!(response.status, 500, "{mpm}: {}", response.text());
+            assert_eq!(response.json()["error"], "internal error");
+        }
+        let after = apache.get("/classify/arcade%20game", &[]);
+        assert_eq!((after.status, after.text().as_str()), (200, "games\n"));
+        let log = apache.error_log();
+        assert!(
+            log.contains("CLS00010: internal error: fault injected by the test suite"),
+            "{log}"
+        );
+        // The guard reports the panic; no child died of it.
+        for marker in ["exit signal", "Segmentation fault", "AH00052"] {
+            assert!(!log.contains(marker), "{mpm}: {log}");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The models a configuration pass has loaded. Each distinct model file (same device, inode, size
+//! and modification time) is loaded once per pass however many `<Location>`s name it; every
+//! location shares the one `Arc`. The configuration pool owns those `Arc`s (see `config`), so the
+//! registry holds only weak references and a model is freed with the last generation using it.
+//! No Apache types here: this is safe Rust.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use classify_core::protocol::ModelSource;
+use classify_core::Model;
+
+/// A model loaded for a configuration generation, with where it came from.
+pub struct LoadedModel {
+    pub model: Model,
+    pub source: ModelSource,
+}
+
+/// Identifies one version of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileKey {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified_ns: i128,
+}
+
+impl FileKey {
+    fn of(path: &Path) -> Option<FileKey> {
+        let metadata = std::fs::metadata(path).ok()?;
+        let modified_ns =
+            i128::from(metadata.mtime()) * 1_000_000_000 + i128::from(metadata.mtime_nsec());
+        Some(FileKey {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.size(),
+            modified_ns,
+        })
+    }
+}
+
+struct Registry {
+    loaded: Vec<(FileKey, Weak<LoadedModel>)>,
+    /// Log lines for models loaded in the pass in progress, written by `post_config` once the
+    /// server's error log is open.
+    announcements: Vec<String>,
+}
+
+static REGISTRY: Mutex<Registry> =
+    Mutex::new(Registry { loaded: Vec::new(), announcements: Vec::new() });
+
+/// Loads (or shares, if this pass already loaded the same file) the model at `path`.
+/// The error is the directive's message, without the directive name.
+pub fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
+    let key = FileKey::of(path);
+    let mut registry =
+        REGISTRY.lock().map_err(|_| "model registry poisoned by an earlier panic")?;
+    registry.loaded.retain(|(_, model)| model.strong_count() > 0);
+    if let Some(key) = &key {
+        let shared = registry.loaded.iter().find(|(k, _)| k == key).and_then(|(_, m)| m.upgrade());
+        if let Some(shared) = shared {
+            return Ok(shared);
+        }
+    }
+    let started = Instant::now();
+    let model = Model::load(path).map_err(|e| e.to_string())?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let loaded_at_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let path_text = path.display().to_string();
+    registry.announcements.push(format!(
+        "CLS00003: loaded model {path_text}: {} ({} classes, {} features) in {load_ms:.1} ms, \
+         checksum {:016x}",
+        model.estimator(),
+        model.classes().len(),
+        model.n_features(),
+        model.checksum()
+    ));
+    let loaded = Arc::new(LoadedModel {
+        model,
+        source: ModelSource { path: path_text, loaded_at_unix, load_ms },
+    });
+    if let Some(key) = key {
+        registry.loaded.push((key, Arc::downgrade(&loaded)));
+    }
+    Ok(loaded)
+}
+
+/// Takes the log lines of the models loaded since the last call.
+pub fn take_announcements() -> Vec<String> {
+    REGISTRY
+        .lock()
+        .map(|mut registry| std::mem::take(&mut registry.announcements))
+        .unwrap_or_default()
+}
