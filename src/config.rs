@@ -23,7 +23,9 @@ use crate::models::{self, LoadedModel};
 /// here" and is filled from the enclosing section when configurations merge.
 #[derive(Clone, Copy)]
 pub struct DirConfig {
-    /// The `<Location>` path this section was declared with; request paths are read below it.
+    /// The `<Location>` path of the section that named the model; texts in URL paths are read
+    /// below it. `None` when the model was named elsewhere (`<Directory>`, server config,
+    /// `<LocationMatch>`): then texts come from the query string or the body only.
     pub location: Option<NonNull<c_char>>,
     /// Owned by a `pconf` cleanup registered when the directive loaded it.
     pub model: Option<NonNull<LoadedModel>>,
@@ -99,11 +101,10 @@ const fn take1(name: &'static CStr, func: Take1, help: &'static CStr) -> ffi::co
 
 pub unsafe extern "C" fn create_dir_config(
     pool: *mut ffi::apr_pool_t,
-    dir: *mut c_char,
+    _dir: *mut c_char,
 ) -> *mut c_void {
     let created = guard::catch(|| {
-        let config =
-            DirConfig { location: NonNull::new(dir), model: None, max_body: None, max_batch: None };
+        let config = DirConfig { location: None, model: None, max_body: None, max_batch: None };
         // SAFETY: `pool` is a live pool; apr_palloc returns memory aligned for any C type, and
         // DirConfig (plain data, no Drop) is written in place before anyone reads it.
         unsafe { pool_alloc(pool, config) }
@@ -120,7 +121,8 @@ pub unsafe extern "C" fn merge_dir_config(
         // SAFETY: httpd passes two configs this module created with create_dir_config.
         let (base, new) = unsafe { (*(base as *const DirConfig), *(new as *const DirConfig)) };
         let config = DirConfig {
-            location: new.location.or(base.location),
+            // The model and the location it was named in travel together.
+            location: if new.model.is_some() { new.location } else { base.location },
             model: new.model.or(base.model),
             max_body: new.max_body.or(base.max_body),
             max_batch: new.max_batch.or(base.max_batch),
@@ -192,6 +194,7 @@ unsafe extern "C" fn set_model(
                 Some(ffi::apr_pool_cleanup_null),
             );
             config.model = NonNull::new(shared as *mut LoadedModel);
+            config.location = enclosing_location(cmd);
             Ok(())
         })
     }
@@ -204,6 +207,21 @@ unsafe extern "C" fn drop_model(data: *mut c_void) -> ffi::apr_status_t {
         drop(unsafe { Box::from_raw(data as *mut Arc<LoadedModel>) });
     });
     ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+/// The path of the `<Location>` section the directive is in, if it is in one (a pool string that
+/// lives as long as the configuration).
+fn enclosing_location(cmd: &ffi::cmd_parms) -> Option<NonNull<c_char>> {
+    // SAFETY: while a directive runs, cmd->directive is its node in the parsed configuration tree
+    // and its parent (if any) is the enclosing section; both live in the configuration pool.
+    let section = unsafe { cmd.directive.as_ref()?.parent.as_ref()? };
+    // SAFETY: section names are NUL-terminated strings in the configuration pool.
+    let name = unsafe { CStr::from_ptr(section.directive) };
+    if name.to_bytes().eq_ignore_ascii_case(b"<Location") {
+        NonNull::new(cmd.path)
+    } else {
+        None
+    }
 }
 
 fn resolve_path(cmd: &ffi::cmd_parms, arg: &str) -> PathBuf {

@@ -87,6 +87,52 @@ fn handle(req: &mut Req) -> c_int {
     ffi::OK as c_int
 }
 
+/// Claims the URLs this module answers before httpd maps them to files. httpd's own translation
+/// would join the document root and the text into a file name (a text over PATH_MAX gets a 403,
+/// AH00127) and its directory walk would `stat` it (a word over NAME_MAX gets a 403); neither has
+/// meaning for a model. Both hooks run before `SetHandler` is applied, so they go by the
+/// configuration: a model named in a `<Location>` that covers the request's path. `<Location>`
+/// access control still applies: httpd walks locations again afterwards.
+pub unsafe extern "C" fn classify_translate_name(raw: *mut ffi::request_rec) -> c_int {
+    // SAFETY: httpd passes the live request it is processing.
+    let mut req = unsafe { Req::new(raw) };
+    match guard::catch(|| answered_here(&req)) {
+        Ok(true) => {
+            // Like mod_proxy's "proxy:" names: a file name no file-serving module will open.
+            req.set_filename("classify:");
+            ffi::OK as c_int
+        }
+        Ok(false) => ffi::DECLINED,
+        Err(panic) => {
+            log::request(raw, Level::Error, &format!("CLS00015: internal error: {panic}"));
+            ffi::DECLINED
+        }
+    }
+}
+
+/// Skips the directory walk (see `classify_translate_name`) for the URLs this module answers.
+pub unsafe extern "C" fn classify_map_to_storage(raw: *mut ffi::request_rec) -> c_int {
+    // SAFETY: httpd passes the live request it is processing.
+    let req = unsafe { Req::new(raw) };
+    match guard::catch(|| answered_here(&req)) {
+        Ok(true) => ffi::OK as c_int,
+        Ok(false) => ffi::DECLINED,
+        Err(panic) => {
+            log::request(raw, Level::Error, &format!("CLS00016: internal error: {panic}"));
+            ffi::DECLINED
+        }
+    }
+}
+
+/// Whether the configuration puts a model in a `<Location>` covering this request's path.
+fn answered_here(req: &Req) -> bool {
+    let Some(config) = req.dir_config() else { return false };
+    match (config.model, config.location()) {
+        (Some(_), Some(location)) => req.raw_path().starts_with(location.trim_end_matches('/')),
+        _ => false,
+    }
+}
+
 /// The part of the raw URL path below the `<Location>` prefix, without its leading slash.
 fn text_below_location<'a>(raw_path: &'a str, location: Option<&str>) -> &'a str {
     let rest = match location {

@@ -62,6 +62,18 @@ unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
                 ptr::null(),
                 ffi::APR_HOOK_MIDDLE as c_int,
             );
+            ffi::ap_hook_translate_name(
+                Some(handler::classify_translate_name),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_map_to_storage(
+                Some(handler::classify_map_to_storage),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
             ffi::ap_hook_handler(
                 Some(handler::classify_handler),
                 ptr::null(),

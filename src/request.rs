@@ -159,6 +159,13 @@ impl Req {
         }
     }
 
+    /// Sets `r->filename` (copied into the request pool).
+    pub fn set_filename(&mut self, value: &str) {
+        let Ok(value) = CString::new(value) else { return };
+        // SAFETY: apr_pstrdup copies into the live request pool, which outlives the request.
+        unsafe { (*self.raw).filename = ffi::apr_pstrdup(self.rec().pool, value.as_ptr()) };
+    }
+
     /// Sets a request note (readable in `LogFormat` as `%{name}n`).
     pub fn set_note(&mut self, name: &CStr, value: &str) {
         let Ok(value) = CString::new(value) else {

@@ -234,6 +234,9 @@ pub fn http(port: u16, raw: &[u8]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to apache2");
     stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     stream.write_all(raw).expect("send request");
+    // Half-close: a request that promised more body than it sent ends here instead of waiting
+    // for httpd's Timeout.
+    let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).expect("read response");
     parse_response(&bytes)

@@ -1,6 +1,7 @@
 //! Integration tests against a real Debian `apache2` running mod_classify: sklearn parity over HTTP
 //! under every MPM, every request form and error status, configtest, and graceful restarts.
 
+mod hostile;
 mod httpd;
 
 use std::fs;
@@ -166,6 +167,11 @@ fn request_forms() {
         let head = apache.send("HEAD", &format!("/classify/{}", percent_encode(text)), &[], b"");
         assert_eq!(head.status, 200);
         assert!(head.body.is_empty());
+
+        // Other URLs of the server are untouched: httpd still serves its files.
+        fs::write(apache.path("hello.txt"), "static\n").expect("write static file");
+        let file = apache.get("/hello.txt", &[]);
+        assert_eq!((file.status, file.text().as_str()), (200, "static\n"));
 
         let access_log = fs::read_to_string(apache.path("access.log")).unwrap_or_default();
         assert!(access_log.contains(" 200 games"), "label note not logged:\n{access_log}");

@@ -8,6 +8,7 @@ pub mod featurize;
 pub mod model;
 pub mod protocol;
 pub mod sparse;
+pub mod train;
 
 pub use error::ModelError;
 pub use featurize::Featurizer;

@@ -1,0 +1,167 @@
+//! L2-regularized linear SVM by dual coordinate descent (Hsieh, Chang, Lin, Keerthi, Sundararajan:
+//! "A Dual Coordinate Descent Method for Large-scale Linear SVM", ICML 2008), with the choices
+//! liblinear documents for its solvers `L2R_L2LOSS_SVC_DUAL` (squared hinge, sklearn `LinearSVC`'s
+//! default) and `L2R_L1LOSS_SVC_DUAL` (hinge), so that it converges to the same optimum:
+//!
+//! - primal: `min_w ½‖w‖² + Σ C_i ξ(w; x_i, y_i)`, with the bias as an extra constant feature of
+//!   value 1 (sklearn's `intercept_scaling=1`) whose weight is regularized like any other;
+//! - dual: `min_α ½ αᵀQ̄α − eᵀα`, `0 ≤ α_i ≤ U_i`, `Q̄ = Q + D`, where hinge has `U_i = C_i`,
+//!   `D_ii = 0` and squared hinge `U_i = ∞`, `D_ii = 1/(2C_i)`; `w = Σ y_i α_i x_i` is kept up to
+//!   date so a coordinate step costs one sparse row;
+//! - each outer iteration visits the active coordinates in a fresh random order;
+//! - shrinking: a coordinate at a bound whose gradient points further out than the previous
+//!   iteration's extreme projected gradients leaves the active set;
+//! - stop when the spread of projected gradients (max − min) over the active set is at most `tol`
+//!   (liblinear's `eps`); if that happens with coordinates shrunk, all are reactivated and checked
+//!   once more with fresh bounds; or after `max_iter` outer iterations (reported as not
+//!   converged, as sklearn's ConvergenceWarning does).
+
+use super::rng::Rng;
+use super::{BinaryProblem, BinarySolution};
+
+/// The loss on the margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loss {
+    /// `max(0, 1 − y wᵀx)²` (sklearn's `loss="squared_hinge"`, the default).
+    SquaredHinge,
+    /// `max(0, 1 − y wᵀx)` (sklearn's `loss="hinge"`).
+    Hinge,
+}
+
+impl Loss {
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::SquaredHinge => "squared_hinge",
+            Loss::Hinge => "hinge",
+        }
+    }
+}
+
+/// Solver settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SvmOptions {
+    pub loss: Loss,
+    pub tol: f64,
+    pub max_iter: usize,
+}
+
+/// Solves one binary problem; `seed` drives the visiting order.
+pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> BinarySolution {
+    let x = problem.x;
+    let n = x.n_rows();
+    let n_features = x.n_cols();
+    // w[n_features] is the bias weight; its feature is 1 in every row.
+    let mut w = vec![0.0; n_features + 1];
+    let mut alpha = vec![0.0; n];
+    let (diag, upper): (Vec<f64>, Vec<f64>) = (0..n)
+        .map(|i| match options.loss {
+            Loss::SquaredHinge => (0.5 / problem.c(i), f64::INFINITY),
+            Loss::Hinge => (0.0, problem.c(i)),
+        })
+        .unzip();
+    let qd: Vec<f64> = (0..n).map(|i| diag[i] + x.norm_squared(i) + 1.0).collect();
+    let mut index: Vec<usize> = (0..n).collect();
+    let mut active = n;
+    let mut rng = Rng::new(seed);
+    let mut pg_max_old = f64::INFINITY;
+    let mut pg_min_old = f64::NEG_INFINITY;
+    let mut iterations = 0;
+    let mut converged = false;
+
+    while iterations < options.max_iter {
+        let mut pg_max_new = f64::NEG_INFINITY;
+        let mut pg_min_new = f64::INFINITY;
+        rng.shuffle(&mut index[..active]);
+        let mut s = 0;
+        while s < active {
+            let i = index[s];
+            let y = problem.y(i);
+            let g = y * (x.dot(i, &w) + w[n_features]) - 1.0 + diag[i] * alpha[i];
+            let mut pg = 0.0;
+            if alpha[i] == 0.0 {
+                if g > pg_max_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g < 0.0 {
+                    pg = g;
+                }
+            } else if alpha[i] == upper[i] {
+                if g < pg_min_old {
+                    active -= 1;
+                    index.swap(s, active);
+                    continue;
+                } else if g > 0.0 {
+                    pg = g;
+                }
+            } else {
+                pg = g;
+            }
+            pg_max_new = pg_max_new.max(pg);
+            pg_min_new = pg_min_new.min(pg);
+            if pg.abs() > 1e-12 {
+                let old = alpha[i];
+                alpha[i] = (old - g / qd[i]).clamp(0.0, upper[i]);
+                let d = (alpha[i] - old) * y;
+                x.axpy(i, d, &mut w[..n_features]);
+                w[n_features] += d;
+            }
+            s += 1;
+        }
+        iterations += 1;
+        if pg_max_new - pg_min_new <= options.tol {
+            if active == n {
+                converged = true;
+                break;
+            }
+            // Converged on the shrunk problem: check every coordinate again.
+            active = n;
+            pg_max_old = f64::INFINITY;
+            pg_min_old = f64::NEG_INFINITY;
+            continue;
+        }
+        pg_max_old = if pg_max_new <= 0.0 { f64::INFINITY } else { pg_max_new };
+        pg_min_old = if pg_min_new >= 0.0 { f64::NEG_INFINITY } else { pg_min_new };
+    }
+    let bias = w.pop().unwrap_or(0.0);
+    BinarySolution { weights: w, bias, iterations, converged }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::csr::CsrMatrix;
+
+    /// Two 1-d points, x = -1 (negative) and x = +1 (positive), with the bias feature.
+    fn problem_at(c: f64) -> (CsrMatrix, Vec<bool>, f64) {
+        let mut x = CsrMatrix::new(1);
+        x.push_row([(0, -1.0)]);
+        x.push_row([(0, 1.0)]);
+        (x, vec![false, true], c)
+    }
+
+    #[test]
+    fn hinge_optimum_of_a_symmetric_pair() {
+        // By symmetry the bias is 0 and w minimizes ½w² + 2C·max(0, 1 − w): w = min(2C, 1).
+        for (c, expected) in [(0.1, 0.2), (10.0, 1.0)] {
+            let (x, positive, c) = problem_at(c);
+            let problem =
+                BinaryProblem { x: &x, positive: &positive, c_positive: c, c_negative: c };
+            let options = SvmOptions { loss: Loss::Hinge, tol: 1e-10, max_iter: 1000 };
+            let solution = solve(&problem, &options, 0);
+            assert!(solution.converged);
+            assert!((solution.weights[0] - expected).abs() < 1e-6, "{c}: {solution:?}");
+            assert!(solution.bias.abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn squared_hinge_optimum_of_a_symmetric_pair() {
+        // ½w² + 2C(1 − w)² is least at w = 4C / (1 + 4C) = 2/3 for C = ½.
+        let (x, positive, c) = problem_at(0.5);
+        let problem = BinaryProblem { x: &x, positive: &positive, c_positive: c, c_negative: c };
+        let options = SvmOptions { loss: Loss::SquaredHinge, tol: 1e-10, max_iter: 1000 };
+        let solution = solve(&problem, &options, 0);
+        assert!((solution.weights[0] - 2.0 / 3.0).abs() < 1e-6, "{solution:?}");
+    }
+}
