@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""The sklearn side of scripts/bench/micro: train the big bigram model, time sklearn per document.
+
+  sklearn_micro.py train --data TSV --dir DIR [--texts N] [--words 20] [--ngram 1,2]
+      Fits CountVectorizer(ngram_range=(1, 2)) with no min_df/max_features (~740k features on
+      the full Debian corpus; --ngram 1,3 gives > 1M) + LinearSVC on every line of TSV, pickles both into DIR as the
+      classic recipe does (vectorizer.pickle, classifier.pickle), and writes DIR/texts.txt: N
+      real texts cut to their first `--words` words (one per line).
+
+  sklearn_micro.py time --dir DIR [--seconds S]
+      Loads the pickles (timed), then times, one document per call as a server would, on the
+      texts of DIR/texts.txt: `clf.predict(vec.transform([text]))` (sparse), and the classic
+      recipe's `clf.predict(vec.transform([text]).toarray())` (dense) on a few texts.
+      Prints one JSON object with the numbers; never asserts on time.
+
+Runs with Debian's /usr/bin/python3 (python3-sklearn).
+"""
+
+import argparse
+import json
+import os
+import pickle
+import random
+import sys
+import time
+
+
+def read_tsv(path):
+    labels, texts = [], []
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            label, tab, text = line.rstrip("\n").partition("\t")
+            if not tab or not label:
+                raise SystemExit(f"{path}:{number}: expected label<TAB>text")
+            labels.append(label)
+            texts.append(text)
+    return labels, texts
+
+
+def rss_kib():
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def train(args):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.svm import LinearSVC
+
+    labels, texts = read_tsv(args.data)
+    started = time.perf_counter()
+    low, high = (int(n) for n in args.ngram.split(","))
+    vectorizer = CountVectorizer(ngram_range=(low, high))
+    features = vectorizer.fit_transform(texts)
+    classifier = LinearSVC().fit(features, labels)
+    n_features = len(vectorizer.vocabulary_)
+    print(f"fitted CountVectorizer(ngram_range=({low}, {high})) + LinearSVC on {len(texts)} texts in "
+          f"{time.perf_counter() - started:.1f} s: {n_features} features, "
+          f"{len(classifier.classes_)} classes", file=sys.stderr)
+    if n_features < 1_000_000:
+        print(f"note: {n_features} features (< 1M); the issue's target is for >= 1M features "
+              "(on the Debian corpus, bigrams give ~740k: use --ngram 1,3 for > 1M)",
+              file=sys.stderr)
+    os.makedirs(args.dir, exist_ok=True)
+    with open(os.path.join(args.dir, "vectorizer.pickle"), "wb") as out:
+        pickle.dump(vectorizer, out)
+    with open(os.path.join(args.dir, "classifier.pickle"), "wb") as out:
+        pickle.dump(classifier, out)
+    long_enough = [t.split() for t in texts if len(t.split()) >= args.words]
+    random.Random(0).shuffle(long_enough)
+    with open(os.path.join(args.dir, "texts.txt"), "w", encoding="utf-8") as out:
+        for words in long_enough[: args.texts]:
+            out.write(" ".join(words[: args.words]) + "\n")
+    with open(os.path.join(args.dir, "train.json"), "w", encoding="ascii") as out:
+        json.dump({"ngram_range": [low, high], "n_features": n_features, "n_classes": len(classifier.classes_),
+                   "n_documents": len(texts)}, out)
+
+
+def per_doc(function, texts, seconds, min_rounds=1):
+    """Mean seconds per call of function(text), cycling through texts for >= `seconds`."""
+    calls = 0
+    started = time.perf_counter()
+    rounds = 0
+    while True:
+        for text in texts:
+            function(text)
+        calls += len(texts)
+        rounds += 1
+        elapsed = time.perf_counter() - started
+        if rounds >= min_rounds and elapsed >= seconds:
+            return elapsed / calls, calls
+
+
+def time_sklearn(args):
+    import numpy
+    import sklearn
+
+    rss_before = rss_kib()
+    started = time.perf_counter()
+    with open(os.path.join(args.dir, "vectorizer.pickle"), "rb") as f:
+        vectorizer = pickle.load(f)
+    with open(os.path.join(args.dir, "classifier.pickle"), "rb") as f:
+        classifier = pickle.load(f)
+    load_s = time.perf_counter() - started
+    rss_after = rss_kib()
+    with open(os.path.join(args.dir, "texts.txt"), encoding="utf-8") as f:
+        texts = f.read().splitlines()
+
+    def sparse(text):
+        return classifier.predict(vectorizer.transform([text]))[0]
+
+    def dense(text):
+        return classifier.predict(vectorizer.transform([text]).toarray())[0]
+
+    for text in texts[:20]:  # warm up
+        sparse(text)
+    sparse_s, sparse_calls = per_doc(sparse, texts, args.seconds)
+    dense_texts = texts[:20]
+    dense_s, dense_calls = per_doc(dense, dense_texts, min(args.seconds, 3.0))
+    words = sum(len(t.split()) for t in texts) / len(texts)
+    print(json.dumps({
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": numpy.__version__,
+        "python": sys.version.split()[0],
+        "n_features": len(vectorizer.vocabulary_),
+        "n_classes": len(classifier.classes_),
+        "texts": len(texts),
+        "mean_words": words,
+        "pickle_load_s": load_s,
+        "pickle_rss_kib": rss_after - rss_before,
+        "process_rss_kib": rss_after,
+        "sparse_ns_per_doc": sparse_s * 1e9,
+        "sparse_calls": sparse_calls,
+        "dense_ns_per_doc": dense_s * 1e9,
+        "dense_calls": dense_calls,
+    }))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train")
+    p.add_argument("--data", required=True)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--texts", type=int, default=500)
+    p.add_argument("--words", type=int, default=20)
+    p.add_argument("--ngram", default="1,2", help="ngram_range as MIN,MAX (default 1,2)")
+    p = sub.add_parser("time")
+    p.add_argument("--dir", required=True)
+    p.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    if args.command == "train":
+        train(args)
+    else:
+        time_sklearn(args)
+
+
+if __name__ == "__main__":
+    main()
