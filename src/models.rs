@@ -65,7 +65,7 @@ pub fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
         }
     }
     let started = Instant::now();
-    let model = Model::load(path).map_err(|e| e.to_string())?;
+    let model = Model::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let loaded_at_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let path_text = path.display().to_string();

@@ -3,6 +3,7 @@
 
 mod hostile;
 mod httpd;
+mod reload;
 
 use std::fs;
 
@@ -216,6 +217,33 @@ fn error_statuses_leave_children_alive() {
     }
 }
 
+/// A copy of a binary model with `value` written at `at` bytes into section `tag`, and the
+/// checksum recomputed: corrupt content that only validation can catch.
+fn patch_section<const N: usize>(
+    model: &[u8],
+    tag: &[u8; 4],
+    at: usize,
+    value: [u8; N],
+) -> Vec<u8> {
+    let mut bytes = model.to_vec();
+    let count = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+    let entry =
+        (0..count).map(|i| 32 + i * 24).find(|&e| &bytes[e..e + 4] == tag).expect("section");
+    let offset =
+        u64::from_le_bytes(bytes[entry + 8..entry + 16].try_into().expect("8 bytes")) as usize;
+    bytes[offset + at..offset + at + N].copy_from_slice(&value);
+    let checksum = xxhash_rust::xxh3::xxh3_64(&bytes[32..]);
+    bytes[16..24].copy_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+/// A JSON model text with one edit applied.
+fn edited(model: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut value: Value = serde_json::from_str(model).expect("model JSON");
+    edit(&mut value);
+    value.to_string().into_bytes()
+}
+
 /// The binary form of a JSON model, as `classify convert` writes it.
 fn binary_form(json_model: &std::path::Path) -> Vec<u8> {
     let model = classify_core::Model::load(json_model).expect("golden model loads");
@@ -241,6 +269,8 @@ fn configtest_names_file_line_and_reason() {
     let mut future: Value = serde_json::from_str(&good_text).expect("golden model JSON");
     future["format_version"] = serde_json::json!(9);
     let future_version = future.to_string();
+    let tfidf_text =
+        fs::read_to_string(golden("tfidf_logreg_ovr_explicit.model.json")).expect("model");
     let good_binary = binary_form(&good);
     let mut flipped_binary = good_binary.clone();
     let middle = flipped_binary.len() / 2;
@@ -259,9 +289,79 @@ fn configtest_names_file_line_and_reason() {
         (dir.path().display().to_string(), "cannot read"),
         (write("flipped.model", &flipped_binary), "checksum mismatch"),
         (write("short.model", &good_binary[..good_binary.len() - 100]), "header says"),
+        (
+            write("nan.model", &patch_section(&good_binary, b"COEF", 8, f64::NAN.to_le_bytes())),
+            "NaN is not a finite number",
+        ),
+        (
+            write(
+                "inf.model",
+                &patch_section(&good_binary, b"COEF", 0, f64::INFINITY.to_le_bytes()),
+            ),
+            "inf is not a finite number",
+        ),
+        (
+            write("vend.model", &patch_section(&good_binary, b"VEND", 4, u32::MAX.to_le_bytes())),
+            "outside the term text",
+        ),
+        (
+            write(
+                "narrow.json",
+                &edited(&good_text, |m| {
+                    m["classifier"]["coef"][0].as_array_mut().map(|r| r.pop());
+                }),
+            ),
+            "classifier.coef[0]",
+        ),
+        (
+            write(
+                "rows.json",
+                &edited(&good_text, |m| {
+                    m["classifier"]["intercept"].as_array_mut().map(|r| r.pop());
+                }),
+            ),
+            "classifier.intercept",
+        ),
+        (
+            write(
+                "twice.json",
+                &edited(&good_text, |m| {
+                    m["vectorizer"]["vocabulary"][1] = m["vectorizer"]["vocabulary"][0].clone()
+                }),
+            ),
+            "appears twice",
+        ),
+        (
+            write(
+                "typo.json",
+                &edited(&good_text, |m| m["vectorizer"]["lowercse"] = Value::Bool(true)),
+            ),
+            "unknown field `lowercse`",
+        ),
+        (
+            write(
+                "idf.json",
+                &edited(&tfidf_text, |m| {
+                    m["tfidf"]["idf"].as_array_mut().map(|r| r.pop());
+                }),
+            ),
+            "tfidf.idf",
+        ),
+        (
+            write(
+                "pattern.json",
+                &edited(&good_text, |m| m["vectorizer"]["token_pattern"] = Value::from("[a-z]+")),
+            ),
+            "token_pattern",
+        ),
     ];
     for (path, reason) in bad_cases {
         let (ok, output) = configtest(&path);
+        println!(
+            "{:<16} {}",
+            path.rsplit('/').next().unwrap_or(""),
+            output.lines().nth(1).unwrap_or("")
+        );
         assert!(!ok, "configtest accepted {path}");
         assert!(output.contains("Syntax error on line"), "{output}");
         assert!(output.contains("httpd.conf"), "{output}");
@@ -272,6 +372,40 @@ fn configtest_names_file_line_and_reason() {
     assert!(ok, "configtest refused a good model: {output}");
     let (ok, output) = configtest(&write("good.model", &good_binary));
     assert!(ok, "configtest refused a good binary model: {output}");
+}
+
+/// The parent reads models as root, but a configtest run as the Apache user must say why it
+/// cannot read one.
+#[test]
+fn configtest_as_the_apache_user_names_an_unreadable_model() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        println!("skipped: needs root to run apache2 -t as www-data");
+        return;
+    }
+    let model = golden("count_word12_linearsvc_multi.model.json");
+    let body = "<Location /classify>\n  SetHandler classify\n  ClassifyModel MODEL\n</Location>\n";
+    let apache = Apache::configure("event", body);
+    let unreadable = apache.path("unreadable.json");
+    fs::copy(&model, &unreadable).expect("copy model");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&unreadable, fs::Permissions::from_mode(0o000)).expect("chmod 000");
+    fs::set_permissions(apache.dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod dir");
+    let conf = fs::read_to_string(&apache.conf)
+        .expect("conf")
+        .replace("MODEL", &unreadable.display().to_string());
+    fs::write(&apache.conf, conf).expect("conf");
+    let output = std::process::Command::new("runuser")
+        .args(["-u", "www-data", "--", "apache2", "-t", "-f"])
+        .arg(&apache.conf)
+        .output()
+        .expect("runuser");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "configtest accepted an unreadable model");
+    assert!(
+        stderr.contains("Syntax error on line") && stderr.contains("Permission denied"),
+        "{stderr}"
+    );
 }
 
 /// Replacing the model file and asking for a graceful restart serves the new model; a broken

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ModelError {
-    /// The cause is part of the message (not a `source`), so every consumer prints it once.
-    #[error("cannot read {path}: {error}")]
+    /// The cause is part of the message (not a `source`), so every consumer prints it once; the
+    /// caller names the path, as it does for every other error.
+    #[error("cannot read the file: {error}")]
     Io { path: PathBuf, error: std::io::Error },
     #[error("not a mod_classify model: {reason}")]
     NotAModel { reason: String },
