@@ -151,9 +151,11 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
 }
 
 /// The heaviest positive weights of each class (of the single row for a binary model, which
-/// speaks for the second class).
+/// speaks for the second class). Kernel SVMs have no per-feature weights: null.
 fn top_features(model: &Model, top: usize) -> serde_json::Value {
-    let classifier = model.classifier();
+    let Some(classifier) = model.classifier().as_linear() else {
+        return serde_json::Value::Null;
+    };
     let vocabulary = model.featurizer().vocabulary();
     let name = |index: usize| match vocabulary {
         Some(vocabulary) => vocabulary.term(index).to_owned(),

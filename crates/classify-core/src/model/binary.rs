@@ -10,19 +10,28 @@
 //!         24  u64 total file length
 //! table   32  per section: [u8; 4] tag, u32 reserved (0), u64 offset, u64 length
 //! sections, each at an 8-byte aligned offset:
-//!   META  JSON: the JSON form without vocabulary, tfidf.idf and classifier.coef
+//!   META  JSON: the JSON form without vocabulary, tfidf.idf, classifier.coef,
+//!         classifier.support_vectors' arrays and classifier.dual_coef
 //!   VTXT  vocabulary terms' UTF-8 bytes, concatenated in feature-index order  (count only)
 //!   VEND  u32 per term: byte offset in VTXT where the term ends                (count only)
 //!   IDF_  f64 per feature                                                     (when use_idf)
-//!   COEF  f64 weights, feature-major: weight of feature f in row r at f * rows + r
+//!   COEF  f64 weights, feature-major: weight of feature f in row r at f * rows + r  (linear)
+//!   SVPT  u64 per support vector + 1: CSR indptr of support_vectors           (svc)
+//!   SVIX  u32 per stored value: CSR feature indices                           (svc)
+//!   SVVL  f64 per stored value: CSR values                                    (svc)
+//!   DUAL  f64 dual_coef, row-major: (classes - 1) rows of one per support vector (svc)
 //! ```
+//!
+//! The small per-pair arrays of a kernel SVM (intercept, prob_a, prob_b) and n_support stay in
+//! META: JSON floats round-trip bit-exactly (serde_json's `float_roundtrip`).
 
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
-use crate::model::format::{ClassifierSpec, ModelFile, FORMAT_VERSION};
+use crate::model::format::{ClassifierSpec, CsrSpec, ModelFile, FORMAT_VERSION};
+use crate::model::kernel::SupportVectors;
 use crate::model::linear::{LinearClassifier, Shape};
-use crate::model::Model;
+use crate::model::{kernel_classifier, Classifier, Model};
 
 /// The first bytes of every binary model file.
 pub const MAGIC: &[u8; 8] = b"MCLSMODL";
@@ -48,7 +57,17 @@ pub fn write(model: &Model) -> Vec<u8> {
     if let Some(idf) = model.featurizer().idf() {
         sections.push((*b"IDF_", f64_bytes(idf)));
     }
-    sections.push((*b"COEF", f64_bytes(model.classifier().weights())));
+    match model.classifier() {
+        Classifier::Linear(linear) => sections.push((*b"COEF", f64_bytes(linear.weights()))),
+        Classifier::Kernel(kernel) => {
+            let parts = kernel.parts();
+            let sv = &parts.support_vectors;
+            sections.push((*b"SVPT", sv.indptr.iter().flat_map(|v| v.to_le_bytes()).collect()));
+            sections.push((*b"SVIX", sv.indices.iter().flat_map(|v| v.to_le_bytes()).collect()));
+            sections.push((*b"SVVL", f64_bytes(&sv.data)));
+            sections.push((*b"DUAL", f64_bytes(&parts.dual_coef)));
+        }
+    }
 
     let mut offset = align8(HEADER_LEN + ENTRY_LEN * sections.len());
     let mut table = Vec::new();
@@ -122,7 +141,6 @@ pub fn read(bytes: &[u8]) -> Result<Model, ModelError> {
         _ => return Err(ModelError::invalid("VTXT/VEND", "one of the pair is missing")),
     };
     let idf = sections.find(b"IDF_")?.map(|idf| f64s(idf, "IDF_")).transpose()?;
-    let weights = f64s(sections.required(b"COEF")?, "COEF")?;
 
     // The META copy is authoritative for settings only: drop any arrays a writer left in it.
     settings.vectorizer.vocabulary = None;
@@ -134,14 +152,37 @@ pub fn read(bytes: &[u8]) -> Result<Model, ModelError> {
         settings.tfidf.as_ref(),
         FittedArrays { vocabulary, idf },
     )?;
-    let ClassifierSpec::Linear { classes, coef, intercept, probability, .. } =
-        &mut settings.classifier;
-    coef.clear();
-    let n_classes = classes.len();
-    let n_rows = intercept.len();
-    let shape = Shape { n_rows, n_features: featurizer.n_features(), n_classes };
-    let classifier =
-        LinearClassifier::from_feature_major(weights, intercept.clone(), shape, *probability)?;
+    let classifier = match &mut settings.classifier {
+        ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
+            coef.clear();
+            let weights = f64s(sections.required(b"COEF")?, "COEF")?;
+            let n_classes = classes.len();
+            let n_rows = intercept.len();
+            let shape = Shape { n_rows, n_features: featurizer.n_features(), n_classes };
+            Classifier::Linear(LinearClassifier::from_feature_major(
+                weights,
+                intercept.clone(),
+                shape,
+                *probability,
+            )?)
+        }
+        ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
+            *support_vectors = CsrSpec::default();
+            dual_coef.clear();
+            let indptr =
+                fixed_width(sections.required(b"SVPT")?, "SVPT")?.map(u64::from_le_bytes).collect();
+            let indices =
+                fixed_width(sections.required(b"SVIX")?, "SVIX")?.map(u32::from_le_bytes).collect();
+            let data = f64s(sections.required(b"SVVL")?, "SVVL")?;
+            let dual = f64s(sections.required(b"DUAL")?, "DUAL")?;
+            Classifier::Kernel(kernel_classifier(
+                &settings.classifier,
+                SupportVectors { indptr, indices, data },
+                dual,
+                featurizer.n_features(),
+            )?)
+        }
+    };
     let mut model = Model::assemble(settings, featurizer, classifier)?;
     model.checksum = checksum;
     Ok(model)
@@ -247,6 +288,37 @@ mod tests {
         }
         assert_eq!(binary.to_file().vectorizer.vocabulary, json.to_file().vectorizer.vocabulary);
         // Writing again gives the same bytes: the form is canonical.
+        assert_eq!(write(&binary), bytes);
+    }
+
+    const TINY_SVC: &str = r#"{
+        "format": "mod_classify-model", "format_version": 1,
+        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 1],
+                       "lowercase": true, "vocabulary": ["good", "bad", "phone", "meh"]},
+        "classifier": {"kind": "svc", "estimator": "SVC", "classes": ["neg", "pos", "meh"],
+                       "kernel": "rbf", "gamma": 0.7, "coef0": 0.0, "degree": 3,
+                       "decision_function_shape": "ovo", "break_ties": false, "n_support": [1, 2, 1],
+                       "support_vectors": {"indptr": [0, 1, 3, 3, 5], "indices": [1, 0, 2, 2, 3],
+                                           "data": [1.0, 1.0, 0.5, 2.0, 1.0]},
+                       "dual_coef": [[-1.0, 0.5, 0.5, -0.25], [0.75, -1.0, 0.1, 1.0]],
+                       "intercept": [0.1, -0.2, 0.3],
+                       "prob_a": [-2.0, -1.5, -3.0], "prob_b": [0.1, 0.0, -0.2]}
+    }"#;
+
+    #[test]
+    fn svc_binary_round_trip_predicts_identically() {
+        let json = Model::from_json(TINY_SVC.as_bytes()).unwrap();
+        let bytes = write(&json);
+        let binary = Model::from_bytes(&bytes).unwrap();
+        for text in ["good phone", "bad bad phone", "", "meh meh", "unknown"] {
+            let prediction = json.predict(text);
+            assert_eq!(prediction.scores.len(), 3);
+            assert!(prediction.probabilities.is_some());
+            assert_eq!(prediction, binary.predict(text), "{text:?}");
+        }
+        let back = serde_json::to_value(binary.to_file()).unwrap();
+        let original: serde_json::Value = serde_json::from_str(TINY_SVC).unwrap();
+        assert_eq!(back["classifier"], original["classifier"]);
         assert_eq!(write(&binary), bytes);
     }
 

@@ -123,4 +123,85 @@ pub enum ClassifierSpec {
         #[serde(default)]
         probability: Option<ProbabilityKind>,
     },
+    /// A kernel SVM (`SVC`, `NuSVC`) evaluated as sklearn's libsvm does on sparse input: one
+    /// decision value per pair of classes from that pair's support vectors, one-vs-one voting.
+    /// The arrays are sklearn's fitted attributes as sklearn shows them (for two classes sklearn
+    /// negates libsvm's `dual_coef_` and `intercept_`, so a positive value means `classes[1]`).
+    Svc {
+        /// "SVC" or "NuSVC".
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        kernel: KernelKind,
+        /// The fitted numeric `_gamma` ('scale' and 'auto' already resolved).
+        gamma: f64,
+        coef0: f64,
+        degree: u32,
+        /// What `decision_function` returns: "ovr" (one value per class) or "ovo" (one per pair).
+        decision_function_shape: DecisionShape,
+        /// `predict` takes the arg-max of the 'ovr' decision function instead of libsvm's vote.
+        #[serde(default)]
+        break_ties: bool,
+        /// `n_support_`: how many support vectors each class has (they are stored class by class).
+        n_support: Vec<usize>,
+        /// `support_vectors_` as CSR.
+        support_vectors: CsrSpec,
+        /// `dual_coef_`: n_classes − 1 dense rows, one value per support vector.
+        dual_coef: Vec<Vec<f64>>,
+        /// `intercept_`: one per pair of classes, pairs in libsvm order (0,1), (0,2), ..., (1,2), ...
+        intercept: Vec<f64>,
+        /// `probA_`/`probB_` (probability=True): Platt scaling per pair, for `predict_proba`.
+        #[serde(default)]
+        prob_a: Option<Vec<f64>>,
+        #[serde(default)]
+        prob_b: Option<Vec<f64>>,
+    },
+}
+
+impl ClassifierSpec {
+    /// `classes_`, in order.
+    pub fn classes(&self) -> &[LabelSpec] {
+        match self {
+            ClassifierSpec::Linear { classes, .. } | ClassifierSpec::Svc { classes, .. } => classes,
+        }
+    }
+
+    /// The sklearn estimator it came from.
+    pub fn estimator(&self) -> &str {
+        match self {
+            ClassifierSpec::Linear { estimator, .. } | ClassifierSpec::Svc { estimator, .. } => {
+                estimator
+            }
+        }
+    }
+}
+
+/// libsvm's kernels, named as sklearn's `kernel` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KernelKind {
+    /// x · y
+    Linear,
+    /// (gamma x · y + coef0)^degree
+    Poly,
+    /// exp(−gamma ‖x − y‖²)
+    Rbf,
+    /// tanh(gamma x · y + coef0)
+    Sigmoid,
+}
+
+/// sklearn's `decision_function_shape`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionShape {
+    Ovr,
+    Ovo,
+}
+
+/// A sparse matrix in scipy's CSR layout: row `k` is `indices/data[indptr[k]..indptr[k + 1]]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrSpec {
+    pub indptr: Vec<u64>,
+    pub indices: Vec<u32>,
+    pub data: Vec<f64>,
 }

@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod format;
+pub mod kernel;
 pub mod linear;
 
 use std::fmt;
@@ -11,7 +12,8 @@ use std::path::Path;
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
-use format::{ClassifierSpec, LabelSpec, ModelFile, FORMAT_NAME, FORMAT_VERSION};
+use format::{ClassifierSpec, CsrSpec, LabelSpec, ModelFile, FORMAT_NAME, FORMAT_VERSION};
+use kernel::{KernelClassifier, KernelParams, KernelParts, SupportVectors};
 use linear::LinearClassifier;
 
 /// A class label; `Display` prints it as Python's `print(label)` would.
@@ -45,18 +47,48 @@ impl Label {
 pub struct Prediction {
     /// Index into `Model::classes`.
     pub class_index: usize,
-    /// sklearn's `decision_function` (or joint log-likelihood for naive Bayes): one value for a
-    /// binary single-row model, else one per class.
+    /// sklearn's `decision_function` row (joint log-likelihood for naive Bayes). Linear models:
+    /// one value for a binary single-row model, else one per class. Kernel SVMs: one value for two
+    /// classes (positive means the second class), else one per class with
+    /// `decision_function_shape='ovr'` or one per pair of classes, (0,1), (0,2), ..., (1,2), ...,
+    /// with `'ovo'`.
     pub scores: Vec<f64>,
     /// sklearn's `predict_proba`, one per class, when the model has it.
     pub probabilities: Option<Vec<f64>>,
+}
+
+/// How features become scores: the two families of classifiers.
+#[derive(Debug)]
+pub enum Classifier {
+    /// Linear models and naive Bayes: a weight matrix.
+    Linear(LinearClassifier),
+    /// `SVC`/`NuSVC`: support vectors, a kernel and one-vs-one voting.
+    Kernel(KernelClassifier),
+}
+
+impl Classifier {
+    /// The linear classifier, if this is one (e.g. for `inspect`'s top features).
+    pub fn as_linear(&self) -> Option<&LinearClassifier> {
+        match self {
+            Classifier::Linear(linear) => Some(linear),
+            Classifier::Kernel(_) => None,
+        }
+    }
+
+    /// The kernel SVM, if this is one.
+    pub fn as_kernel(&self) -> Option<&KernelClassifier> {
+        match self {
+            Classifier::Kernel(kernel) => Some(kernel),
+            Classifier::Linear(_) => None,
+        }
+    }
 }
 
 /// A validated, ready model. `Sync`: one instance serves every thread.
 #[derive(Debug)]
 pub struct Model {
     featurizer: Featurizer,
-    classifier: LinearClassifier,
+    classifier: Classifier,
     classes: Vec<Label>,
     /// The file's settings with its large arrays (vocabulary, idf, coef) moved out into the
     /// featurizer and classifier: what `inspect` and the metadata answer show.
@@ -108,16 +140,40 @@ impl Model {
             file.tfidf.as_ref(),
             FittedArrays { vocabulary, idf },
         )?;
-        let ClassifierSpec::Linear { classes, coef, intercept, probability, .. } =
-            &mut file.classifier;
-        let coef = std::mem::take(coef);
-        let classifier = LinearClassifier::new(
-            &coef,
-            intercept,
-            classes.len(),
-            featurizer.n_features(),
-            *probability,
-        )?;
+        let classifier = match &mut file.classifier {
+            ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
+                let coef = std::mem::take(coef);
+                Classifier::Linear(LinearClassifier::new(
+                    &coef,
+                    intercept,
+                    classes.len(),
+                    featurizer.n_features(),
+                    *probability,
+                )?)
+            }
+            ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
+                let CsrSpec { indptr, indices, data } = std::mem::take(support_vectors);
+                let rows = std::mem::take(dual_coef);
+                let n_sv = indptr.len().saturating_sub(1);
+                if let Some(r) = rows.iter().position(|row| row.len() != n_sv) {
+                    return Err(ModelError::invalid(
+                        format!("classifier.dual_coef[{r}]"),
+                        format!(
+                            "has {} values but there are {n_sv} support vectors",
+                            rows[r].len()
+                        ),
+                    ));
+                }
+                let support_vectors = SupportVectors { indptr, indices, data };
+                let flat = rows.into_iter().flatten().collect();
+                Classifier::Kernel(kernel_classifier(
+                    &file.classifier,
+                    support_vectors,
+                    flat,
+                    featurizer.n_features(),
+                )?)
+            }
+        };
         Model::assemble(file, featurizer, classifier)
     }
 
@@ -125,10 +181,11 @@ impl Model {
     fn assemble(
         settings: ModelFile,
         featurizer: Featurizer,
-        classifier: LinearClassifier,
+        classifier: Classifier,
     ) -> Result<Model, ModelError> {
-        let ClassifierSpec::Linear { classes, .. } = &settings.classifier;
-        let classes = classes
+        let classes = settings
+            .classifier
+            .classes()
             .iter()
             .map(|label| match label {
                 LabelSpec::Int(value) => Label::Int(*value),
@@ -147,22 +204,48 @@ impl Model {
         if let Some(tfidf) = file.tfidf.as_mut() {
             tfidf.idf = self.featurizer.idf().map(<[f64]>::to_vec);
         }
-        let ClassifierSpec::Linear { coef, intercept, .. } = &mut file.classifier;
-        let classifier = &self.classifier;
-        *coef = (0..classifier.n_rows())
-            .map(|row| (0..classifier.n_features()).map(|f| classifier.weight(f, row)).collect())
-            .collect();
-        *intercept = classifier.intercept().to_vec();
+        match (&mut file.classifier, &self.classifier) {
+            (ClassifierSpec::Linear { coef, intercept, .. }, Classifier::Linear(classifier)) => {
+                *coef = (0..classifier.n_rows())
+                    .map(|row| {
+                        (0..classifier.n_features()).map(|f| classifier.weight(f, row)).collect()
+                    })
+                    .collect();
+                *intercept = classifier.intercept().to_vec();
+            }
+            (
+                ClassifierSpec::Svc { support_vectors, dual_coef, intercept, .. },
+                Classifier::Kernel(classifier),
+            ) => {
+                let parts = classifier.parts();
+                let n_sv = parts.support_vectors.len();
+                *dual_coef = parts.dual_coef.chunks(n_sv.max(1)).map(<[f64]>::to_vec).collect();
+                dual_coef.resize(parts.n_classes - 1, Vec::new());
+                let SupportVectors { indptr, indices, data } = parts.support_vectors;
+                *support_vectors = CsrSpec { indptr, indices, data };
+                *intercept = parts.intercept;
+            }
+            // `from_file` and `binary::read` build the classifier from the spec's own kind.
+            _ => unreachable!("classifier and its settings disagree"),
+        }
         file
     }
 
     /// Classifies one text.
     pub fn predict(&self, text: &str) -> Prediction {
         let row = self.featurizer.transform(text);
-        let scores = self.classifier.decision(&row);
-        let class_index = self.classifier.predicted_class(&scores);
-        let probabilities = self.classifier.probabilities(&scores);
-        Prediction { class_index, scores, probabilities }
+        match &self.classifier {
+            Classifier::Linear(classifier) => {
+                let scores = classifier.decision(&row);
+                let class_index = classifier.predicted_class(&scores);
+                let probabilities = classifier.probabilities(&scores);
+                Prediction { class_index, scores, probabilities }
+            }
+            Classifier::Kernel(classifier) => {
+                let (scores, class_index, probabilities) = classifier.predict(&row);
+                Prediction { class_index, scores, probabilities }
+            }
+        }
     }
 
     /// The predicted label alone.
@@ -175,12 +258,22 @@ impl Model {
         &self.classes
     }
 
-    /// Per-class scores: for a binary single-row model, sklearn's one decision value `d` is shown
-    /// as `-d` for the first class and `d` for the second, so every class has a score.
+    /// One score per class, in `classes()` order, for answers keyed by class. For a binary model
+    /// (linear single-row or kernel SVM), sklearn's one decision value `d` is shown as `-d` for
+    /// the first class and `d` for the second. For a kernel SVM with
+    /// `decision_function_shape='ovo'`, whose `scores` are one value per pair of classes, the
+    /// per-class scores are sklearn's 'ovr' aggregation of those pairwise values (votes plus
+    /// squashed summed confidence, `_ovr_decision_function`): what `decision_function` returns
+    /// for the same model with `'ovr'`. The pairwise values themselves stay in
+    /// `Prediction::scores`. With tied votes and `break_ties=False`, the arg-max of these scores
+    /// can differ from the predicted label (as in sklearn, where `predict` uses the vote).
     pub fn class_scores(&self, prediction: &Prediction) -> Vec<f64> {
-        match prediction.scores.as_slice() {
-            [single] => vec![-single, *single],
-            scores => scores.to_vec(),
+        match &self.classifier {
+            Classifier::Kernel(kernel) => kernel.class_scores(&prediction.scores),
+            Classifier::Linear(_) => match prediction.scores.as_slice() {
+                [single] => vec![-single, *single],
+                scores => scores.to_vec(),
+            },
         }
     }
 
@@ -188,7 +281,7 @@ impl Model {
         &self.featurizer
     }
 
-    pub fn classifier(&self) -> &LinearClassifier {
+    pub fn classifier(&self) -> &Classifier {
         &self.classifier
     }
 
@@ -198,8 +291,7 @@ impl Model {
 
     /// The sklearn estimator the model came from, e.g. "LinearSVC".
     pub fn estimator(&self) -> &str {
-        let ClassifierSpec::Linear { estimator, .. } = &self.settings.classifier;
-        estimator
+        self.settings.classifier.estimator()
     }
 
     /// The model's settings without its large arrays (vocabulary, idf, coef), for inspection.
@@ -214,8 +306,67 @@ impl Model {
 
     /// Whether `predict` returns probabilities.
     pub fn has_probabilities(&self) -> bool {
-        matches!(&self.settings.classifier, ClassifierSpec::Linear { probability: Some(_), .. })
+        match &self.classifier {
+            Classifier::Linear(_) => matches!(
+                &self.settings.classifier,
+                ClassifierSpec::Linear { probability: Some(_), .. }
+            ),
+            Classifier::Kernel(kernel) => kernel.has_probabilities(),
+        }
     }
+}
+
+/// Builds a kernel SVM from its settings (`spec`, arrays taken out) and its large arrays:
+/// `dual_coef` flattened row-major. Shared by the JSON and the binary reader.
+pub(crate) fn kernel_classifier(
+    spec: &ClassifierSpec,
+    support_vectors: SupportVectors,
+    dual_coef: Vec<f64>,
+    n_features: usize,
+) -> Result<KernelClassifier, ModelError> {
+    let ClassifierSpec::Svc {
+        classes,
+        kernel,
+        gamma,
+        coef0,
+        degree,
+        decision_function_shape,
+        break_ties,
+        n_support,
+        intercept,
+        prob_a,
+        prob_b,
+        ..
+    } = spec
+    else {
+        return Err(ModelError::invalid("classifier.kind", "expected \"svc\""));
+    };
+    let degree = i32::try_from(*degree)
+        .map_err(|_| ModelError::invalid("classifier.degree", format!("{degree} is too large")))?;
+    let probability = match (prob_a, prob_b) {
+        (Some(a), Some(b)) => Some((a.clone(), b.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(ModelError::invalid(
+                "classifier.prob_a/prob_b",
+                "give both (probability=True) or neither",
+            ))
+        }
+    };
+    KernelClassifier::new(
+        KernelParts {
+            params: KernelParams { kind: *kernel, gamma: *gamma, coef0: *coef0, degree },
+            n_classes: classes.len(),
+            n_support: n_support.clone(),
+            support_vectors,
+            dual_coef,
+            intercept: intercept.clone(),
+            shape: *decision_function_shape,
+            break_ties: *break_ties,
+            probability,
+        },
+        n_features,
+    )
 }
 
 /// Refuses files of another kind or version.
