@@ -331,10 +331,12 @@ def export_classifier(clf, n_features, label="classifier"):
         SGDClassifier,
     )
     from sklearn.naive_bayes import ComplementNB, MultinomialNB
-    from sklearn.svm import LinearSVC
+    from sklearn.svm import SVC, LinearSVC, NuSVC
 
     kind = type(clf)
     name = kind.__name__
+    if kind in (SVC, NuSVC):
+        return export_svc(clf, n_features, label)
     supported = (
         LinearSVC,
         LogisticRegression,
@@ -348,7 +350,7 @@ def export_classifier(clf, n_features, label="classifier"):
     if kind not in supported:
         raise Unsupported(
             f"{label}: {kind.__module__}.{name} is not supported; mod_classify reads "
-            + ", ".join(k.__name__ for k in supported)
+            + ", ".join(k.__name__ for k in supported + (SVC, NuSVC))
         )
     if not hasattr(clf, "classes_"):
         raise Unsupported(f"{label}: {name} is not fitted (it has no classes_)")
@@ -399,6 +401,114 @@ def export_classifier(clf, n_features, label="classifier"):
         "intercept": _finite_list(intercept, "classifier.intercept"),
         "probability": probability,
     }
+
+
+SVC_KERNELS = ("linear", "poly", "rbf", "sigmoid")
+
+
+def export_svc(clf, n_features, label="classifier"):
+    """SVC / NuSVC: support vectors (CSR), dual coefficients, one intercept per pair of classes.
+
+    The arrays are sklearn's public attributes (dual_coef_ and intercept_ negated by sklearn for
+    two classes); gamma is the fitted _gamma ('scale'/'auto' resolved). With probability=True,
+    probA_/probB_ are exported too and mod_classify computes predict_proba as libsvm does.
+    """
+    import numpy as np
+    from scipy import sparse
+
+    name = type(clf).__name__
+    kernel = clf.kernel
+    if callable(kernel):
+        raise Unsupported(
+            f"{label}: {name}(kernel={getattr(kernel, '__name__', kernel)!r}) is not supported: a "
+            "callable kernel is custom Python code that cannot be exported; use kernel="
+            + ", ".join(repr(k) for k in SVC_KERNELS)
+        )
+    if kernel not in SVC_KERNELS:
+        raise Unsupported(
+            f"{label}: {name}(kernel={kernel!r}) is not supported: a precomputed kernel needs the "
+            "training documents at prediction time; use kernel="
+            + ", ".join(repr(k) for k in SVC_KERNELS)
+        )
+    if not hasattr(clf, "support_vectors_"):
+        raise Unsupported(f"{label}: {name} is not fitted (it has no support_vectors_)")
+    classes = export_labels(clf.classes_, label)
+    n_classes = len(classes)
+    if n_classes < 2:
+        raise Unsupported(f"{label}: {name} was fitted on {n_classes} class; at least 2 are needed")
+    if clf.decision_function_shape not in ("ovr", "ovo"):
+        raise Unsupported(
+            f"{label}: {name}(decision_function_shape={clf.decision_function_shape!r}) is not "
+            "supported: use 'ovr' or 'ovo'"
+        )
+    if clf.break_ties and clf.decision_function_shape == "ovo":
+        raise Unsupported(f"{label}: {name}(break_ties=True) with decision_function_shape='ovo' cannot predict")
+
+    sv = clf.support_vectors_
+    if sv.shape[1] != n_features:
+        raise Unsupported(
+            f"{label}: {name} has support vectors of {sv.shape[1]} features but the vectorizer "
+            f"produces {n_features}; the vectorizer and classifier were not fitted together"
+        )
+    if sparse.issparse(sv):
+        sv = sparse.csr_matrix(sv)
+        if not sv.has_sorted_indices:
+            raise Unsupported(
+                f"{label}: {name}.support_vectors_ has unsorted column indices; libsvm's sparse "
+                "kernels depend on the stored order: refit on a matrix with sorted indices "
+                "(X.sort_indices())"
+            )
+    else:
+        # Fitted on a dense matrix (e.g. vectorizer.transform(texts).toarray()): libsvm's dense
+        # kernels sum the same products in the same column order; zeros add nothing.
+        sv = sparse.csr_matrix(np.asarray(sv))
+    if sv.dtype != np.float64:
+        raise Unsupported(f"{label}: {name}.support_vectors_ are {sv.dtype}; refit on float64 features")
+    n_sv = sv.shape[0]
+    n_support = [int(n) for n in clf.n_support_]
+    if len(n_support) != n_classes or sum(n_support) != n_sv:
+        raise Unsupported(
+            f"{label}: {name}.n_support_ {n_support} does not match {n_sv} support vectors of "
+            f"{n_classes} classes"
+        )
+    dual_coef = clf.dual_coef_
+    dual_coef = dual_coef.toarray() if sparse.issparse(dual_coef) else np.asarray(dual_coef)
+    if dual_coef.shape != (n_classes - 1, n_sv):
+        raise Unsupported(f"{label}: {name}.dual_coef_ has shape {dual_coef.shape}, expected {(n_classes - 1, n_sv)}")
+    spec = {
+        "kind": "svc",
+        "estimator": name,
+        "classes": classes,
+        "kernel": kernel,
+        "gamma": float(clf._gamma),
+        "coef0": float(clf.coef0),
+        "degree": int(clf.degree),
+        "decision_function_shape": clf.decision_function_shape,
+        "break_ties": bool(clf.break_ties),
+        "n_support": n_support,
+        "support_vectors": {
+            "indptr": [int(i) for i in sv.indptr],
+            "indices": [int(i) for i in sv.indices],
+            "data": _finite_list(sv.data, "classifier.support_vectors.data"),
+        },
+        "dual_coef": _finite_list(dual_coef, "classifier.dual_coef"),
+        "intercept": _finite_list(np.atleast_1d(clf.intercept_), "classifier.intercept"),
+        "prob_a": None,
+        "prob_b": None,
+    }
+    for field in ("gamma", "coef0"):
+        _finite_list([spec[field]], f"classifier.{field}")
+    if clf.probability and np.size(clf.probA_) and np.size(clf.probB_):
+        spec["prob_a"] = _finite_list(clf.probA_, "classifier.prob_a")
+        spec["prob_b"] = _finite_list(clf.probB_, "classifier.prob_b")
+    return spec
+
+
+def n_features_of(model):
+    vectorizer = model["vectorizer"]
+    if vectorizer.get("vocabulary") is not None:
+        return len(vectorizer["vocabulary"])
+    return vectorizer.get("n_features")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -461,6 +571,8 @@ def sklearn_predict(vectorizer, transformer, classifier, texts):
     X = vectorizer.transform(texts)
     if transformer is not None:
         X = transformer.transform(X)
+    if getattr(classifier, "_sparse", True) is False:
+        X = X.toarray()  # an SVC fitted on a dense matrix refuses sparse input
     return [str(label) for label in classifier.predict(X)]
 
 
@@ -582,7 +694,7 @@ def main(argv=None):
         print(
             f"wrote {args.output}: {model['classifier']['estimator']}, "
             f"{len(model['classifier']['classes'])} classes, "
-            f"{len(model['classifier']['coef'][0])} features",
+            f"{n_features_of(model)} features",
             file=sys.stderr,
         )
         if args.verify:

@@ -61,6 +61,29 @@ assert ('tfidf' in m) == (sys.argv[2] == 'pipeline')
     fi
 done
 
+# --- kernel SVMs: an SVC pipeline (probability=True, ovo) and an NuSVC fitted on a dense matrix
+for form in svc nusvc_dense; do
+    if [ $form = svc ]; then
+        args=(--pipeline "$work/good_svc.pipeline.joblib"); estimator=SVC
+    else
+        args=(--vectorizer "$work/good_nusvc_dense.vectorizer.pickle"
+              --classifier "$work/good_nusvc_dense.classifier.pickle"); estimator=NuSVC
+    fi
+    if $EXPORT "${args[@]}" -o "$work/$form.model.json" >"$work/out" 2>&1; then
+        $PYTHON -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['classifier']
+assert c['kind'] == 'svc' and c['estimator'] == sys.argv[2], (c['kind'], c['estimator'])
+assert c['classes'] == ['games', 'science'] and len(c['dual_coef']) == 1 and len(c['intercept']) == 1
+assert len(c['support_vectors']['indptr']) == sum(c['n_support']) + 1
+assert (c['prob_a'] is not None) == (sys.argv[2] == 'SVC')
+assert isinstance(c['gamma'], float)
+" "$work/$form.model.json" $estimator && pass "$form exported" || fail "$form: unexpected model file"
+    else
+        fail "$form export failed: $(cat "$work/out")"
+    fi
+done
+
 # --- --verify with stand-in classify binaries: one that prints sklearn's labels, one that does not
 $PYTHON - "$work" <<'EOF'
 import pickle, sys, os
@@ -98,6 +121,17 @@ if [ -n "$real" ]; then
             args=(--pipeline "$work/good.pipeline.joblib")
         else
             args=(--vectorizer "$work/good.vectorizer.pickle" --classifier "$work/good.classifier.pickle")
+        fi
+        $EXPORT "${args[@]}" -o "$work/real.json" --verify "$work/texts.txt" --classify "$real" >"$work/out" 2>&1
+        [ $? -eq 0 ] && pass "--verify ($form) with $real: $(tail -n 1 "$work/out")" \
+            || fail "--verify ($form) with $real: $(cat "$work/out")"
+    done
+    for form in svc nusvc_dense; do
+        if [ $form = svc ]; then
+            args=(--pipeline "$work/good_svc.pipeline.joblib")
+        else
+            args=(--vectorizer "$work/good_nusvc_dense.vectorizer.pickle"
+                  --classifier "$work/good_nusvc_dense.classifier.pickle")
         fi
         $EXPORT "${args[@]}" -o "$work/real.json" --verify "$work/texts.txt" --classify "$real" >"$work/out" 2>&1
         [ $? -eq 0 ] && pass "--verify ($form) with $real: $(tail -n 1 "$work/out")" \
