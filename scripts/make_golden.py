@@ -61,8 +61,9 @@ from sklearn.linear_model import (  # noqa: E402
     SGDClassifier,
 )
 from sklearn.naive_bayes import ComplementNB, MultinomialNB  # noqa: E402
+from sklearn.metrics.pairwise import linear_kernel  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
+from sklearn.svm import SVC, LinearSVC, NuSVC  # noqa: E402
 
 DEFAULT_DATA = "/work/shared/data/debian-sections.tsv"
 DEFAULT_OUT = os.path.join(ROOT, "crates", "classify-core", "testdata", "golden")
@@ -206,8 +207,9 @@ CUSTOM_STOP = ["game", "the", "and", "for", "of", "x11", "ΟΔΟΣ", "東京", "
 
 
 def spec(name, description, vectorizer, classifier, *, tfidf=None, labels=TRI, n_train=250,
-         torture=False, int_labels=False, copies=2):
+         torture=False, int_labels=False, copies=2, dense=False):
     return dict(
+        dense=dense,
         name=name,
         description=description,
         vectorizer=vectorizer,
@@ -349,6 +351,75 @@ def model_specs():
         spec("torture_word_nonspace_nolower", "word \\S+, lowercase=False, torture texts, ComplementNB",
              CountVectorizer(min_df=2, token_pattern=r"(?u)\S+", lowercase=False), ComplementNB(),
              torture=True, n_train=40),
+    ] + svc_specs()
+
+
+def svc_specs():
+    """Kernel SVMs: few training documents and a small vocabulary keep them at tens of support
+    vectors. Empty and out-of-vocabulary texts give every pair its bare intercept (rbf: the
+    kernel of an empty row), so tied votes are exercised too."""
+    small_tfidf = dict(max_features=300, min_df=2)
+    return [
+        spec("svc_linear_binary_tfidf", "SVC(kernel='linear') binary on tf-idf",
+             TfidfVectorizer(**small_tfidf), SVC(kernel="linear"), labels=BINARY, n_train=40),
+        spec("svc_rbf_scale_tri_ovr_tfidf", "SVC rbf gamma='scale', 3 classes, ovr, tf-idf (1,2)",
+             TfidfVectorizer(ngram_range=(1, 2), **small_tfidf), SVC(), n_train=30),
+        spec("svc_rbf_auto_multi_ovo_count", "SVC rbf gamma='auto', C=10, 6 classes, ovo, counts",
+             CountVectorizer(max_features=250, min_df=2), SVC(gamma="auto", C=10.0, decision_function_shape="ovo"),
+             labels=MULTI, n_train=15),
+        spec("svc_rbf_gamma_multi_ovr_int", "SVC rbf gamma=0.7, 6 classes, ovr, integer labels",
+             TfidfVectorizer(sublinear_tf=True, **small_tfidf), SVC(gamma=0.7, C=3.0),
+             labels=MULTI, n_train=15, int_labels=True),
+        spec("svc_poly3_multi_ovr_count_int", "SVC poly degree 3 coef0=1 gamma=0.2, 6 classes, counts, int labels",
+             CountVectorizer(max_features=250, min_df=2), SVC(kernel="poly", degree=3, coef0=1.0, gamma=0.2),
+             labels=MULTI, n_train=15, int_labels=True),
+        spec("svc_poly2_binary_count", "SVC poly degree 2 coef0=0.5 gamma='scale', binary, binary=True counts",
+             CountVectorizer(binary=True, max_features=250, min_df=2), SVC(kernel="poly", degree=2, coef0=0.5),
+             labels=BINARY, n_train=40),
+        spec("svc_poly4_tri_ovo_tfidf", "SVC poly degree 4 coef0=0 gamma=2, 3 classes, ovo",
+             TfidfVectorizer(**small_tfidf), SVC(kernel="poly", degree=4, gamma=2.0, coef0=0.0,
+                                                 decision_function_shape="ovo"), n_train=30),
+        spec("svc_sigmoid_tri_ovo_tfidf", "SVC sigmoid gamma=0.5 coef0=-0.2, 3 classes, ovo",
+             TfidfVectorizer(**small_tfidf), SVC(kernel="sigmoid", gamma=0.5, coef0=-0.2,
+                                                 decision_function_shape="ovo"), n_train=30),
+        spec("svc_sigmoid_binary_int", "SVC sigmoid gamma='scale', binary, integer labels",
+             TfidfVectorizer(**small_tfidf), SVC(kernel="sigmoid"), labels=BINARY, n_train=40, int_labels=True),
+        spec("svc_linear_multi_ovr_count", "SVC(kernel='linear'), 6 classes, ovr, counts",
+             CountVectorizer(max_features=250, min_df=2), SVC(kernel="linear", C=0.5), labels=MULTI, n_train=15),
+        spec("nusvc_rbf_multi_ovr_tfidf", "NuSVC(nu=0.3) rbf, 6 classes, ovr",
+             TfidfVectorizer(**small_tfidf), NuSVC(nu=0.3), labels=MULTI, n_train=15),
+        spec("nusvc_linear_binary_count", "NuSVC(nu=0.5) linear, binary, counts",
+             CountVectorizer(max_features=250, min_df=2), NuSVC(kernel="linear"), labels=BINARY, n_train=40),
+        spec("nusvc_poly_tri_ovo_int", "NuSVC poly degree 2 coef0=1, 3 classes, ovo, integer labels",
+             TfidfVectorizer(**small_tfidf), NuSVC(kernel="poly", degree=2, coef0=1.0, nu=0.4,
+                                                   decision_function_shape="ovo"),
+             n_train=30, int_labels=True),
+        spec("nusvc_sigmoid_multi_ovr", "NuSVC sigmoid gamma=1 coef0=0, 6 classes, ovr",
+             TfidfVectorizer(**small_tfidf), NuSVC(kernel="sigmoid", gamma=1.0, nu=0.5), labels=MULTI, n_train=15),
+        spec("svc_rbf_break_ties_multi", "SVC rbf break_ties=True, 6 classes (predict = argmax of ovr)",
+             CountVectorizer(max_features=250, min_df=2), SVC(gamma="auto", break_ties=True), labels=MULTI, n_train=15),
+        spec("svc_rbf_probability_tri", "SVC rbf probability=True: libsvm pairwise coupling, 3 classes",
+             TfidfVectorizer(**small_tfidf), SVC(probability=True, random_state=0), n_train=30),
+        spec("svc_rbf_probability_multi_ovo", "SVC rbf probability=True, 6 classes, ovo",
+             TfidfVectorizer(**small_tfidf), SVC(probability=True, random_state=0, C=5.0,
+                                                 decision_function_shape="ovo"),
+             labels=MULTI, n_train=15),
+        spec("svc_linear_probability_binary_int", "SVC linear probability=True, binary, integer labels",
+             TfidfVectorizer(**small_tfidf), SVC(kernel="linear", probability=True, random_state=0),
+             labels=BINARY, n_train=40, int_labels=True),
+        spec("nusvc_rbf_probability_binary", "NuSVC rbf probability=True, binary",
+             CountVectorizer(max_features=250, min_df=2), NuSVC(probability=True, random_state=0),
+             labels=BINARY, n_train=40),
+        spec("svc_rbf_hashing_alt_tri", "SVC rbf on HashingVectorizer 2**8 (negative values)",
+             HashingVectorizer(n_features=2**8), SVC(gamma=1.0), n_train=30),
+        spec("svc_rbf_charwb_tri", "SVC rbf on char_wb (2,3) tf-idf with the torture texts",
+             TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=2, max_features=400),
+             SVC(gamma="scale"), torture=True, n_train=12, copies=1),
+        spec("svc_rbf_dense_trained_tri", "SVC rbf fitted on X.toarray() (the classic recipe): dense libsvm",
+             TfidfVectorizer(**small_tfidf), SVC(gamma="scale"), n_train=30, dense=True),
+        spec("svc_poly_dense_trained_binary", "SVC poly fitted on X.toarray(), binary",
+             CountVectorizer(max_features=250, min_df=2), SVC(kernel="poly", degree=3, gamma=0.1, coef0=1.0),
+             labels=BINARY, n_train=40, dense=True),
     ]
 
 
@@ -376,9 +447,11 @@ def scores_of(classifier, X):
 def cases_for(vectorizer, tfidf, classifier, texts, n_analyzed):
     """n_analyzed: record the analyzer output for the first n texts only (keeps files small)."""
     X = transform(vectorizer, tfidf, texts)
-    scores = scores_of(classifier, X)
-    probabilities = classifier.predict_proba(X) if hasattr(classifier, "predict_proba") and _has_proba(classifier) else None
-    labels = classifier.predict(X)
+    # An SVC fitted on a dense matrix predicts only dense input.
+    X_clf = X.toarray() if getattr(classifier, "_sparse", True) is False else X
+    scores = scores_of(classifier, X_clf)
+    probabilities = classifier.predict_proba(X_clf) if hasattr(classifier, "predict_proba") and _has_proba(classifier) else None
+    labels = classifier.predict(X_clf)
     analyze = vectorizer.build_analyzer()
     for i, text in enumerate(texts):
         row = X.getrow(i)
@@ -407,6 +480,12 @@ def fit(s, corpus):
     if s["torture"]:
         train_x, train_y = with_torture(train_x, train_y, s["copies"])
     vectorizer, tfidf, classifier = s["vectorizer"], s["tfidf"], s["classifier"]
+    if s["dense"]:
+        X = vectorizer.fit_transform(train_x)
+        if tfidf is not None:
+            X = tfidf.fit_transform(X)
+        classifier.fit(X.toarray(), train_y)
+        return vectorizer, tfidf, classifier, test_x
     steps = [("vec", vectorizer)] + ([("tfidf", tfidf)] if tfidf is not None else []) + [("clf", classifier)]
     Pipeline(steps).fit(train_x, train_y)
     return vectorizer, tfidf, classifier, test_x
@@ -531,6 +610,8 @@ def write_refused(out, data_path):
         "input_filename": (CountVectorizer(input="filename"), LinearSVC(), train_y, "input="),
         "modified_huber": (CountVectorizer(), SGDClassifier(loss="modified_huber", random_state=0), train_y, "modified_huber"),
         "unsupported_classifier": (CountVectorizer(), None, train_y, "KNeighborsClassifier"),
+        "svc_precomputed_kernel": (CountVectorizer(), SVC(kernel="precomputed"), train_y, "kernel='precomputed'"),
+        "svc_callable_kernel": (CountVectorizer(), SVC(kernel=linear_kernel), train_y, "kernel='linear_kernel'"),
     }
     expectations = []
     for name, (vec, clf, y, needle) in sorted(cases.items()):
@@ -544,6 +625,8 @@ def write_refused(out, data_path):
             vec.set_params(input="filename")
         else:
             X = vec.fit_transform(train_x)
+        if name == "svc_precomputed_kernel":
+            X = (X @ X.T).toarray()  # a precomputed kernel is fitted on the Gram matrix
         clf.fit(X, y)
         with open(os.path.join(out, f"{name}.vectorizer.pickle"), "wb") as f:
             pickle.dump(vec, f)
@@ -560,6 +643,18 @@ def write_refused(out, data_path):
         pickle.dump(pipeline.named_steps["vec"], f)
     with open(os.path.join(out, "good.classifier.pickle"), "wb") as f:
         pickle.dump(LinearSVC().fit(pipeline.named_steps["vec"].transform(train_x), train_y), f)
+    # Kernel SVMs for the positive checks: a pipeline (sparse fit, probability=True, ovo) and two
+    # pickles of an NuSVC fitted on a dense matrix, as the classic recipe's .toarray() does.
+    svc = Pipeline([("vec", TfidfVectorizer()), ("clf", SVC(decision_function_shape="ovo", probability=True,
+                                                           random_state=0))])
+    svc.fit(train_x, train_y)
+    joblib.dump(svc, os.path.join(out, "good_svc.pipeline.joblib"))
+    dense_vec = CountVectorizer(ngram_range=(1, 2)).fit(train_x)
+    dense_clf = NuSVC(kernel="poly", degree=2, coef0=1.0).fit(dense_vec.transform(train_x).toarray(), train_y)
+    with open(os.path.join(out, "good_nusvc_dense.vectorizer.pickle"), "wb") as f:
+        pickle.dump(dense_vec, f)
+    with open(os.path.join(out, "good_nusvc_dense.classifier.pickle"), "wb") as f:
+        pickle.dump(dense_clf, f)
     _, _, test_x = corpus.split(BINARY, 40, 30)
     with open(os.path.join(out, "texts.txt"), "w", encoding="utf-8") as f:
         for text in test_x + [t for t in TORTURE if "\n" not in t and "\r" not in t and "\x85" not in t

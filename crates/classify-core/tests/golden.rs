@@ -4,7 +4,9 @@
 //!
 //! - analyzer output (`build_analyzer()(text)`) exactly,
 //! - the feature row: indices exactly, values within 1e-12 (relative),
-//! - scores (`decision_function`, or the joint log-likelihood for naive Bayes) within 1e-9,
+//! - scores (`decision_function`, or the joint log-likelihood for naive Bayes) within 1e-9; for
+//!   kernel SVMs (`svc_*`, `nusvc_*`) that is the row in the model's `decision_function_shape`,
+//!   one value per class (ovr) or per pair of classes (ovo), one value for two classes,
 //! - probabilities (`predict_proba`) within 1e-9,
 //! - the predicted label exactly, as `str(label)`.
 //!
