@@ -1,6 +1,8 @@
 //! `classify`: the command-line face of classify-core. Thin glue: parse arguments, call the core,
 //! print. Exit codes: 0 success, 1 runtime failure (bad input file, unreadable model), 2 usage.
 
+mod train;
+
 use std::io::{self, BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,7 +14,11 @@ use classify_core::{protocol, Model};
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(name = "classify", version, about = "Predict with and inspect mod_classify models")]
+#[command(
+    name = "classify",
+    version,
+    about = "Train, evaluate, predict with and inspect mod_classify models"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +26,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Fit a vectorizer and a classifier on `label<TAB>text` lines and write a model.
+    Train(train::TrainArgs),
+    /// Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on
+    /// labelled `label<TAB>text` lines.
+    Eval(train::EvalArgs),
     /// Classify one text per input line; print one label per line, in order.
     Predict {
         /// The model file.
@@ -74,6 +85,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Train(args) => train::run_train(args),
+        Command::Eval(args) => train::run_eval(args),
         Command::Predict { model, input, scores } => predict(&model, input.as_deref(), scores),
         Command::Inspect { model, top } => inspect(&model, top),
         Command::Convert { input, output, to } => convert(&input, &output, to),

@@ -1,0 +1,476 @@
+//! `classify train` and `classify eval`: argument parsing and printing around `classify_core::train`,
+//! plus the progress bars (indicatif, drawn only when stderr is a terminal).
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use classify_core::featurize::analyzer::StripAccents;
+use classify_core::model::binary;
+use classify_core::model::format::AnalyzerKind;
+use classify_core::train::metrics::Evaluation;
+use classify_core::train::stop_words::ENGLISH_STOP_WORDS;
+use classify_core::train::svm::Loss;
+use classify_core::train::vectorize::TfidfOptions;
+use classify_core::train::{
+    self, split, Algorithm, ClassWeight, Dataset, DocFreq, Progress, ProgressStep, TrainOptions,
+    VectorizerOptions,
+};
+use classify_core::Model;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+/// `classify train` options; names and defaults follow sklearn's.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Training data: `label<TAB>text` per line, UTF-8; `-` reads standard input.
+    #[arg(long)]
+    data: PathBuf,
+    /// Where to write the model: `*.json` gets the JSON form, anything else the binary form.
+    /// Optional with --test-split or --cv (figures only).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// The learning algorithm.
+    #[arg(long, value_enum, default_value_t = Algo::LinearSvm)]
+    algo: Algo,
+    /// Kernel of --algo svc.
+    #[arg(long, value_enum)]
+    kernel: Option<Kernel>,
+
+    /// What the features are made of: words, characters, or characters inside word boundaries.
+    #[arg(long, value_enum, default_value_t = AnalyzerArg::Word, help_heading = "Vectorizer")]
+    analyzer: AnalyzerArg,
+    /// n-gram lengths MIN,MAX (sklearn's ngram_range), e.g. 1,2 for unigrams and bigrams.
+    #[arg(long, default_value = "1,1", value_parser = parse_ngram, help_heading = "Vectorizer")]
+    ngram: [u32; 2],
+    /// TfidfVectorizer weighting: idf = ln((1+n)/(1+df)) + 1, then l2 row normalization.
+    #[arg(long, help_heading = "Vectorizer")]
+    tfidf: bool,
+    /// With --tfidf: tf becomes 1 + ln(tf).
+    #[arg(long, requires = "tfidf", help_heading = "Vectorizer")]
+    sublinear_tf: bool,
+    /// Drop terms in fewer documents: an integer count, or a proportion such as 0.01.
+    #[arg(long, default_value = "1", help_heading = "Vectorizer")]
+    min_df: DocFreq,
+    /// Drop terms in more documents: an integer count, or a proportion such as 0.9.
+    #[arg(long, default_value = "1.0", help_heading = "Vectorizer")]
+    max_df: DocFreq,
+    /// Keep only this many terms, the most frequent in the corpus.
+    #[arg(long, help_heading = "Vectorizer")]
+    max_features: Option<usize>,
+    /// Stop words to drop: `english` (sklearn's list) or a file with one word per line.
+    #[arg(long, help_heading = "Vectorizer")]
+    stop_words: Option<String>,
+    /// Remove accents after lowercasing (NFKD): to ASCII, or dropping combining marks.
+    #[arg(long, value_enum, help_heading = "Vectorizer")]
+    strip_accents: Option<StripAccentsArg>,
+    /// Lowercase before tokenizing (the default).
+    #[arg(long, overrides_with = "no_lowercase", help_heading = "Vectorizer")]
+    lowercase: bool,
+    /// Keep case.
+    #[arg(long, help_heading = "Vectorizer")]
+    no_lowercase: bool,
+    /// Counts become 1 (presence only).
+    #[arg(long, help_heading = "Vectorizer")]
+    binary: bool,
+
+    /// Inverse regularization strength: larger fits the training data more closely.
+    #[arg(short = 'C', long = "C", default_value_t = 1.0, help_heading = "Solver")]
+    c: f64,
+    /// linear-svm: squared_hinge (LinearSVC's default) or hinge.
+    #[arg(long, value_enum, default_value_t = LossArg::SquaredHinge, help_heading = "Solver")]
+    loss: LossArg,
+    /// Stopping tolerance (liblinear's eps).
+    #[arg(long, default_value_t = 1e-4, help_heading = "Solver")]
+    tol: f64,
+    /// Iterations per binary problem [default: 1000 for linear-svm, 100 for logreg].
+    #[arg(long, help_heading = "Solver")]
+    max_iter: Option<usize>,
+    /// `balanced`: weight C by n_samples / (n_classes * count(class)).
+    #[arg(long, value_enum, help_heading = "Solver")]
+    class_weight: Option<ClassWeightArg>,
+    /// Seed of every shuffle (solver order, --test-split, --cv): same seed, same model.
+    #[arg(long, default_value_t = 0, help_heading = "Solver")]
+    seed: u64,
+    /// Binary problems solved at once [default: the number of CPUs]; does not change results.
+    #[arg(long, help_heading = "Solver")]
+    threads: Option<usize>,
+
+    /// Hold out this fraction for testing, print its figures; the model is trained on the rest.
+    #[arg(long, conflicts_with = "cv", help_heading = "Evaluation")]
+    test_split: Option<f64>,
+    /// k-fold cross-validation figures (mean and spread); the model is trained on everything.
+    #[arg(long, help_heading = "Evaluation")]
+    cv: Option<usize>,
+    /// Print figures as JSON.
+    #[arg(long, help_heading = "Evaluation")]
+    json: bool,
+}
+
+/// `classify eval` options.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long, short)]
+    model: PathBuf,
+    /// Labelled data: `label<TAB>text` per line; `-` reads standard input.
+    #[arg(long)]
+    data: PathBuf,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Algo {
+    LinearSvm,
+    Logreg,
+    Svc,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kernel {
+    Rbf,
+    Poly,
+    Linear,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AnalyzerArg {
+    Word,
+    Char,
+    CharWb,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StripAccentsArg {
+    Ascii,
+    Unicode,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LossArg {
+    SquaredHinge,
+    Hinge,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClassWeightArg {
+    Balanced,
+}
+
+fn parse_ngram(text: &str) -> Result<[u32; 2], String> {
+    let parse = |part: &str| part.trim().parse::<u32>().ok();
+    let range = match text.split_once(',') {
+        Some((low, high)) => parse(low).zip(parse(high)).map(|(l, h)| [l, h]),
+        None => parse(text).map(|n| [n, n]),
+    };
+    match range {
+        Some([low, high]) if low >= 1 && low <= high => Ok([low, high]),
+        _ => Err(format!("{text:?}: expected MIN,MAX with 1 <= MIN <= MAX, e.g. 1,2")),
+    }
+}
+
+pub fn run_train(args: TrainArgs) -> Result<()> {
+    if args.algo == Algo::Svc {
+        bail!(
+            "--algo svc is not available in this build: the kernel SVC model format is not \
+             there yet; use --algo linear-svm (or logreg), which also scale to large data"
+        );
+    }
+    if args.kernel.is_some() {
+        bail!("--kernel applies to --algo svc only");
+    }
+    if args.output.is_none() && args.test_split.is_none() && args.cv.is_none() {
+        bail!("nothing to do: give -o MODEL to write a model, or --test-split/--cv for figures");
+    }
+    let options = train_options(&args)?;
+    let bars = Bars::new();
+    let data = read_data(&args.data, &bars)?;
+    if data.is_empty() {
+        bail!("{}: no documents", source_name(&args.data));
+    }
+
+    if let Some(k) = args.cv {
+        cross_validate(&data, &options, k, &args, &bars)?;
+    }
+    let Some(output) = &args.output else {
+        if let Some(fraction) = args.test_split {
+            let split = split::train_test(data.len(), fraction, args.seed)?;
+            let model = fit(&data.subset(&split.train), &options, &bars)?;
+            report(&evaluate(&model, &data.subset(&split.test)), "held-out", args.json)?;
+        }
+        return Ok(());
+    };
+    let (training, held_out) = match args.test_split {
+        Some(fraction) => {
+            let split = split::train_test(data.len(), fraction, args.seed)?;
+            (data.subset(&split.train), Some(data.subset(&split.test)))
+        }
+        None => (data, None),
+    };
+    let started = Instant::now();
+    let trained = train::train(&training, &options, &bars)?;
+    summarize(&trained);
+    let bytes_json = is_json(output).then(|| serde_json::to_vec(&trained.file)).transpose()?;
+    let model = Model::from_file(trained.file).context("the trained model does not validate")?;
+    let bytes = match bytes_json {
+        Some(bytes) => bytes,
+        None => binary::write(&model),
+    };
+    write_atomically(output, &bytes)?;
+    eprintln!(
+        "wrote {} ({} bytes, {} features, {} classes) in {:.2} s",
+        output.display(),
+        bytes.len(),
+        model.n_features(),
+        model.classes().len(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(held_out) = held_out {
+        report(&evaluate(&model, &held_out), "held-out", args.json)?;
+    }
+    Ok(())
+}
+
+pub fn run_eval(args: EvalArgs) -> Result<()> {
+    let model =
+        Model::load(&args.model).with_context(|| format!("model {}", args.model.display()))?;
+    let bars = Bars::new();
+    let data = read_data(&args.data, &bars)?;
+    report(&evaluate(&model, &data), "evaluation", args.json)
+}
+
+fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
+    let stop_words = match args.stop_words.as_deref() {
+        None => None,
+        Some("english") => Some(ENGLISH_STOP_WORDS.iter().map(|w| w.to_string()).collect()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("--stop-words {path}: not `english` and not a readable UTF-8 file")
+            })?;
+            Some(text.lines().map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect())
+        }
+    };
+    let algorithm = match args.algo {
+        Algo::LinearSvm => Algorithm::LinearSvm {
+            loss: match args.loss {
+                LossArg::SquaredHinge => Loss::SquaredHinge,
+                LossArg::Hinge => Loss::Hinge,
+            },
+        },
+        Algo::Logreg => Algorithm::LogReg,
+        Algo::Svc => bail!("--algo svc is not available in this build"),
+    };
+    let default_iterations = if args.algo == Algo::Logreg { 100 } else { 1000 };
+    let threads =
+        args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    Ok(TrainOptions {
+        vectorizer: VectorizerOptions {
+            analyzer: match args.analyzer {
+                AnalyzerArg::Word => AnalyzerKind::Word,
+                AnalyzerArg::Char => AnalyzerKind::Char,
+                AnalyzerArg::CharWb => AnalyzerKind::CharWb,
+            },
+            ngram_range: args.ngram,
+            lowercase: !args.no_lowercase || args.lowercase,
+            strip_accents: args.strip_accents.map(|s| match s {
+                StripAccentsArg::Ascii => StripAccents::Ascii,
+                StripAccentsArg::Unicode => StripAccents::Unicode,
+            }),
+            stop_words,
+            binary: args.binary,
+            min_df: args.min_df,
+            max_df: args.max_df,
+            max_features: args.max_features,
+            tfidf: args.tfidf.then_some(TfidfOptions { sublinear_tf: args.sublinear_tf }),
+        },
+        algorithm,
+        c: args.c,
+        tol: args.tol,
+        max_iter: args.max_iter.unwrap_or(default_iterations),
+        class_weight: match args.class_weight {
+            Some(ClassWeightArg::Balanced) => ClassWeight::Balanced,
+            None => ClassWeight::Uniform,
+        },
+        seed: args.seed,
+        threads,
+    })
+}
+
+/// Trains and validates a model without writing it.
+fn fit(data: &Dataset, options: &TrainOptions, bars: &Bars) -> Result<Model> {
+    let trained = train::train(data, options, bars)?;
+    summarize(&trained);
+    Model::from_file(trained.file).context("the trained model does not validate")
+}
+
+fn cross_validate(
+    data: &Dataset,
+    options: &TrainOptions,
+    k: usize,
+    args: &TrainArgs,
+    bars: &Bars,
+) -> Result<()> {
+    let folds = split::k_fold(data.len(), k, args.seed)?;
+    let mut accuracy = Vec::new();
+    let mut macro_f1 = Vec::new();
+    for (number, fold) in folds.iter().enumerate() {
+        eprintln!("fold {}/{k}", number + 1);
+        let model = fit(&data.subset(&fold.train), options, bars)?;
+        let evaluation = evaluate(&model, &data.subset(&fold.test));
+        accuracy.push(evaluation.accuracy());
+        macro_f1.push(evaluation.macro_f1());
+    }
+    let (accuracy_mean, accuracy_std) = mean_std(&accuracy);
+    let (f1_mean, f1_std) = mean_std(&macro_f1);
+    let mut out = io::stdout().lock();
+    if args.json {
+        let figures = json!({"cv": {"folds": k, "accuracy": accuracy, "macro_f1": macro_f1,
+            "accuracy_mean": accuracy_mean, "accuracy_std": accuracy_std,
+            "macro_f1_mean": f1_mean, "macro_f1_std": f1_std}});
+        writeln!(out, "{figures}")?;
+    } else {
+        writeln!(out, "{k}-fold cross-validation")?;
+        writeln!(out, "accuracy   {accuracy_mean:.4} ± {accuracy_std:.4}")?;
+        writeln!(out, "macro-F1   {f1_mean:.4} ± {f1_std:.4}")?;
+    }
+    Ok(())
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, variance.sqrt())
+}
+
+fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
+    let classes: Vec<String> = model.classes().iter().map(ToString::to_string).collect();
+    let predicted: Vec<String> =
+        data.texts.iter().map(|text| model.label(&model.predict(text)).to_string()).collect();
+    let pairs = data.labels.iter().map(String::as_str).zip(predicted.iter().map(String::as_str));
+    Evaluation::new(&classes, pairs)
+}
+
+fn report(evaluation: &Evaluation, what: &str, as_json: bool) -> Result<()> {
+    let mut out = io::stdout().lock();
+    if as_json {
+        writeln!(out, "{}", json!({ what: evaluation.to_json() }))?;
+    } else {
+        writeln!(out, "{what}")?;
+        write!(out, "{evaluation}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// One line about the fit on stderr, plus a warning per problem that hit --max-iter.
+fn summarize(trained: &train::Trained) {
+    eprintln!(
+        "trained on {} documents: {} features, {} non-zeros; vectorized in {:.2} s, solved in \
+         {:.2} s",
+        trained.n_documents,
+        trained.n_features,
+        trained.nnz,
+        trained.vectorize_seconds,
+        trained.solve_seconds
+    );
+    for problem in trained.problems.iter().filter(|p| !p.converged) {
+        eprintln!(
+            "warning: the solver for class {:?} stopped after {} iterations without converging; \
+             the model is usable, but consider a larger --max-iter or a smaller -C",
+            problem.class, problem.iterations
+        );
+    }
+}
+
+fn source_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn read_data(path: &Path, bars: &Bars) -> Result<Dataset> {
+    let name = source_name(path);
+    if path == Path::new("-") {
+        return Ok(Dataset::read_tsv(io::stdin().lock(), &name)?);
+    }
+    let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = bars.bar("reading", size);
+    let reader: Box<dyn BufRead> = Box::new(BufReader::new(bar.wrap_read(file)));
+    let data = Dataset::read_tsv(reader, &name)?;
+    bar.finish_and_clear();
+    Ok(data)
+}
+
+fn is_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Writes next to the target and renames, so a server never reads a half-written model.
+fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
+    let mut staged = output.as_os_str().to_owned();
+    staged.push(".partial");
+    let staged = PathBuf::from(staged);
+    std::fs::write(&staged, bytes).with_context(|| format!("cannot write {}", staged.display()))?;
+    std::fs::rename(&staged, output)
+        .with_context(|| format!("cannot rename {} to {}", staged.display(), output.display()))
+}
+
+/// indicatif bars on stderr, or nothing when stderr is not a terminal.
+struct Bars {
+    visible: bool,
+}
+
+struct Step {
+    bar: ProgressBar,
+    name: String,
+}
+
+impl Bars {
+    fn new() -> Self {
+        Bars { visible: io::stderr().is_terminal() }
+    }
+
+    fn bar(&self, name: &str, total: u64) -> ProgressBar {
+        if !self.visible {
+            return ProgressBar::hidden();
+        }
+        let style = ProgressStyle::with_template(
+            "{msg:40!} [{bar:30}] {percent:>3}% {elapsed_precise} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bar = ProgressBar::new(total).with_style(style.progress_chars("=> "));
+        bar.set_message(name.to_owned());
+        bar
+    }
+}
+
+impl Progress for Bars {
+    fn step(&self, name: &str, total: u64) -> Box<dyn ProgressStep + '_> {
+        Box::new(Step { bar: self.bar(name, total), name: name.to_owned() })
+    }
+}
+
+impl ProgressStep for Step {
+    fn advance(&self, units: u64) {
+        self.bar.inc(units);
+    }
+
+    fn note(&self, message: &str) {
+        self.bar.set_message(format!("{}: {message}", self.name));
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,163 @@
+//! `classify train` / `classify eval` end to end through the binary: a model trained and saved
+//! predicts after loading exactly what it predicted in training, in both forms; the same seed
+//! gives the same bytes; bad data lines and options get messages naming them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn classify(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_classify"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("classify runs");
+    let input = stdin.unwrap_or_default().to_vec();
+    let mut pipe = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || pipe.write_all(&input));
+    let output = child.wait_with_output().expect("classify finishes");
+    writer.join().expect("writer").expect("stdin written");
+    output
+}
+
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "classify failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+fn err(output: Output) -> String {
+    assert!(!output.status.success(), "classify unexpectedly succeeded");
+    String::from_utf8(output.stderr).expect("UTF-8 errors")
+}
+
+/// A small three-class corpus with some overlap between classes.
+fn corpus(dir: &Path) -> PathBuf {
+    let topics = [
+        ("games", ["arcade", "shooter", "puzzle", "levels", "player", "score"]),
+        ("net", ["http", "server", "proxy", "socket", "network", "client"]),
+        ("doc", ["manual", "documentation", "guide", "html", "reference", "pages"]),
+    ];
+    let mut lines = String::new();
+    for i in 0..60 {
+        let (label, words) = topics[i % 3];
+        let (_, other) = topics[(i + 1) % 3];
+        let text = format!(
+            "{} {} {} and {} with the {}",
+            words[i % 6],
+            words[(i / 3) % 6],
+            words[(i / 2 + 1) % 6],
+            other[i % 6],
+            words[(i + 4) % 6]
+        );
+        lines.push_str(&format!("{label}\t{text}\n"));
+    }
+    let path = dir.join("data.tsv");
+    std::fs::write(&path, lines).expect("corpus written");
+    path
+}
+
+fn texts(data: &Path) -> String {
+    let data = std::fs::read_to_string(data).expect("corpus");
+    data.lines().map(|line| line.split_once('\t').expect("tab").1.to_owned() + "\n").collect()
+}
+
+#[test]
+fn trained_model_predicts_the_same_after_save_and_load_in_both_forms() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = corpus(dir.path());
+    let data_arg = data.to_str().expect("path");
+    let json = dir.path().join("m.model.json");
+    let bin = dir.path().join("m.model");
+    for output in [&json, &bin] {
+        let args = ["train", "--data", data_arg, "--ngram", "1,2", "--tfidf", "-o"];
+        let mut args = args.to_vec();
+        args.push(output.to_str().expect("path"));
+        ok(classify(&args, None));
+    }
+    let inputs = texts(&data);
+    let from_json =
+        ok(classify(&["predict", "--model", json.to_str().unwrap()], Some(inputs.as_bytes())));
+    let from_bin =
+        ok(classify(&["predict", "--model", bin.to_str().unwrap()], Some(inputs.as_bytes())));
+    assert_eq!(from_json, from_bin);
+    // The training texts are separable: every label comes back.
+    let corpus = std::fs::read_to_string(&data).expect("corpus");
+    let expected: Vec<&str> = corpus.lines().map(|l| l.split_once('\t').expect("tab").0).collect();
+    assert_eq!(from_json.lines().collect::<Vec<_>>(), expected);
+
+    let report = ok(classify(
+        &["eval", "--model", bin.to_str().unwrap(), "--data", data_arg, "--json"],
+        None,
+    ));
+    let report: serde_json::Value = serde_json::from_str(&report).expect("JSON report");
+    assert_eq!(report["evaluation"]["accuracy"], 1.0);
+    assert_eq!(report["evaluation"]["documents"], 60);
+    let table = ok(classify(
+        &["eval", "--model", bin.to_str().unwrap(), "--data", "-"],
+        Some(&std::fs::read(&data).unwrap()),
+    ));
+    assert!(table.contains("macro-F1   1.0000"), "{table}");
+    assert!(table.contains("confusion matrix"), "{table}");
+}
+
+#[test]
+fn same_seed_same_model_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = corpus(dir.path());
+    let mut models = Vec::new();
+    for (name, threads) in [("a.json", "1"), ("b.json", "2")] {
+        let output = dir.path().join(name);
+        let args = [
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--seed",
+            "5",
+            "--threads",
+            threads,
+            "--algo",
+            "logreg",
+            "-o",
+            output.to_str().unwrap(),
+        ];
+        ok(classify(&args, None));
+        models.push(std::fs::read(output).expect("model"));
+    }
+    assert!(models[0] == models[1], "the same seed gave different models");
+}
+
+#[test]
+fn held_out_and_cross_validation_figures_are_printed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = corpus(dir.path());
+    let data = data.to_str().unwrap();
+    let out = ok(classify(&["train", "--data", data, "--test-split", "0.25", "--json"], None));
+    let figures: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(figures["held-out"]["documents"], 15);
+    let out = ok(classify(&["train", "--data", data, "--cv", "3"], None));
+    assert!(out.starts_with("3-fold cross-validation\naccuracy"), "{out}");
+}
+
+#[test]
+fn bad_lines_and_options_are_named() {
+    let cases: [(&[u8], &str); 3] = [
+        (b"a\tfine\nb\tfine\nno tab\n", "standard input, line 3: no tab"),
+        (b"a\tfine\nb\tcaf\xe9\n", "standard input, line 2: not valid UTF-8"),
+        (b"a\tfine\n\tno label\n", "standard input, line 2: empty label"),
+    ];
+    for (input, expected) in cases {
+        let message = err(classify(&["train", "--data", "-", "-o", "/nonexistent/m"], Some(input)));
+        assert!(message.contains(expected), "{message}");
+    }
+    let message =
+        err(classify(&["train", "--data", "-", "-o", "x", "-C=-1"], Some(b"a\tx\nb\ty\n")));
+    assert!(message.contains("-C: -1 must be a positive number"), "{message}");
+    let message = err(classify(&["train", "--data", "-", "-o", "x", "--ngram", "3,1"], None));
+    assert!(message.contains("expected MIN,MAX"), "{message}");
+}
