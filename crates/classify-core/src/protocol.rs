@@ -230,6 +230,11 @@ pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize
         let mut order: Vec<usize> = (0..classes.len()).collect();
         // Stable sort: equal values keep class order, like sklearn's lowest-index tie rule.
         order.sort_by(|&a, &b| ranking[b].total_cmp(&ranking[a]));
+        // The predicted class leads even where the ranking disagrees with the prediction (an SVC
+        // decides by one-vs-one votes, and sklearn's probabilities are fitted separately).
+        if let Some(position) = order.iter().position(|&i| i == prediction.class_index) {
+            order[..=position].rotate_right(1);
+        }
         let top: Vec<Value> = order
             .iter()
             .take(k)
@@ -251,7 +256,7 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
     let file = model.settings();
     let classes: Vec<Value> = model.classes().iter().map(|c| c.to_json()).collect();
     let vectorizer = &file.vectorizer;
-    json!({
+    let mut answer = json!({
         "classes": classes,
         "estimator": model.estimator(),
         "vectorizer": {
@@ -270,7 +275,19 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
         "loaded_at": source.loaded_at_unix,
         "load_ms": source.load_ms,
         "checksum": format!("{:016x}", model.checksum()),
-    })
+    });
+    if let Some(kernel) = model.classifier().as_kernel() {
+        let params = kernel.params();
+        answer["kernel"] = json!({
+            "kernel": params.kind,
+            "gamma": params.gamma,
+            "coef0": params.coef0,
+            "degree": params.degree,
+            "support_vectors": kernel.support_vectors().len(),
+            "n_support": kernel.n_support(),
+        });
+    }
+    answer
 }
 
 /// Whether the client's `Accept` header asks for JSON.
@@ -541,6 +558,32 @@ mod tests {
     fn deeply_nested_json_is_a_client_error() {
         let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(post("application/json", body.as_bytes()).status, 400);
+    }
+
+    fn golden(name: &str) -> Model {
+        let path = format!("{}/testdata/golden/{name}.model.json", env!("CARGO_MANIFEST_DIR"));
+        Model::load(path.as_ref()).unwrap()
+    }
+
+    #[test]
+    fn kernel_models_show_their_kernel_and_lead_top_with_the_label() {
+        let model = golden("svc_rbf_probability_tri");
+        let metadata = metadata(&model, &ModelSource::default());
+        assert_eq!(metadata["kernel"]["kernel"], "rbf");
+        assert!(metadata["kernel"]["support_vectors"].as_u64().unwrap() > 0);
+        for text in ["game", "science%20data%20analysis", "x11%20window%20manager"] {
+            let request = Request {
+                method: Some(Method::Get),
+                query: Some("top=3"),
+                accept: Some(JSON),
+                path_text: text,
+                ..Default::default()
+            };
+            let response = answer(&model, &ModelSource::default(), &request, &Limits::default());
+            let body = json_body(&response);
+            assert_eq!(body["top"][0]["label"], body["label"], "{text}: {body}");
+            assert_eq!(body["top"].as_array().unwrap().len(), 3);
+        }
     }
 
     #[test]
