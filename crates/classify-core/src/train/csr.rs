@@ -45,11 +45,35 @@ impl CsrMatrix {
         (&self.indices[range.clone()], &self.values[range])
     }
 
-    /// `x_i · w` over the first `n_cols` entries of `w`.
+    /// `x_i · w` over the first `n_cols` entries of `w`. Four partial sums, so that the loads of
+    /// `w` (scattered, often cache misses) overlap instead of waiting on one addition chain.
     #[inline]
     pub fn dot(&self, i: usize, w: &[f64]) -> f64 {
         let (indices, values) = self.row(i);
-        indices.iter().zip(values).map(|(&j, &v)| w[j as usize] * v).sum()
+        let mut sums = [0.0; 4];
+        let mut index_chunks = indices.chunks_exact(4);
+        let mut value_chunks = values.chunks_exact(4);
+        for (js, vs) in (&mut index_chunks).zip(&mut value_chunks) {
+            for k in 0..4 {
+                sums[k] += w[js[k] as usize] * vs[k];
+            }
+        }
+        let tail: f64 = index_chunks
+            .remainder()
+            .iter()
+            .zip(value_chunks.remainder())
+            .map(|(&j, &v)| w[j as usize] * v)
+            .sum();
+        (sums[0] + sums[1]) + (sums[2] + sums[3]) + tail
+    }
+
+    /// How many rows have a value in each column (document frequency for count matrices).
+    pub fn column_counts(&self) -> Vec<u32> {
+        let mut counts = vec![0u32; self.n_cols];
+        for &j in &self.indices {
+            counts[j as usize] += 1;
+        }
+        counts
     }
 
     /// `w += a · x_i`.
