@@ -23,14 +23,16 @@ use crate::models::{self, LoadedModel};
 /// here" and is filled from the enclosing section when configurations merge.
 #[derive(Clone, Copy)]
 pub struct DirConfig {
-    /// The `<Location>` path of the section that named the model; texts in URL paths are read
-    /// below it. `None` when the model was named elsewhere (`<Directory>`, server config,
+    /// The innermost `<Location>` path with a mod_classify directive; texts in URL paths are read
+    /// below it. `None` when the directives are elsewhere (`<Directory>`, server config,
     /// `<LocationMatch>`): then texts come from the query string or the body only.
     pub location: Option<NonNull<c_char>>,
     /// Owned by a `pconf` cleanup registered when the directive loaded it.
     pub model: Option<NonNull<LoadedModel>>,
     pub max_body: Option<usize>,
     pub max_batch: Option<usize>,
+    /// `ClassifyDefaultFormat json`: answer JSON even when the client does not ask for it.
+    pub prefer_json: Option<bool>,
 }
 
 impl DirConfig {
@@ -57,7 +59,7 @@ impl DirConfig {
 }
 
 /// The directive table, terminated by an all-null entry as httpd expects.
-pub struct CommandTable(pub [ffi::command_rec; 4]);
+pub struct CommandTable(pub [ffi::command_rec; 5]);
 
 // SAFETY: the table is immutable and only read by httpd; its raw pointers point to 'static data.
 unsafe impl Sync for CommandTable {}
@@ -76,6 +78,11 @@ pub static COMMANDS: CommandTable = CommandTable([
         c"Largest request body accepted, in bytes (default 1048576)",
     ),
     take1(c"ClassifyMaxBatch", set_max_batch, c"Most texts in one JSON batch (default 1000)"),
+    take1(
+        c"ClassifyDefaultFormat",
+        set_default_format,
+        c"Answer format when the client does not ask for JSON: text (the label) or json",
+    ),
     ffi::command_rec {
         name: ptr::null(),
         func: ffi::cmd_func { take1: None },
@@ -104,7 +111,13 @@ pub unsafe extern "C" fn create_dir_config(
     _dir: *mut c_char,
 ) -> *mut c_void {
     let created = guard::catch(|| {
-        let config = DirConfig { location: None, model: None, max_body: None, max_batch: None };
+        let config = DirConfig {
+            location: None,
+            model: None,
+            max_body: None,
+            max_batch: None,
+            prefer_json: None,
+        };
         // SAFETY: `pool` is a live pool; apr_palloc returns memory aligned for any C type, and
         // DirConfig (plain data, no Drop) is written in place before anyone reads it.
         unsafe { pool_alloc(pool, config) }
@@ -121,11 +134,11 @@ pub unsafe extern "C" fn merge_dir_config(
         // SAFETY: httpd passes two configs this module created with create_dir_config.
         let (base, new) = unsafe { (*(base as *const DirConfig), *(new as *const DirConfig)) };
         let config = DirConfig {
-            // The model and the location it was named in travel together.
-            location: if new.model.is_some() { new.location } else { base.location },
+            location: new.location.or(base.location),
             model: new.model.or(base.model),
             max_body: new.max_body.or(base.max_body),
             max_batch: new.max_batch.or(base.max_batch),
+            prefer_json: new.prefer_json.or(base.prefer_json),
         };
         // SAFETY: as in create_dir_config.
         unsafe { pool_alloc(pool, config) }
@@ -156,6 +169,9 @@ unsafe fn directive(
         let (cmd_ref, config, arg) =
             unsafe { (&*cmd, &mut *(config as *mut DirConfig), CStr::from_ptr(arg)) };
         let arg = arg.to_str().map_err(|_| "argument is not valid UTF-8".to_owned())?;
+        if let Some(location) = enclosing_location(cmd_ref) {
+            config.location = Some(location);
+        }
         body(cmd_ref, config, arg)
     });
     let message = match outcome {
@@ -194,7 +210,6 @@ unsafe extern "C" fn set_model(
                 Some(ffi::apr_pool_cleanup_null),
             );
             config.model = NonNull::new(shared as *mut LoadedModel);
-            config.location = enclosing_location(cmd);
             Ok(())
         })
     }
@@ -266,6 +281,26 @@ unsafe extern "C" fn set_max_batch(
     unsafe {
         directive(cmd, config, arg, |_, config, arg| {
             config.max_batch = Some(parse_size("ClassifyMaxBatch", arg)?);
+            Ok(())
+        })
+    }
+}
+
+unsafe extern "C" fn set_default_format(
+    cmd: *mut ffi::cmd_parms,
+    config: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    // SAFETY: forwarded from httpd, see `directive`.
+    unsafe {
+        directive(cmd, config, arg, |_, config, arg| {
+            config.prefer_json = Some(match arg.to_ascii_lowercase().as_str() {
+                "text" => false,
+                "json" => true,
+                _ => {
+                    return Err(format!("ClassifyDefaultFormat: {arg:?} is neither text nor json"))
+                }
+            });
             Ok(())
         })
     }

@@ -68,6 +68,7 @@ fn handle(req: &mut Req) -> c_int {
         query: req.query(),
         content_type: req.header(c"Content-Type"),
         accept: req.header(c"Accept"),
+        prefer_json: config.prefer_json.unwrap_or(false),
         body: &body,
     };
     let response = protocol::answer(&loaded.model, &loaded.source, &request, &limits);

@@ -107,7 +107,8 @@ fn labels_match_sklearn_under_event() {
 fn limits_location() -> String {
     format!(
         "{}<Location /small>\n  SetHandler classify\n  ClassifyModel {}\n  ClassifyMaxBodySize 64\n  \
-         ClassifyMaxBatch 2\n</Location>\n<Location /nomodel>\n  SetHandler classify\n</Location>\n",
+         ClassifyMaxBatch 2\n</Location>\n<Location /nomodel>\n  SetHandler classify\n</Location>\n\
+         <Location /classify/json>\n  ClassifyDefaultFormat json\n</Location>\n",
         location("/classify", "count_word12_linearsvc_multi"),
         golden("count_word12_linearsvc_multi.model.json").display()
     )
@@ -130,6 +131,13 @@ fn request_forms() {
             apache.post("/classify", "application/json", br#"{"text": "100% free+games"}"#);
         assert_eq!(percent.status, 200, "{}", percent.text());
         assert_eq!(percent.json(), posted.json());
+
+        // A nested <Location> with ClassifyDefaultFormat json inherits the model of its parent,
+        // and its texts are read below it.
+        let preferred = apache.get("/classify/json/arcade%20game", &[]);
+        assert_eq!(preferred.status, 200, "{}", preferred.text());
+        let asked = apache.get("/classify?text=arcade+game", &[("Accept", "application/json")]);
+        assert_eq!(preferred.json(), asked.json());
 
         let query = apache.get("/classify?text=arcade+game+with+levels", &[]);
         assert_eq!(query.text(), "games\n");

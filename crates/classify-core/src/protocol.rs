@@ -43,6 +43,8 @@ pub struct Request<'a> {
     pub query: Option<&'a str>,
     pub content_type: Option<&'a str>,
     pub accept: Option<&'a str>,
+    /// Answer in JSON even without `Accept: application/json` (`ClassifyDefaultFormat json`).
+    pub prefer_json: bool,
     pub body: &'a [u8],
 }
 
@@ -143,7 +145,7 @@ fn answer_or_error(
     }
     let query = parse_query(request.query.unwrap_or(""))?;
     let mut options = Options {
-        json: accepts_json(request.accept),
+        json: request.prefer_json || accepts_json(request.accept),
         top: query.top.map(|k| k.min(limits.max_top)),
     };
     let input = match method {
@@ -517,6 +519,18 @@ mod tests {
         assert_eq!(body["label"], "neg");
         assert_eq!(body["scores"]["neg"], json!(2.1));
         assert_eq!(body["scores"]["pos"], json!(-2.1));
+    }
+
+    #[test]
+    fn preferring_json_answers_json_without_accept() {
+        let request = Request {
+            method: Some(Method::Get),
+            path_text: "bad",
+            prefer_json: true,
+            ..Default::default()
+        };
+        let response = answer(&model(), &ModelSource::default(), &request, &Limits::default());
+        assert_eq!(json_body(&response)["label"], "neg");
     }
 
     #[test]
