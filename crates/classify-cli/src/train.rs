@@ -142,6 +142,7 @@ enum Kernel {
 enum AnalyzerArg {
     Word,
     Char,
+    #[value(name = "char_wb", alias = "char-wb")]
     CharWb,
 }
 
@@ -153,6 +154,7 @@ enum StripAccentsArg {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LossArg {
+    #[value(name = "squared_hinge", alias = "squared-hinge")]
     SquaredHinge,
     Hinge,
 }
