@@ -512,3 +512,56 @@ fn a_panicking_request_gets_500_and_the_child_survives() {
         }
     }
 }
+
+/// `explain=k` over HTTP equals numpy's product of sklearn's feature rows and coefficients.
+#[test]
+fn explanations_match_numpy() {
+    let python = std::path::Path::new("/usr/bin/python3");
+    let has_numpy = std::process::Command::new(python)
+        .args(["-c", "import numpy"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !has_numpy {
+        println!("skipped: /usr/bin/python3 with numpy is needed (Debian python3-numpy)");
+        return;
+    }
+    let mut config = String::new();
+    for (i, model) in
+        ["count_word12_linearsvc_multi", "count_word_linearsvc_binary"].iter().enumerate()
+    {
+        config.push_str(&location(&format!("/m{i}"), model));
+    }
+    let apache = Apache::start("event", &config);
+    let mut compared = 0;
+    for (i, model) in
+        ["count_word12_linearsvc_multi", "count_word_linearsvc_binary"].iter().enumerate()
+    {
+        let output = std::process::Command::new(python)
+            .arg(httpd::repo_root().join("tests/apache/explain_numpy.py"))
+            .arg(golden(&format!("{model}.model.json")))
+            .arg(golden(&format!("{model}.cases.jsonl")))
+            .arg("5")
+            .output()
+            .expect("run explain_numpy.py");
+        assert!(output.status.success(), "{}", httpd::describe(&output));
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            let expected: Value = serde_json::from_str(line).expect("numpy line");
+            let text = expected["text"].as_str().expect("text");
+            let request = serde_json::json!({"text": text, "explain": 5}).to_string();
+            let answer =
+                apache.post(&format!("/m{i}"), "application/json", request.as_bytes()).json();
+            let got = answer["explanation"].as_array().expect("explanation");
+            let want = expected["explanation"].as_array().expect("expected");
+            assert_eq!(got.len(), want.len(), "{model} {text:?}");
+            for (g, w) in got.iter().zip(want) {
+                assert_eq!(g["feature"], w[0], "{model} {text:?}: {answer}");
+                let (g, w) =
+                    (g["contribution"].as_f64().unwrap_or(f64::NAN), w[1].as_f64().unwrap_or(0.0));
+                assert!(close(g, w), "{model} {text:?}: {g} vs numpy {w}");
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 200, "only {compared} explanations compared");
+    apache.assert_no_crashed_children();
+}

@@ -126,11 +126,23 @@ enum Input {
     Batch(Vec<String>),
 }
 
-/// Per-request answer options.
-#[derive(Debug, Default, PartialEq)]
-struct Options {
-    json: bool,
-    top: Option<usize>,
+/// What the client asked to see besides the label.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Extras {
+    /// `top=k`: the k best classes.
+    pub top: Option<usize>,
+    /// `explain=k`: the k features that contributed most to the predicted class.
+    pub explain: Option<usize>,
+}
+
+impl Extras {
+    /// Fields set in `later` override those in `self`; counts are capped by `limits`.
+    fn merged(self, later: Extras, limits: &Limits) -> Extras {
+        Extras {
+            top: later.top.or(self.top).map(|k| k.min(limits.max_top)),
+            explain: later.explain.or(self.explain).map(|k| k.min(limits.max_top)),
+        }
+    }
 }
 
 fn answer_or_error(
@@ -143,11 +155,9 @@ fn answer_or_error(
     if method == Method::Other {
         return Err(ClientError::new(405, "method not allowed: use GET, HEAD or POST"));
     }
-    let query = parse_query(request.query.unwrap_or(""))?;
-    let mut options = Options {
-        json: request.prefer_json || accepts_json(request.accept),
-        top: query.top.map(|k| k.min(limits.max_top)),
-    };
+    let query = parse_query(request.query.unwrap_or(""), "query string")?;
+    let mut json = request.prefer_json || accepts_json(request.accept);
+    let mut extras = Extras::default().merged(query.extras, limits);
     let input = match method {
         Method::Post => {
             if request.body.len() > limits.max_body {
@@ -156,12 +166,10 @@ fn answer_or_error(
                     format!("request body over the limit of {} bytes", limits.max_body),
                 ));
             }
-            let (input, json_request, top) = parse_body(request.content_type, request.body)?;
-            options.json |= json_request;
-            if let Some(top) = top {
-                options.top = Some(top.min(limits.max_top));
-            }
-            input
+            let body = parse_body(request.content_type, request.body)?;
+            json |= body.json;
+            extras = extras.merged(body.extras, limits);
+            body.input
         }
         _ => match (request.path_text.is_empty(), query.text) {
             (false, _) => Input::One(percent_decode(request.path_text, false, "URL path")?),
@@ -169,13 +177,20 @@ fn answer_or_error(
             (true, None) => Input::Metadata,
         },
     };
+    if extras.explain.is_some() && model.classifier().as_linear().is_none() {
+        return Err(ClientError::new(
+            400,
+            format!("explain= needs a linear model; this one is {}", model.estimator()),
+        ));
+    }
     match input {
         Input::Metadata => Ok(json_response(metadata(model, source), None)),
         Input::One(text) => {
             let prediction = model.predict(&text);
             let label = model.label(&prediction).to_string();
-            if options.json {
-                Ok(json_response(prediction_json(model, &prediction, options.top), Some(label)))
+            if json {
+                let answer = prediction_json(model, &text, &prediction, extras);
+                Ok(json_response(answer, Some(label)))
             } else {
                 let mut body = label.clone().into_bytes();
                 body.push(b'\n');
@@ -201,7 +216,7 @@ fn answer_or_error(
             }
             let results: Vec<Value> = texts
                 .iter()
-                .map(|text| prediction_json(model, &model.predict(text), options.top))
+                .map(|text| prediction_json(model, text, &model.predict(text), extras))
                 .collect();
             Ok(json_response(json!({ "results": results }), None))
         }
@@ -214,8 +229,14 @@ fn json_response(value: Value, label: Option<String>) -> Response {
     Response { status: 200, content_type: JSON, body, label, allow: None }
 }
 
-/// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...]}` for one prediction.
-pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize>) -> Value {
+/// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...], "explanation": [...]}`
+/// for the prediction `prediction` of `text`.
+pub fn prediction_json(
+    model: &Model,
+    text: &str,
+    prediction: &Prediction,
+    extras: Extras,
+) -> Value {
     let classes = model.classes();
     let scores = model.class_scores(prediction);
     let mut answer = Map::new();
@@ -227,7 +248,7 @@ pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize
     if let Some(probabilities) = &prediction.probabilities {
         answer.insert("probabilities".into(), Value::Object(by_class(probabilities)));
     }
-    if let Some(k) = top {
+    if let Some(k) = extras.top {
         let ranking = prediction.probabilities.as_ref().unwrap_or(&scores);
         let mut order: Vec<usize> = (0..classes.len()).collect();
         // Stable sort: equal values keep class order, like sklearn's lowest-index tie rule.
@@ -249,6 +270,16 @@ pub fn prediction_json(model: &Model, prediction: &Prediction, top: Option<usize
             })
             .collect();
         answer.insert("top".into(), Value::Array(top));
+    }
+    if let Some(k) = extras.explain {
+        let explanation: Vec<Value> = model
+            .explain(text, prediction, k)
+            .into_iter()
+            .map(
+                |(feature, contribution)| json!({"feature": feature, "contribution": contribution}),
+            )
+            .collect();
+        answer.insert("explanation".into(), Value::Array(explanation));
     }
     Value::Object(answer)
 }
@@ -305,55 +336,56 @@ fn accepts_json(accept: Option<&str>) -> bool {
 #[derive(Debug, Default)]
 struct Query {
     text: Option<String>,
-    top: Option<usize>,
+    extras: Extras,
 }
 
-fn parse_query(query: &str) -> Result<Query, ClientError> {
+/// Parses `text=...&top=k&explain=k` (a query string, or a form body as `what` says).
+fn parse_query(query: &str, what: &str) -> Result<Query, ClientError> {
     let mut parsed = Query::default();
-    for (key, value) in form_pairs(query, "query string")? {
+    for (key, value) in form_pairs(query, what)? {
         match key.as_str() {
             "text" => parsed.text = Some(value),
-            "top" => parsed.top = Some(parse_top(&value)?),
+            "top" => parsed.extras.top = Some(parse_count("top", &value)?),
+            "explain" => parsed.extras.explain = Some(parse_count("explain", &value)?),
             _ => {}
         }
     }
     Ok(parsed)
 }
 
-fn parse_top(value: &str) -> Result<usize, ClientError> {
-    value
-        .parse::<usize>()
-        .map_err(|_| ClientError::new(400, format!("top={value:?} is not a non-negative integer")))
+fn parse_count(name: &str, value: &str) -> Result<usize, ClientError> {
+    value.parse::<usize>().map_err(|_| {
+        ClientError::new(400, format!("{name}={value:?} is not a non-negative integer"))
+    })
 }
 
-/// Decodes a POST body into the texts it carries; also says whether the request was JSON and any
-/// `top` it named.
-fn parse_body(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<(Input, bool, Option<usize>), ClientError> {
+/// A POST body, decoded.
+struct Body {
+    input: Input,
+    /// Whether the body was JSON (then so is the answer).
+    json: bool,
+    extras: Extras,
+}
+
+/// Decodes a POST body into the texts it carries and the extras it asks for.
+fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Body, ClientError> {
     let media = content_type
         .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_else(|| "text/plain".into());
     match media.as_str() {
-        "text/plain" | "" => Ok((Input::One(utf8(body, "request body")?.to_owned()), false, None)),
+        "text/plain" | "" => {
+            let input = Input::One(utf8(body, "request body")?.to_owned());
+            Ok(Body { input, json: false, extras: Extras::default() })
+        }
         "application/x-www-form-urlencoded" => {
-            let form = utf8(body, "request body")?;
-            let mut text = None;
-            let mut top = None;
-            for (key, value) in form_pairs(form, "form body")? {
-                match key.as_str() {
-                    "text" => text = Some(value),
-                    "top" => top = Some(parse_top(&value)?),
-                    _ => {}
-                }
-            }
-            let text = text.ok_or_else(|| ClientError::new(400, "form body has no text= field"))?;
-            Ok((Input::One(text), false, top))
+            let form = parse_query(utf8(body, "request body")?, "form body")?;
+            let text =
+                form.text.ok_or_else(|| ClientError::new(400, "form body has no text= field"))?;
+            Ok(Body { input: Input::One(text), json: false, extras: form.extras })
         }
         "application/json" => {
-            let (input, top) = parse_json_body(body)?;
-            Ok((input, true, top))
+            let (input, extras) = parse_json_body(body)?;
+            Ok(Body { input, json: true, extras })
         }
         other => Err(ClientError::new(
             415,
@@ -365,7 +397,7 @@ fn parse_body(
     }
 }
 
-fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
+fn parse_json_body(body: &[u8]) -> Result<(Input, Extras), ClientError> {
     // serde_json refuses invalid UTF-8 and bounds nesting depth (128), so hostile JSON is an error,
     // never a stack overflow.
     let value: Value = serde_json::from_slice(body)
@@ -376,15 +408,13 @@ fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
             "JSON body must be an object with \"text\" or \"texts\"",
         ));
     };
-    let top = match object.get("top") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(
-            n.as_u64()
-                .ok_or_else(|| ClientError::new(400, "\"top\" must be a non-negative integer"))?
-                as usize,
-        ),
-        Some(_) => return Err(ClientError::new(400, "\"top\" must be a non-negative integer")),
+    let count = |name: &str| match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value.as_u64().map(|n| Some(n as usize)).ok_or_else(|| {
+            ClientError::new(400, format!("\"{name}\" must be a non-negative integer"))
+        }),
     };
+    let extras = Extras { top: count("top")?, explain: count("explain")? };
     let input = match (object.get("text"), object.get("texts")) {
         (Some(Value::String(text)), None) => Input::One(text.clone()),
         (Some(_), None) => return Err(ClientError::new(400, "\"text\" must be a string")),
@@ -409,7 +439,7 @@ fn parse_json_body(body: &[u8]) -> Result<(Input, Option<usize>), ClientError> {
             return Err(ClientError::new(400, "JSON body has no \"text\" or \"texts\" field"))
         }
     };
-    Ok((input, top))
+    Ok((input, extras))
 }
 
 fn utf8<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, ClientError> {
@@ -531,6 +561,21 @@ mod tests {
         };
         let response = answer(&model(), &ModelSource::default(), &request, &Limits::default());
         assert_eq!(json_body(&response)["label"], "neg");
+    }
+
+    #[test]
+    fn explanations_list_the_largest_contributions_to_the_predicted_class() {
+        let answer = json_body(&get("", Some("text=good+phone+good&explain=2"), Some(JSON)));
+        assert_eq!(answer["label"], "pos");
+        assert_eq!(
+            answer["explanation"],
+            json!([{"feature": "good", "contribution": 2.0},
+                   {"feature": "good phone", "contribution": 0.5}])
+        );
+        // The first class of a binary model scores -d: its contributions are negated.
+        let answer = json_body(&post("application/json", br#"{"text": "bad", "explain": 5}"#));
+        assert_eq!(answer["label"], "neg");
+        assert_eq!(answer["explanation"], json!([{"feature": "bad", "contribution": 2.0}]));
     }
 
     #[test]

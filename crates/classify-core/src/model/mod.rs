@@ -248,6 +248,41 @@ impl Model {
         }
     }
 
+    /// The `k` features that contributed most to the predicted class's score, largest first, as
+    /// (feature name, contribution = feature value × weight). A binary single-row model scores the
+    /// first class as the negated decision value, so its contributions are negated for it.
+    /// Hashing vectorizers have no feature names: features are shown as `#index`. Empty for
+    /// kernel models, whose scores do not decompose by feature.
+    pub fn explain(&self, text: &str, prediction: &Prediction, k: usize) -> Vec<(String, f64)> {
+        let Classifier::Linear(classifier) = &self.classifier else { return Vec::new() };
+        let (row, sign) = match classifier.n_rows() {
+            1 if prediction.class_index == 0 => (0, -1.0),
+            1 => (0, 1.0),
+            _ => (prediction.class_index, 1.0),
+        };
+        let features = self.featurizer.transform(text);
+        let mut contributions: Vec<(u32, f64)> = features
+            .entries
+            .iter()
+            .map(|&(feature, value)| {
+                (feature, sign * value * classifier.weight(feature as usize, row))
+            })
+            .collect();
+        // Largest first; equal contributions in feature-index order.
+        contributions.sort_by(|a, b| b.1.total_cmp(&a.1));
+        contributions
+            .into_iter()
+            .take(k)
+            .map(|(feature, contribution)| {
+                let name = match self.featurizer.vocabulary() {
+                    Some(vocabulary) => vocabulary.term(feature as usize).to_owned(),
+                    None => format!("#{feature}"),
+                };
+                (name, contribution)
+            })
+            .collect()
+    }
+
     /// The predicted label alone.
     pub fn label(&self, prediction: &Prediction) -> &Label {
         &self.classes[prediction.class_index]
