@@ -68,7 +68,12 @@ def machine_facts():
         sk = "?"
     wrk = _run(["dpkg-query", "-W", "-f=${Version}", "wrk"]) or "?"
     wsgi = _run(["dpkg-query", "-W", "-f=${Version}", "libapache2-mod-wsgi-py3"]) or "?"
+    try:
+        loadavg = open("/proc/loadavg", encoding="ascii").read().split()[:3]
+    except OSError:
+        loadavg = ["?"] * 3
     return {
+        "loadavg": " ".join(loadavg),
         "cpu": cpu, "cores": cores, "memory": mem, "kernel": kernel, "apache": apache,
         "rustc": rustc, "sklearn": sk, "python": platform.python_version(), "wrk": wrk,
         "mod_wsgi": wsgi,
@@ -79,7 +84,8 @@ def machine_facts():
 def facts_line(f):
     return (f"Measured {f['date']} on {f['cpu']} ({f['cores']} cores), {f['memory']} RAM, Linux "
             f"{f['kernel']}; {f['apache']}, mod_wsgi {f['mod_wsgi']}, Python {f['python']}, "
-            f"scikit-learn {f['sklearn']}, {f['rustc']}, wrk {f['wrk']}.")
+            f"scikit-learn {f['sklearn']}, {f['rustc']}, wrk {f['wrk']}. Load average when the "
+            f"report was written (1, 5, 15 min): {f['loadavg']} — other jobs share this machine.")
 
 
 def replace_section(path, name, body):
@@ -126,7 +132,7 @@ def micro(args):
     ratio = sk["sparse_ns_per_doc"] / rs["predict_ns_per_doc"]
     dense_ratio = sk["dense_ns_per_doc"] / rs["predict_ns_per_doc"]
     load_s = rs["load_ms"] / 1000
-    fmt = os.path.basename(rs["model"]).rsplit(".", 1)[-1]
+    fmt = "JSON" if rs["model"].endswith(".json") else "binary"
     rows = [
         ["featurize+predict per document",
          f"{rs['predict_ns_per_doc'] / 1000:.2f} µs",
@@ -182,8 +188,8 @@ def by(loads, server, conns):
     return None
 
 
-def mb(kib):
-    return f"{kib / 1024:.0f} MB" if kib else "–"
+def mb(kib, digits=0):
+    return f"{kib / 1024:.{digits}f} MB" if kib else "–"
 
 
 def ratio_text(a, b, digits=2):
@@ -293,11 +299,12 @@ def run_report(args):
     for n in ns:
         get = {r["variant"]: r for r in prefork if r["n"] == n}
         bare, mc, wi = get.get("bare"), get.get("mod_classify"), get.get("wsgi")
-        row = [str(n), mb(bare["pss_kib"]) if bare else "–", mb(mc["pss_kib"]) if mc else "–"]
+        row = [str(n), mb(bare["pss_kib"], 1) if bare else "–",
+               mb(mc["pss_kib"], 1) if mc else "–"]
         if bare and mc:
             delta = mc["pss_kib"] - bare["pss_kib"]
             limit = model_rss + 1.2 * bare["pss_kib"]
-            row += [mb(delta), f"{mb(limit)}", verdict(mc["pss_kib"] <= limit)]
+            row += [mb(delta, 1), mb(limit, 1), verdict(mc["pss_kib"] <= limit)]
         else:
             row += ["–", "–", ""]
         row += [mb(wi["pss_kib"]) if wi else "–"]
@@ -320,8 +327,9 @@ def run_report(args):
         + " and ".join(f"-c{c}" for c in conns)
         + f", keep-alive, rotating through {meta.get('texts', '?')} real texts "
         f"(first {meta.get('words', '?')} words of held-out descriptions, percent-encoded in the path). "
-        "All servers are Debian's apache2 with the event MPM (Debian's default settings: "
-        "StartServers 2, ThreadsPerChild 25, MaxRequestWorkers 150; no access log; keep-alive "
+        "All servers are Debian's apache2 with the event MPM (Apache's compiled-in defaults: "
+        "StartServers 3, ThreadsPerChild 25, MaxRequestWorkers 400 — with Debian's StartServers 2 "
+        "the event MPM closes keep-alive connections early at -c64; no access log; keep-alive "
         "not capped at 100 requests, since wrk's next request races the close and counts as a "
         "read error) on 127.0.0.1; wrk runs on "
         "the same 2 cores, so every server shares the CPU with the load generator. Errors = "
@@ -345,7 +353,8 @@ def run_report(args):
                "N; each child answered requests before the reading (wrk -cN for a few seconds), "
                "then PSS was summed over the parent and all children. \"bare Apache\" is the same "
                "configuration without mod_classify. Model size = resident memory of the loaded "
-               f"model in a plain process ({mb(model_rss)}, crates/classify-core/benches/predict.rs). "
+               f"model in a plain process ({mb(model_rss, 1)}, crates/classify-core/benches/predict.rs; "
+               f"the model file is {meta.get('model_bytes', 0) / 1e6:.1f} MB). "
                "The incumbent column is Apache (event) + `WSGIDaemonProcess processes=N threads=1`, "
                "each daemon process warmed by requests.", "", table(pre_header, pre_rows), ""]
     md += [facts_line(facts), "",
@@ -365,7 +374,7 @@ def chart(path, loads, servers, conns, pss, prefork):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    short = {"static": "static file", "mod_classify": "mod_classify"}
+    short = {"static": "static file\n(same Apache as\nmod_classify)", "mod_classify": "mod_classify"}
     names = [short.get(s, "incumbent\n" + s[5:].replace(" ", ", ")) for _, s in servers]
     ncols = 3 if prefork else 2
     fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 5.2))
@@ -414,10 +423,11 @@ def chart(path, loads, servers, conns, pss, prefork):
                     ax.annotate(f"{y:,.0f}", (x, y), textcoords="offset points", xytext=(0, 6),
                                 ha="center", fontsize=8)
         ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
         ax.set_xticks(ns)
         ax.set_xticklabels([str(n) for n in ns])
         ax.set_xlabel("N processes")
-        ax.set_ylabel("MB (sum of PSS)")
+        ax.set_ylabel("MB (sum of PSS, log scale)")
         ax.set_title("N processes sharing one model")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
