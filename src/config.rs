@@ -17,6 +17,7 @@ use classify_core::protocol::Limits;
 use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
+use crate::metrics;
 use crate::models::{self, LoadedModel};
 
 /// Per-directory configuration. Lives in a pool, so it holds only plain data; `None` means "not set
@@ -33,6 +34,10 @@ pub struct DirConfig {
     pub max_batch: Option<usize>,
     /// `ClassifyDefaultFormat json`: answer JSON even when the client does not ask for it.
     pub prefer_json: Option<bool>,
+    /// `ClassifyModelName` (a pool string); the model file's stem when unset.
+    pub model_name: Option<NonNull<c_char>>,
+    /// The shared-memory counter slot of the model's name.
+    pub metrics_slot: Option<usize>,
 }
 
 impl DirConfig {
@@ -52,6 +57,19 @@ impl DirConfig {
         self.model.map(|model| unsafe { model.as_ref() })
     }
 
+    /// The model's name: `ClassifyModelName`, or the model file's stem.
+    pub fn model_name(&self) -> Option<String> {
+        if let Some(name) = self.model_name {
+            // SAFETY: a NUL-terminated string in the configuration pool.
+            return Some(unsafe { CStr::from_ptr(name.as_ptr()) }.to_string_lossy().into_owned());
+        }
+        let model = self.model()?;
+        let path = std::path::Path::new(&model.source.path);
+        let stem = path.file_name()?.to_string_lossy();
+        // "sections.model.json" and "sections.model" are both named "sections".
+        Some(stem.split('.').next().unwrap_or(&stem).to_owned())
+    }
+
     pub fn location(&self) -> Option<&str> {
         // SAFETY: section paths are NUL-terminated strings in the configuration pool.
         self.location.and_then(|p| unsafe { CStr::from_ptr(p.as_ptr()) }.to_str().ok())
@@ -59,7 +77,7 @@ impl DirConfig {
 }
 
 /// The directive table, terminated by an all-null entry as httpd expects.
-pub struct CommandTable(pub [ffi::command_rec; 5]);
+pub struct CommandTable(pub [ffi::command_rec; 6]);
 
 // SAFETY: the table is immutable and only read by httpd; its raw pointers point to 'static data.
 unsafe impl Sync for CommandTable {}
@@ -78,6 +96,11 @@ pub static COMMANDS: CommandTable = CommandTable([
         c"Largest request body accepted, in bytes (default 1048576)",
     ),
     take1(c"ClassifyMaxBatch", set_max_batch, c"Most texts in one JSON batch (default 1000)"),
+    take1(
+        c"ClassifyModelName",
+        set_model_name,
+        c"Name of this location's model in metrics and the inference API (default: file stem)",
+    ),
     take1(
         c"ClassifyDefaultFormat",
         set_default_format,
@@ -117,6 +140,8 @@ pub unsafe extern "C" fn create_dir_config(
             max_body: None,
             max_batch: None,
             prefer_json: None,
+            model_name: None,
+            metrics_slot: None,
         };
         // SAFETY: `pool` is a live pool; apr_palloc returns memory aligned for any C type, and
         // DirConfig (plain data, no Drop) is written in place before anyone reads it.
@@ -139,6 +164,8 @@ pub unsafe extern "C" fn merge_dir_config(
             max_body: new.max_body.or(base.max_body),
             max_batch: new.max_batch.or(base.max_batch),
             prefer_json: new.prefer_json.or(base.prefer_json),
+            model_name: new.model_name.or(base.model_name),
+            metrics_slot: new.metrics_slot.or(base.metrics_slot),
         };
         // SAFETY: as in create_dir_config.
         unsafe { pool_alloc(pool, config) }
@@ -199,7 +226,8 @@ unsafe extern "C" fn set_model(
     unsafe {
         directive(cmd, config, arg, |cmd, config, arg| {
             let path = resolve_path(cmd, arg);
-            let model = models::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
+            let (model, fresh) = models::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
+            let load_seconds = model.source.load_ms / 1000.0;
             let shared: *const LoadedModel = Arc::as_ptr(&model);
             let owner = Box::into_raw(Box::new(model));
             // The configuration pool owns this reference: it is dropped when this generation ends.
@@ -210,6 +238,7 @@ unsafe extern "C" fn set_model(
                 Some(ffi::apr_pool_cleanup_null),
             );
             config.model = NonNull::new(shared as *mut LoadedModel);
+            note_model_section(config, fresh.then_some(load_seconds));
             Ok(())
         })
     }
@@ -306,6 +335,54 @@ unsafe extern "C" fn set_default_format(
     }
 }
 
+unsafe extern "C" fn set_model_name(
+    cmd: *mut ffi::cmd_parms,
+    config: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    // SAFETY: forwarded from httpd, see `directive`.
+    unsafe {
+        directive(cmd, config, arg, |cmd, config, arg| {
+            if arg.is_empty() || arg.contains(['/', '"', '\\']) || arg.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "ClassifyModelName: {arg:?} is not a usable name (non-empty, no '/', '\"', \
+                     '\\' or control characters)"
+                ));
+            }
+            config.model_name = NonNull::new(pool_string(cmd.pool, arg) as *mut c_char);
+            Ok(())
+        })
+    }
+}
+
+/// The sections of the configuration pass in progress that name a model (as addresses of their
+/// pool-allocated `DirConfig`), with the duration of the load each one caused. `post_config`
+/// gives them their metrics slots once every directive (`ClassifyModelName` too) has been read
+/// and it knows the pass is not the start-up dry run.
+static MODEL_SECTIONS: std::sync::Mutex<Vec<(usize, Option<f64>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn note_model_section(config: &mut DirConfig, load_seconds: Option<f64>) {
+    if let Ok(mut sections) = MODEL_SECTIONS.lock() {
+        sections.push((config as *mut DirConfig as usize, load_seconds));
+    }
+}
+
+/// Gives each model section of this pass its counter slot and counts the loads.
+fn assign_metrics_slots(sections: Vec<(usize, Option<f64>)>) {
+    for (address, load_seconds) in sections {
+        // SAFETY: the address is of a DirConfig in the configuration pool of the pass that is
+        // finishing now (post_config runs before that pool can be cleared), written only here,
+        // in the parent, before any child exists.
+        let config = unsafe { &mut *(address as *mut DirConfig) };
+        config.metrics_slot = config.model_name().and_then(|name| metrics::slot_for(&name));
+        if let (Some(slot), Some(seconds)) = (config.metrics_slot, load_seconds) {
+            metrics::record_load(slot, seconds);
+        }
+    }
+}
+
 pub unsafe extern "C" fn post_config(
     _pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
@@ -314,6 +391,8 @@ pub unsafe extern "C" fn post_config(
 ) -> std::os::raw::c_int {
     let outcome = guard::catch(|| {
         let lines = models::take_announcements();
+        let sections =
+            MODEL_SECTIONS.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
         // SAFETY: ap_state_query only reads httpd's global state.
         let state = unsafe { ffi::ap_state_query(ffi::AP_SQ_MAIN_STATE as std::os::raw::c_int) };
         // The first start-up pass is a dry run: its models are discarded, so stay quiet.
@@ -323,6 +402,7 @@ pub unsafe extern "C" fn post_config(
         for line in lines {
             log::server(server, Level::Notice, &line);
         }
+        assign_metrics_slots(sections);
     });
     if let Err(panic) = outcome {
         log::server(

@@ -1,50 +1,114 @@
-//! The `classify` content handler: declines what is not ours, reads the request through the safe
-//! `Req` view, lets `classify_core::protocol` decide the answer, and writes it back.
+//! The content handlers: `classify` (the model's answers) and `classify-metrics` (Prometheus
+//! counters). Each declines what is not its own, reads the request through the safe `Req` view,
+//! lets `classify_core` decide the answer, and writes it back.
 
 use std::os::raw::c_int;
+use std::time::Instant;
 
+use classify_core::metrics as counters;
 use classify_core::protocol::{self, Method, Request};
 
 use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
+use crate::metrics;
 use crate::request::{BodyError, Req};
-
-const HANDLER_NAME: &str = "classify";
 
 pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
     // SAFETY: httpd passes the live request it is processing.
     let mut req = unsafe { Req::new(raw) };
-    if req.handler() != Some(HANDLER_NAME) {
-        return ffi::DECLINED;
+    match req.handler() {
+        Some("classify") => {}
+        Some("classify-metrics") => return serve_metrics(raw),
+        _ => return ffi::DECLINED,
     }
-    match guard::catch(|| handle(&mut req)) {
-        Ok(status) => status,
+    let started = Instant::now();
+    let (code, texts) = match guard::catch(|| handle(&mut req)) {
+        Ok(outcome) => outcome,
         Err(panic) => {
             log::request(raw, Level::Error, &format!("CLS00010: internal error: {panic}"));
             // SAFETY: same live request; Req holds no borrow across the panic.
             let mut req = unsafe { Req::new(raw) };
             req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
-            ffi::OK as c_int
+            (ffi::OK as c_int, 0)
         }
-    }
+    };
+    // Counting must never fail a request that was answered.
+    let _ = guard::catch(|| {
+        // SAFETY: same live request, after the handler is done with it.
+        let req = unsafe { Req::new(raw) };
+        if let Some(slot) = req.dir_config().and_then(|config| config.metrics_slot) {
+            let status = if code == ffi::OK as c_int { req.status() } else { code };
+            let seconds = started.elapsed().as_secs_f64();
+            metrics::record_request(
+                slot,
+                u16::try_from(status).unwrap_or(0),
+                seconds,
+                texts as u64,
+            );
+        }
+    });
+    code
 }
 
-fn handle(req: &mut Req) -> c_int {
+/// `classify-metrics`: every model's counters in Prometheus text format.
+fn serve_metrics(raw: *mut ffi::request_rec) -> c_int {
+    let outcome = guard::catch(|| {
+        // SAFETY: httpd passes the live request it is processing.
+        let mut req = unsafe { Req::new(raw) };
+        if req.method() != Method::Get {
+            let body = protocol::error_body("method not allowed: use GET or HEAD");
+            req.respond(405, c"application/json", Some("GET, HEAD"), &body);
+            return;
+        }
+        // SAFETY: ap_state_query only reads httpd's global state.
+        let generation = unsafe { ffi::ap_state_query(ffi::AP_SQ_CONFIG_GEN as c_int) };
+        let text = counters::render_prometheus(&metrics::snapshot(), i64::from(generation));
+        req.respond(200, c"text/plain; version=0.0.4; charset=utf-8", None, text.as_bytes());
+    });
+    if let Err(panic) = outcome {
+        log::request(raw, Level::Error, &format!("CLS00017: internal error: {panic}"));
+        // SAFETY: same live request.
+        let mut req = unsafe { Req::new(raw) };
+        req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
+    }
+    ffi::OK as c_int
+}
+
+/// mod_status's `status_hook`: a mod_classify section in /server-status (`?auto`: plain lines).
+pub unsafe extern "C" fn status_hook(raw: *mut ffi::request_rec, flags: c_int) -> c_int {
+    let outcome = guard::catch(|| {
+        // SAFETY: mod_status passes the live request it is answering.
+        let mut req = unsafe { Req::new(raw) };
+        let short = flags & STATUS_SHORT != 0;
+        req.write(counters::render_status(&metrics::snapshot(), short).as_bytes());
+    });
+    if let Err(panic) = outcome {
+        log::request(raw, Level::Error, &format!("CLS00018: internal error: {panic}"));
+    }
+    ffi::OK as c_int
+}
+
+/// mod_status.h's AP_STATUS_SHORT: a machine-readable (`?auto`) report.
+const STATUS_SHORT: c_int = 0x1;
+
+/// Answers one `classify` request; returns the handler's result and how many texts it classified.
+fn handle(req: &mut Req) -> (c_int, usize) {
     // Lets the test suite prove that a panic becomes a 500 and leaves the child serving.
     #[cfg(feature = "fault-injection")]
     if req.query().is_some_and(|query| query.contains("classify-test-panic")) {
         panic!("fault injected by the test suite");
     }
     let Some(config) = req.dir_config().copied() else {
-        return internal_error(req, "CLS00011: no configuration for this location");
+        return (internal_error(req, "CLS00011: no configuration for this location"), 0);
     };
     let Some(loaded) = config.model() else {
-        return internal_error(
+        let code = internal_error(
             req,
             "CLS00012: SetHandler classify is set here but no ClassifyModel is configured for this \
              location; add `ClassifyModel /path/to/model` to the same <Location>",
         );
+        return (code, 0);
     };
     let limits = config.limits();
     let method = req.method();
@@ -53,9 +117,9 @@ fn handle(req: &mut Req) -> c_int {
             Ok(body) => body,
             Err(BodyError::TooLarge) => {
                 let message = format!("request body over the limit of {} bytes", limits.max_body);
-                return client_error(req, 413, &message);
+                return (client_error(req, 413, &message), 0);
             }
-            Err(BodyError::Status(status)) => return status,
+            Err(BodyError::Status(status)) => return (status, 0),
         }
     } else {
         Vec::new()
@@ -84,8 +148,11 @@ fn handle(req: &mut Req) -> c_int {
     } else {
         c"text/plain; charset=utf-8"
     };
+    for (name, value) in &response.headers {
+        req.set_header(name, value);
+    }
     req.respond(response.status, content_type, response.allow, &response.body);
-    ffi::OK as c_int
+    (ffi::OK as c_int, response.texts)
 }
 
 /// Claims the URLs this module answers before httpd maps them to files. httpd's own translation

@@ -10,6 +10,7 @@ mod ffi;
 mod guard;
 mod handler;
 mod log;
+mod metrics;
 mod models;
 mod request;
 
@@ -76,6 +77,20 @@ unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
             );
             ffi::ap_hook_handler(
                 Some(handler::classify_handler),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            // mod_status's optional hook (APR_OPTIONAL_HOOK in C); a no-op without mod_status.
+            // The registry stores hook functions type-erased, as the C macro's cast does.
+            let status_hook: unsafe extern "C" fn(*mut ffi::request_rec, c_int) -> c_int =
+                handler::status_hook;
+            ffi::apr_optional_hook_add(
+                c"status_hook".as_ptr(),
+                Some(std::mem::transmute::<
+                    unsafe extern "C" fn(*mut ffi::request_rec, c_int) -> c_int,
+                    unsafe extern "C" fn(),
+                >(status_hook)),
                 ptr::null(),
                 ptr::null(),
                 ffi::APR_HOOK_MIDDLE as c_int,

@@ -51,9 +51,9 @@ struct Registry {
 static REGISTRY: Mutex<Registry> =
     Mutex::new(Registry { loaded: Vec::new(), announcements: Vec::new() });
 
-/// Loads (or shares, if this pass already loaded the same file) the model at `path`.
-/// The error is the directive's message, without the directive name.
-pub fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
+/// Loads (or shares, if this pass already loaded the same file) the model at `path`; says whether
+/// it was loaded now. The error is the directive's message, without the directive name.
+pub fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
     let key = FileKey::of(path);
     let mut registry =
         REGISTRY.lock().map_err(|_| "model registry poisoned by an earlier panic")?;
@@ -61,7 +61,7 @@ pub fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
     if let Some(key) = &key {
         let shared = registry.loaded.iter().find(|(k, _)| k == key).and_then(|(_, m)| m.upgrade());
         if let Some(shared) = shared {
-            return Ok(shared);
+            return Ok((shared, false));
         }
     }
     let started = Instant::now();
@@ -84,7 +84,7 @@ pub fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
     if let Some(key) = key {
         registry.loaded.push((key, Arc::downgrade(&loaded)));
     }
-    Ok(loaded)
+    Ok((loaded, true))
 }
 
 /// Takes the log lines of the models loaded since the last call.

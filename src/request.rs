@@ -159,6 +159,27 @@ impl Req {
         }
     }
 
+    /// The status set for the answer.
+    pub fn status(&self) -> c_int {
+        self.rec().status
+    }
+
+    /// Adds a response header (copied into the request pool).
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        let (Ok(name), Ok(value)) = (CString::new(name), CString::new(value)) else { return };
+        // SAFETY: apr_table_set copies both strings into the table's pool.
+        unsafe { ffi::apr_table_set(self.rec().headers_out, name.as_ptr(), value.as_ptr()) };
+    }
+
+    /// Writes bytes into the answer as they are (for content added to another module's page).
+    pub fn write(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        // SAFETY: the buffer is valid for its length; the request is live.
+        unsafe { ffi::ap_rwrite(bytes.as_ptr() as *const _, bytes.len() as c_int, self.raw) };
+    }
+
     /// Sets `r->filename` (copied into the request pool).
     pub fn set_filename(&mut self, value: &str) {
         let Ok(value) = CString::new(value) else { return };

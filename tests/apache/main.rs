@@ -3,6 +3,7 @@
 
 mod hostile;
 mod httpd;
+mod metrics;
 mod reload;
 
 use std::fs;

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod featurize;
+pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod sparse;

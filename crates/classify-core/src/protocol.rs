@@ -66,6 +66,11 @@ pub struct Response {
     pub label: Option<String>,
     /// Methods to list in an `Allow` header (405 answers).
     pub allow: Option<&'static str>,
+    /// Further response headers, as (name, value), e.g. the Open Inference Protocol's
+    /// `Inference-Header-Content-Length`.
+    pub headers: Vec<(String, String)>,
+    /// How many texts were classified to answer (for metrics).
+    pub texts: usize,
 }
 
 /// The methods the handler serves, for `Allow`.
@@ -107,6 +112,8 @@ impl ClientError {
             body: error_body(&self.message),
             label: None,
             allow,
+            headers: Vec::new(),
+            texts: 0,
         }
     }
 }
@@ -184,13 +191,13 @@ fn answer_or_error(
         ));
     }
     match input {
-        Input::Metadata => Ok(json_response(metadata(model, source), None)),
+        Input::Metadata => Ok(json_response(metadata(model, source), None, 0)),
         Input::One(text) => {
             let prediction = model.predict(&text);
             let label = model.label(&prediction).to_string();
             if json {
                 let answer = prediction_json(model, &text, &prediction, extras);
-                Ok(json_response(answer, Some(label)))
+                Ok(json_response(answer, Some(label), 1))
             } else {
                 let mut body = label.clone().into_bytes();
                 body.push(b'\n');
@@ -200,6 +207,8 @@ fn answer_or_error(
                     body,
                     label: Some(label),
                     allow: None,
+                    headers: Vec::new(),
+                    texts: 1,
                 })
             }
         }
@@ -218,15 +227,23 @@ fn answer_or_error(
                 .iter()
                 .map(|text| prediction_json(model, text, &model.predict(text), extras))
                 .collect();
-            Ok(json_response(json!({ "results": results }), None))
+            Ok(json_response(json!({ "results": results }), None, results.len()))
         }
     }
 }
 
-fn json_response(value: Value, label: Option<String>) -> Response {
+fn json_response(value: Value, label: Option<String>, texts: usize) -> Response {
     let mut body = value.to_string().into_bytes();
     body.push(b'\n');
-    Response { status: 200, content_type: JSON, body, label, allow: None }
+    Response {
+        status: 200,
+        content_type: JSON,
+        body,
+        label,
+        allow: None,
+        headers: Vec::new(),
+        texts,
+    }
 }
 
 /// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...], "explanation": [...]}`

@@ -1,0 +1,161 @@
+//! Request counters shared by every child and thread: one anonymous shared mapping created by the
+//! parent during its first configuration pass, inherited by every child it forks, and kept for the
+//! life of the process (the module is pinned in memory), so counts survive graceful restarts and
+//! old and new generations add to the same totals. Each model name gets a fixed slot of 64-bit
+//! atomic counters; slots are claimed only by the parent, while it reads its configuration.
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use classify_core::metrics::{bucket_index, status_index, ModelCounters, BUCKETS, STATUSES};
+
+/// Most model names counted; later names share the last slot, "(other models)".
+pub const MAX_SLOTS: usize = 64;
+const NAME_WORDS: usize = 8;
+const STATUS_WORDS: usize = STATUSES.len();
+const BUCKET_WORDS: usize = BUCKETS.len() + 1;
+// Slot layout in 64-bit words.
+const NAME_LEN: usize = 0;
+const NAME: usize = NAME_LEN + 1;
+const REQUESTS: usize = NAME + NAME_WORDS;
+const DURATION_BUCKETS: usize = REQUESTS + STATUS_WORDS;
+const DURATION_SUM_NS: usize = DURATION_BUCKETS + BUCKET_WORDS;
+const TEXTS: usize = DURATION_SUM_NS + 1;
+const LOADS: usize = TEXTS + 1;
+const LAST_LOAD_NS: usize = LOADS + 1;
+const SLOT_WORDS: usize = LAST_LOAD_NS + 1;
+/// Word 0 of the mapping counts claimed slots; slots follow.
+const HEADER_WORDS: usize = 1;
+const TOTAL_WORDS: usize = HEADER_WORDS + MAX_SLOTS * SLOT_WORDS;
+
+/// The shared counters.
+struct Shared {
+    words: NonNull<AtomicU64>,
+}
+
+// SAFETY: the mapping lives for the life of the process and is only accessed through atomics.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    fn create() -> Option<Shared> {
+        let bytes = TOTAL_WORDS * std::mem::size_of::<AtomicU64>();
+        // SAFETY: a fresh anonymous shared mapping; MAP_SHARED keeps it shared with forked
+        // children. It is zero-filled and page-aligned, so it is a valid array of AtomicU64.
+        let memory = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if memory == libc::MAP_FAILED {
+            return None;
+        }
+        NonNull::new(memory as *mut AtomicU64).map(|words| Shared { words })
+    }
+
+    fn word(&self, index: usize) -> &AtomicU64 {
+        assert!(index < TOTAL_WORDS, "metrics word {index} out of range");
+        // SAFETY: in bounds of the mapping, which is never unmapped.
+        unsafe { &*self.words.as_ptr().add(index) }
+    }
+
+    fn slot_word(&self, slot: usize, offset: usize) -> &AtomicU64 {
+        self.word(HEADER_WORDS + slot * SLOT_WORDS + offset)
+    }
+}
+
+/// Created by the parent's first `slot_for`, before any child exists; children inherit it, so on
+/// the request path this is a lock-free read.
+static SHARED: OnceLock<Option<Shared>> = OnceLock::new();
+
+fn shared() -> Option<&'static Shared> {
+    SHARED.get_or_init(Shared::create).as_ref()
+}
+
+/// The counter slot for a model name, claimed on first use. Called by the parent while it reads
+/// its configuration (children inherit the slot numbers in their configuration).
+pub fn slot_for(name: &str) -> Option<usize> {
+    let shared = shared()?;
+    let claimed = shared.word(0).load(Ordering::Relaxed) as usize;
+    for slot in 0..claimed.min(MAX_SLOTS) {
+        if slot_name(shared, slot) == name {
+            return Some(slot);
+        }
+    }
+    if claimed >= MAX_SLOTS {
+        return Some(MAX_SLOTS - 1);
+    }
+    let slot = claimed;
+    let stored = if slot == MAX_SLOTS - 1 { "(other models)" } else { name };
+    let bytes = stored.as_bytes();
+    let length = bytes.len().min(NAME_WORDS * 8);
+    for (index, chunk) in bytes[..length].chunks(8).enumerate() {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        shared.slot_word(slot, NAME + index).store(u64::from_le_bytes(word), Ordering::Relaxed);
+    }
+    shared.slot_word(slot, NAME_LEN).store(length as u64, Ordering::Relaxed);
+    shared.word(0).store(claimed as u64 + 1, Ordering::Release);
+    Some(slot)
+}
+
+fn slot_name(shared: &Shared, slot: usize) -> String {
+    let length =
+        (shared.slot_word(slot, NAME_LEN).load(Ordering::Relaxed) as usize).min(NAME_WORDS * 8);
+    let mut bytes = Vec::with_capacity(NAME_WORDS * 8);
+    for index in 0..NAME_WORDS {
+        bytes.extend_from_slice(
+            &shared.slot_word(slot, NAME + index).load(Ordering::Relaxed).to_le_bytes(),
+        );
+    }
+    bytes.truncate(length);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Counts one answered request.
+pub fn record_request(slot: usize, status: u16, seconds: f64, texts: u64) {
+    let Some(shared) = shared() else { return };
+    shared.slot_word(slot, REQUESTS + status_index(status)).fetch_add(1, Ordering::Relaxed);
+    shared
+        .slot_word(slot, DURATION_BUCKETS + bucket_index(seconds))
+        .fetch_add(1, Ordering::Relaxed);
+    shared.slot_word(slot, DURATION_SUM_NS).fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
+    shared.slot_word(slot, TEXTS).fetch_add(texts, Ordering::Relaxed);
+}
+
+/// Counts one model load (in the parent, outside the start-up dry run).
+pub fn record_load(slot: usize, seconds: f64) {
+    let Some(shared) = shared() else { return };
+    shared.slot_word(slot, LOADS).fetch_add(1, Ordering::Relaxed);
+    shared.slot_word(slot, LAST_LOAD_NS).store((seconds * 1e9) as u64, Ordering::Relaxed);
+}
+
+/// Every claimed slot's counters, summed over all children and threads.
+pub fn snapshot() -> Vec<ModelCounters> {
+    let Some(shared) = shared() else { return Vec::new() };
+    let claimed = (shared.word(0).load(Ordering::Acquire) as usize).min(MAX_SLOTS);
+    (0..claimed)
+        .map(|slot| {
+            let read = |offset: usize| shared.slot_word(slot, offset).load(Ordering::Relaxed);
+            let mut counters =
+                ModelCounters { model: slot_name(shared, slot), ..Default::default() };
+            for (index, count) in counters.requests.iter_mut().enumerate() {
+                *count = read(REQUESTS + index);
+            }
+            for (index, count) in counters.duration_buckets.iter_mut().enumerate() {
+                *count = read(DURATION_BUCKETS + index);
+            }
+            counters.duration_sum_seconds = read(DURATION_SUM_NS) as f64 / 1e9;
+            counters.texts = read(TEXTS);
+            counters.loads = read(LOADS);
+            counters.last_load_seconds = read(LAST_LOAD_NS) as f64 / 1e9;
+            counters
+        })
+        .collect()
+}

@@ -1,0 +1,90 @@
+//! Metrics (issue 8): counters summed over every child, scraped in Prometheus format, surviving
+//! graceful restarts, and shown by mod_status.
+
+use std::collections::HashSet;
+use std::fs;
+use std::thread;
+
+use crate::httpd::{golden, Apache};
+
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[test]
+fn counters_add_up_across_children_and_graceful_restarts() {
+    let config = format!(
+        "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
+         LoadModule status_module /usr/lib/apache2/modules/mod_status.so\n\
+         LogFormat \"%P\" pids\nCustomLog pids.log pids\n\
+         <Location /a>\n  SetHandler classify\n  ClassifyModelName alpha\n  ClassifyModel {}\n</Location>\n\
+         <Location /b>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n\
+         <Location /metrics>\n  SetHandler classify-metrics\n</Location>\n\
+         <Location /server-status>\n  SetHandler server-status\n</Location>\n",
+        golden("count_word12_linearsvc_multi.model.json").display(),
+        golden("count_word_linearsvc_binary.model.json").display(),
+    );
+    // Prefork: every request is served by one of several processes.
+    let apache = Apache::start("prefork", &config);
+    thread::scope(|scope| {
+        for client in 0..4 {
+            let apache = &apache;
+            scope.spawn(move || {
+                for i in 0..15 {
+                    let ok = apache.get(&format!("/a/arcade%20game%20{client}%20{i}"), &[]);
+                    assert_eq!(ok.status, 200);
+                }
+            });
+        }
+    });
+    for _ in 0..7 {
+        assert_eq!(apache.get("/a?text=%ff", &[]).status, 400);
+    }
+    for _ in 0..10 {
+        let batch = apache.post("/b", "application/json", br#"{"texts": ["a", "b", "c"]}"#);
+        assert_eq!(batch.status, 200);
+    }
+    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+
+    let scrape = apache.get("/metrics", &[]);
+    assert_eq!(scrape.status, 200);
+    assert!(scrape.header("Content-Type").unwrap_or("").starts_with("text/plain; version=0.0.4"));
+    let text = scrape.text();
+    let value =
+        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"));
+    assert_eq!(value("classify_requests_total{model=\"alpha\",status=\"200\"}"), 60.0);
+    assert_eq!(value("classify_requests_total{model=\"alpha\",status=\"400\"}"), 7.0);
+    assert_eq!(value("classify_errors_total{model=\"alpha\",kind=\"client\"}"), 7.0);
+    assert_eq!(value("classify_request_duration_seconds_count{model=\"alpha\"}"), 67.0);
+    assert_eq!(
+        value("classify_requests_total{model=\"count_word_linearsvc_binary\",status=\"200\"}"),
+        10.0
+    );
+    assert_eq!(value("classify_texts_total{model=\"count_word_linearsvc_binary\"}"), 30.0);
+    assert_eq!(value("classify_texts_total{model=\"alpha\"}"), 60.0);
+    assert_eq!(value("classify_model_loads_total{model=\"alpha\"}"), 1.0);
+    assert!(value("classify_model_load_seconds{model=\"alpha\"}") > 0.0);
+    let generation = value("classify_config_generation");
+
+    let status = apache.get("/server-status?auto", &[]).text();
+    assert!(status.contains("ClassifyRequests[alpha]: 67"), "{status}");
+    let html = apache.get("/server-status", &[]).text();
+    assert!(html.contains("<h2>mod_classify</h2>"), "{html}");
+
+    apache.graceful();
+    for _ in 0..5 {
+        assert_eq!(apache.get("/a/arcade%20game", &[]).status, 200);
+    }
+    let text = apache.get("/metrics", &[]).text();
+    let value =
+        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"));
+    assert_eq!(value("classify_requests_total{model=\"alpha\",status=\"200\"}"), 65.0);
+    assert_eq!(value("classify_model_loads_total{model=\"alpha\"}"), 2.0);
+    assert!(value("classify_config_generation") > generation);
+    apache.assert_no_crashed_children();
+}
