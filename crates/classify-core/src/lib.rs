@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod featurize;
+pub mod inference_v2;
 pub mod metrics;
 pub mod model;
 pub mod protocol;
