@@ -228,6 +228,7 @@ unsafe extern "C" fn set_model(
             let path = resolve_path(cmd, arg);
             let (model, fresh) = models::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
             let load_seconds = model.source.load_ms / 1000.0;
+            let section_model = model.clone();
             let shared: *const LoadedModel = Arc::as_ptr(&model);
             let owner = Box::into_raw(Box::new(model));
             // The configuration pool owns this reference: it is dropped when this generation ends.
@@ -238,7 +239,7 @@ unsafe extern "C" fn set_model(
                 Some(ffi::apr_pool_cleanup_null),
             );
             config.model = NonNull::new(shared as *mut LoadedModel);
-            note_model_section(config, fresh.then_some(load_seconds));
+            note_model_section(config, fresh.then_some(load_seconds), &section_model);
             Ok(())
         })
     }
@@ -360,18 +361,27 @@ unsafe extern "C" fn set_model_name(
 /// pool-allocated `DirConfig`), with the duration of the load each one caused. `post_config`
 /// gives them their metrics slots once every directive (`ClassifyModelName` too) has been read
 /// and it knows the pass is not the start-up dry run.
-static MODEL_SECTIONS: std::sync::Mutex<Vec<(usize, Option<f64>)>> =
-    std::sync::Mutex::new(Vec::new());
+static MODEL_SECTIONS: std::sync::Mutex<Vec<ModelSection>> = std::sync::Mutex::new(Vec::new());
 
-fn note_model_section(config: &mut DirConfig, load_seconds: Option<f64>) {
+struct ModelSection {
+    /// The address of the section's DirConfig.
+    config: usize,
+    load_seconds: Option<f64>,
+    model: Arc<LoadedModel>,
+}
+
+fn note_model_section(config: &mut DirConfig, load_seconds: Option<f64>, model: &Arc<LoadedModel>) {
     if let Ok(mut sections) = MODEL_SECTIONS.lock() {
-        sections.push((config as *mut DirConfig as usize, load_seconds));
+        let config = config as *mut DirConfig as usize;
+        sections.push(ModelSection { config, load_seconds, model: model.clone() });
     }
 }
 
-/// Gives each model section of this pass its counter slot and counts the loads.
-fn assign_metrics_slots(sections: Vec<(usize, Option<f64>)>) {
-    for (address, load_seconds) in sections {
+/// Gives each model section of this pass its counter slot, counts the loads, and publishes the
+/// named models for the inference API (the first section to use a name keeps it).
+fn finish_model_sections(sections: Vec<ModelSection>, server: *const ffi::server_rec) {
+    let mut named: Vec<models::NamedModel> = Vec::new();
+    for ModelSection { config: address, load_seconds, model } in sections {
         // SAFETY: the address is of a DirConfig in the configuration pool of the pass that is
         // finishing now (post_config runs before that pool can be cleared), written only here,
         // in the parent, before any child exists.
@@ -380,7 +390,24 @@ fn assign_metrics_slots(sections: Vec<(usize, Option<f64>)>) {
         if let (Some(slot), Some(seconds)) = (config.metrics_slot, load_seconds) {
             metrics::record_load(slot, seconds);
         }
+        let Some(name) = config.model_name() else { continue };
+        match named.iter().find(|entry| entry.name == name) {
+            Some(entry) if !Arc::ptr_eq(&entry.model, &model) => log::server(
+                server,
+                Level::Warning,
+                &format!(
+                    "CLS00005: model name {name:?} names both {} and {}; the inference API \
+                     serves the first: give one a ClassifyModelName",
+                    entry.model.source.path, model.source.path
+                ),
+            ),
+            Some(_) => {}
+            None => {
+                named.push(models::NamedModel { name, model, metrics_slot: config.metrics_slot })
+            }
+        }
     }
+    models::set_named(named);
 }
 
 pub unsafe extern "C" fn post_config(
@@ -402,7 +429,7 @@ pub unsafe extern "C" fn post_config(
         for line in lines {
             log::server(server, Level::Notice, &line);
         }
-        assign_metrics_slots(sections);
+        finish_model_sections(sections, server);
     });
     if let Err(panic) = outcome {
         log::server(

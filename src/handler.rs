@@ -5,6 +5,7 @@
 use std::os::raw::c_int;
 use std::time::Instant;
 
+use classify_core::inference_v2::{answer_v2, NamedModel as NamedModelView, V2Request};
 use classify_core::metrics as counters;
 use classify_core::protocol::{self, Method, Request};
 
@@ -12,6 +13,7 @@ use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
 use crate::metrics;
+use crate::models;
 use crate::request::{BodyError, Req};
 
 pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
@@ -20,6 +22,7 @@ pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
     match req.handler() {
         Some("classify") => {}
         Some("classify-metrics") => return serve_metrics(raw),
+        Some("classify-v2") => return serve_inference_v2(raw),
         _ => return ffi::DECLINED,
     }
     let started = Instant::now();
@@ -73,6 +76,87 @@ fn serve_metrics(raw: *mut ffi::request_rec) -> c_int {
         req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
     }
     ffi::OK as c_int
+}
+
+/// `classify-v2`: the Open Inference Protocol (KServe V2) over every named model.
+fn serve_inference_v2(raw: *mut ffi::request_rec) -> c_int {
+    let started = Instant::now();
+    let outcome = guard::catch(|| {
+        // SAFETY: httpd passes the live request it is processing.
+        let mut req = unsafe { Req::new(raw) };
+        let limits = req.dir_config().map(|config| config.limits()).unwrap_or_default();
+        let method = req.method();
+        let body = if method == Method::Post {
+            match req.read_body(limits.max_body) {
+                Ok(body) => body,
+                Err(BodyError::TooLarge) => {
+                    let message =
+                        format!("request body over the limit of {} bytes", limits.max_body);
+                    return client_error(&mut req, 413, &message);
+                }
+                Err(BodyError::Status(status)) => return status,
+            }
+        } else {
+            Vec::new()
+        };
+        let raw_path = req.raw_path().to_owned();
+        let location = req.dir_config().and_then(|config| config.location());
+        let path = inference_path(&raw_path, location);
+        let request = V2Request {
+            method,
+            path,
+            content_type: req.header(c"Content-Type"),
+            inference_header_length: req.header(c"Inference-Header-Content-Length"),
+            body: &body,
+        };
+        let (response, slot) = models::with_named(|named| {
+            let views: Vec<NamedModelView<'_>> = named
+                .iter()
+                .map(|entry| NamedModelView {
+                    name: &entry.name,
+                    model: &entry.model.model,
+                    source: &entry.model.source,
+                })
+                .collect();
+            let response = answer_v2(&views, &request, &limits);
+            // Requests about one model count in that model's metrics.
+            let name = path
+                .trim_start_matches('/')
+                .strip_prefix("models/")
+                .map(|rest| rest.split('/').next().unwrap_or(""));
+            let slot = name.and_then(|name| {
+                named.iter().find(|entry| entry.name == name).and_then(|entry| entry.metrics_slot)
+            });
+            (response, slot)
+        });
+        send(&mut req, &response);
+        if let Some(slot) = slot {
+            let seconds = started.elapsed().as_secs_f64();
+            metrics::record_request(slot, response.status, seconds, response.texts as u64);
+        }
+        ffi::OK as c_int
+    });
+    outcome.unwrap_or_else(|panic| {
+        log::request(raw, Level::Error, &format!("CLS00019: internal error: {panic}"));
+        // SAFETY: same live request.
+        let mut req = unsafe { Req::new(raw) };
+        req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
+        ffi::OK as c_int
+    })
+}
+
+/// The inference API path below its `<Location>`: below a location with a mod_classify directive,
+/// else below the first `/v2` segment (the protocol's paths all start with /v2).
+fn inference_path<'a>(raw_path: &'a str, location: Option<&str>) -> &'a str {
+    if let Some(location) = location {
+        if let Some(rest) = raw_path.strip_prefix(location.trim_end_matches('/')) {
+            return rest.trim_start_matches('/');
+        }
+    }
+    match raw_path.find("/v2") {
+        Some(at) => raw_path[at + 3..].trim_start_matches('/'),
+        None => "",
+    }
 }
 
 /// mod_status's `status_hook`: a mod_classify section in /server-status (`?auto`: plain lines).
@@ -136,6 +220,12 @@ fn handle(req: &mut Req) -> (c_int, usize) {
         body: &body,
     };
     let response = protocol::answer(&loaded.model, &loaded.source, &request, &limits);
+    send(req, &response);
+    (ffi::OK as c_int, response.texts)
+}
+
+/// Writes a core `Response`: logs client errors, sets the label note and headers, sends.
+fn send(req: &mut Req, response: &protocol::Response) {
     if response.status >= 400 {
         let message = String::from_utf8_lossy(&response.body).trim().to_owned();
         log::request(req.raw(), Level::Info, &format!("CLS00013: {} {message}", response.status));
@@ -143,16 +233,15 @@ fn handle(req: &mut Req) -> (c_int, usize) {
     if let Some(label) = &response.label {
         req.set_note(c"classify-label", label);
     }
-    let content_type = if response.content_type.starts_with("application/json") {
-        c"application/json"
-    } else {
-        c"text/plain; charset=utf-8"
+    let content_type = match response.content_type {
+        ct if ct.starts_with("application/json") => c"application/json",
+        ct if ct.starts_with("application/octet-stream") => c"application/octet-stream",
+        _ => c"text/plain; charset=utf-8",
     };
     for (name, value) in &response.headers {
         req.set_header(name, value);
     }
     req.respond(response.status, content_type, response.allow, &response.body);
-    (ffi::OK as c_int, response.texts)
 }
 
 /// Claims the URLs this module answers before httpd maps them to files. httpd's own translation

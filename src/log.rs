@@ -11,6 +11,7 @@ use crate::ffi;
 #[derive(Debug, Clone, Copy)]
 pub enum Level {
     Error = ffi::APLOG_ERR as isize,
+    Warning = ffi::APLOG_WARNING as isize,
     Notice = ffi::APLOG_NOTICE as isize,
     Info = ffi::APLOG_INFO as isize,
 }

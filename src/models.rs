@@ -6,7 +6,7 @@
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use classify_core::protocol::ModelSource;
@@ -93,4 +93,30 @@ pub fn take_announcements() -> Vec<String> {
         .lock()
         .map(|mut registry| std::mem::take(&mut registry.announcements))
         .unwrap_or_default()
+}
+
+/// A model as the inference API names it, with its metrics slot.
+pub struct NamedModel {
+    pub name: String,
+    pub model: Arc<LoadedModel>,
+    pub metrics_slot: Option<usize>,
+}
+
+/// Every named model of the current configuration generation. Written by the parent in
+/// `post_config` before it forks children; children only read their inherited copy.
+static NAMED: RwLock<Vec<NamedModel>> = RwLock::new(Vec::new());
+
+/// Replaces the named models (the previous generation's references are dropped).
+pub fn set_named(models: Vec<NamedModel>) {
+    if let Ok(mut named) = NAMED.write() {
+        *named = models;
+    }
+}
+
+/// Runs `body` with the named models.
+pub fn with_named<T>(body: impl FnOnce(&[NamedModel]) -> T) -> T {
+    match NAMED.read() {
+        Ok(named) => body(&named),
+        Err(_) => body(&[]),
+    }
 }

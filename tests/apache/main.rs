@@ -3,6 +3,7 @@
 
 mod hostile;
 mod httpd;
+mod inference_v2;
 mod metrics;
 mod reload;
 
