@@ -189,11 +189,26 @@ impl Featurizer {
     pub fn transform(&self, text: &str) -> SparseRow {
         let mut hits: Vec<(u32, f64)> = Vec::new();
         match &self.terms {
-            TermIndex::Vocabulary(vocabulary) => self.analyze(text, |gram| {
-                if let Some(index) = vocabulary.get(gram) {
-                    hits.push((index, 1.0));
-                }
-            }),
+            TermIndex::Vocabulary(vocabulary) => {
+                // Collect every n-gram first so the vocabulary can look them up together.
+                let mut grams = String::new();
+                let mut ends = Vec::new();
+                self.analyze(text, |gram| {
+                    grams.push_str(gram);
+                    ends.push(grams.len());
+                });
+                let mut start = 0;
+                let grams: Vec<&str> = ends
+                    .iter()
+                    .map(|&end| {
+                        let gram = &grams[start..end];
+                        start = end;
+                        gram
+                    })
+                    .collect();
+                hits.reserve(grams.len());
+                vocabulary.lookup_all(&grams, |_, index| hits.push((index, 1.0)));
+            }
             TermIndex::Hashing { n_features, alternate_sign, .. } => self.analyze(text, |gram| {
                 hits.push(hashing::hashed_feature(gram, *n_features, *alternate_sign));
             }),
