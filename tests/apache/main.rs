@@ -1,6 +1,7 @@
 //! Integration tests against a real Debian `apache2` running mod_classify: sklearn parity over HTTP
 //! under every MPM, every request form and error status, configtest, and graceful restarts.
 
+mod balancer;
 mod hostile;
 mod httpd;
 mod inference_v2;
