@@ -1,28 +1,33 @@
 //! Scale-out the standard Apache way (issue 8): a front Apache with mod_proxy_balancer over two
 //! back-end Apaches running mod_classify, on loopback ports. Traffic is balanced, labels through
-//! the front are sklearn's, and a back end is taken out and restored while clients keep sending
-//! requests, without a single failed request. docs/scale-out.md describes the same setup.
+//! the front are sklearn's, a back end is taken out and restored, and a new model is rolled out
+//! one back end at a time, all while clients keep sending requests and without a single failed
+//! request. docs/scale-out.md describes the same setup and procedures.
 
 use std::fs;
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use classify_core::Model;
 use serde_json::Value;
 
 use crate::httpd::{describe, golden, percent_encode, Apache, Response};
 
 const MODEL: &str = "count_word12_linearsvc_multi";
+/// The model rolled out at the end: it disagrees with MODEL on some texts.
+const NEW_MODEL: &str = "count_word23_nolower_ridge";
 const MPM: &str = "event";
 const MODULES: &str = "/usr/lib/apache2/modules";
 /// Seconds a member that refused a connection stays out before the front tries it again.
 const RETRY_SECONDS: u64 = 1;
 
-/// Golden texts (what real sklearn answered for each), without the ones a URL path cannot carry.
-fn golden_cases() -> Vec<(String, String)> {
-    let path = golden(&format!("{MODEL}.cases.jsonl"));
+/// Golden texts with what real sklearn answered, without the ones a URL path cannot carry.
+fn golden_cases(model: &str) -> Vec<(String, String)> {
+    let path = golden(&format!("{model}.cases.jsonl"));
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let cases: Vec<(String, String)> = text
         .lines()
@@ -37,12 +42,41 @@ fn golden_cases() -> Vec<(String, String)> {
     cases
 }
 
-fn back_end() -> Apache {
+/// MODEL's golden texts with sklearn's label and the label NEW_MODEL gives them.
+fn cases_with_new_labels() -> Vec<Case> {
+    let new = Model::load(&golden(&format!("{NEW_MODEL}.model.json"))).expect("new model");
+    golden_cases(MODEL)
+        .into_iter()
+        .map(|(text, label)| {
+            let new_label = new.label(&new.predict(&text)).to_string();
+            Case { text, label, new_label }
+        })
+        .collect()
+}
+
+struct Case {
+    text: String,
+    label: String,
+    new_label: String,
+}
+
+/// Copies a model into place by rename, as docs/scale-out.md says to roll one out.
+fn install(model: &str, served: &Path) {
+    let staged = served.with_extension("staged");
+    fs::copy(golden(&format!("{model}.model.json")), &staged).expect("stage model");
+    fs::rename(&staged, served).expect("rename model into place");
+}
+
+fn back_end(served: &Path) -> Apache {
     let body = format!(
         "<Location /classify>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
-        golden(&format!("{MODEL}.model.json")).display()
+        served.display()
     );
     Apache::start(MPM, &body)
+}
+
+fn checksum(apache: &Apache) -> Value {
+    apache.get("/classify", &[]).json()["checksum"].clone()
 }
 
 /// The front's configuration: the one docs/scale-out.md shows, with loopback ports.
@@ -158,22 +192,26 @@ fn start_again(apache: &Apache) {
 }
 
 /// Clients sending requests through the front until stopped (or a time/count bound is hit),
-/// recording every answer that is not 200 with sklearn's label.
+/// recording every answer that is not 200 with sklearn's label (or, once `rolling_out` is set,
+/// the new model's label).
 struct Load {
     stop: Arc<AtomicBool>,
+    rolling_out: Arc<AtomicBool>,
     answered: Arc<AtomicUsize>,
     failures: Arc<Mutex<Vec<String>>>,
     threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl Load {
-    fn start(front: &Arc<Apache>, cases: &Arc<Vec<(String, String)>>, clients: usize) -> Load {
+    fn start(front: &Arc<Apache>, cases: &Arc<Vec<Case>>, clients: usize) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
+        let rolling_out = Arc::new(AtomicBool::new(false));
         let answered = Arc::new(AtomicUsize::new(0));
         let failures = Arc::new(Mutex::new(Vec::new()));
         let threads = (0..clients)
             .map(|client| {
-                let (front, cases) = (front.clone(), cases.clone());
+                let (front, cases, rolling_out) =
+                    (front.clone(), cases.clone(), rolling_out.clone());
                 let (stop, answered, failures) = (stop.clone(), answered.clone(), failures.clone());
                 thread::spawn(move || {
                     let deadline = Instant::now() + Duration::from_secs(40);
@@ -182,12 +220,16 @@ impl Load {
                         && Instant::now() < deadline
                         && answered.load(Ordering::Relaxed) < 100_000
                     {
-                        let (text, label) = &cases[i % cases.len()];
+                        let Case { text, label, new_label } = &cases[i % cases.len()];
                         i += clients;
                         let response = classify(&front, text);
-                        if response.status != 200 || response.text() != format!("{label}\n") {
+                        let answer = response.text();
+                        let expected = answer == format!("{label}\n")
+                            || (rolling_out.load(Ordering::Relaxed)
+                                && answer == format!("{new_label}\n"));
+                        if response.status != 200 || !expected {
                             failures.lock().expect("failures").push(format!(
-                                "{} {:?} for {text:?} (sklearn: {label})",
+                                "{} {:?} for {text:?} (sklearn: {label}, new model: {new_label})",
                                 response.status,
                                 response.text()
                             ));
@@ -197,7 +239,7 @@ impl Load {
                 })
             })
             .collect();
-        Load { stop, answered, failures, threads }
+        Load { stop, rolling_out, answered, failures, threads }
     }
 
     fn answered(&self) -> usize {
@@ -225,16 +267,22 @@ impl Load {
 }
 
 #[test]
-fn balancer_spreads_traffic_keeps_labels_and_survives_a_back_end_restart() {
+fn balancer_spreads_traffic_keeps_labels_survives_a_back_end_restart_and_rolls_out_a_model() {
     let started = Instant::now();
-    let back = [back_end(), back_end()];
+    let models = tempfile::tempdir().expect("temp dir");
+    let served: [PathBuf; 2] = [0, 1].map(|i| models.path().join(format!("backend{i}.model")));
+    for path in &served {
+        install(MODEL, path);
+    }
+    let back = [back_end(&served[0]), back_end(&served[1])];
     let front = Arc::new(Apache::start(MPM, &front_config(&[&back[0], &back[1]])));
-    let cases = Arc::new(golden_cases());
+    let cases = Arc::new(cases_with_new_labels());
+    assert!(cases.iter().any(|c| c.label != c.new_label), "the models must disagree somewhere");
 
     // (1) + (2): every golden text as a URL path and as a text/plain body, through the front.
     let before = [access_log_lines(&back[0]), access_log_lines(&back[1])];
     let mut sent = 0;
-    for (text, label) in cases.iter() {
+    for Case { text, label, .. } in cases.iter() {
         let response = classify(&front, text);
         assert_eq!(response.status, 200, "GET {text:?}: {}", response.text());
         assert_eq!(response.text(), format!("{label}\n"), "GET {text:?}");
@@ -244,17 +292,16 @@ fn balancer_spreads_traffic_keeps_labels_and_survives_a_back_end_restart() {
         sent += 2;
     }
     // A back end logs a request just after answering it: wait for the last line.
-    let served =
-        || [access_log_lines(&back[0]) - before[0], access_log_lines(&back[1]) - before[1]];
+    let share = || [access_log_lines(&back[0]) - before[0], access_log_lines(&back[1]) - before[1]];
     let deadline = Instant::now() + Duration::from_secs(5);
-    while served()[0] + served()[1] < sent && Instant::now() < deadline {
+    while share()[0] + share()[1] < sent && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(20));
     }
-    let served = served();
-    println!("balanced: {sent} requests through the front, back ends served {served:?}");
-    assert_eq!(served[0] + served[1], sent, "every request reaches exactly one back end");
-    for (i, n) in served.iter().enumerate() {
-        assert!(*n * 10 >= sent * 4, "back end {i} served only {n} of {sent}: {served:?}");
+    let share = share();
+    println!("balanced: {sent} requests through the front, back ends served {share:?}");
+    assert_eq!(share[0] + share[1], sent, "every request reaches exactly one back end");
+    for (i, n) in share.iter().enumerate() {
+        assert!(*n * 10 >= sent * 4, "back end {i} served only {n} of {sent}: {share:?}");
     }
 
     // (3): take back end 1 out and bring it back while two clients keep sending requests.
@@ -305,16 +352,46 @@ fn balancer_spreads_traffic_keeps_labels_and_survives_a_back_end_restart() {
     let back_at = [access_log_lines(&back[0]), access_log_lines(&back[1])];
     load.wait_for(500);
     let after = [access_log_lines(&back[0]) - back_at[0], access_log_lines(&back[1]) - back_at[1]];
+
+    // (4) Roll out a new model one back end at a time: drain, install by rename, graceful,
+    // check the back end serves it, put it back. Clients accept either model's label meanwhile.
+    let old_checksum = checksum(&back[0]);
+    load.rolling_out.store(true, Ordering::Relaxed);
+    let rollout_started = Instant::now();
+    for (i, apache) in back.iter().enumerate() {
+        set_draining(&front, apache, true);
+        thread::sleep(Duration::from_millis(200));
+        install(NEW_MODEL, &served[i]);
+        apache.graceful();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while checksum(apache) == old_checksum {
+            assert!(Instant::now() < deadline, "back end {i} does not serve the new model");
+            thread::sleep(Duration::from_millis(20));
+        }
+        set_draining(&front, apache, false);
+        load.wait_for(200);
+    }
+    let rollout = rollout_started.elapsed();
     let (answered, failures) = load.finish();
+    // Every answer through the front is now the new model's, i.e. sklearn's for that model.
+    let new_cases = golden_cases(NEW_MODEL);
+    for (text, label) in &new_cases {
+        assert_eq!(classify(&front, text).text(), format!("{label}\n"), "new model, {text:?}");
+    }
 
     println!(
-        "out and back: {answered} requests under load, {} failed; drained: back end 0 served \
-         {while_drained}, back end 1 none; stopped: {refused} refused connects failed over, \
-         back end 0 served {while_down}; restarted: back end 1 had traffic again after {:.2} s, \
-         then served {:?} (back end 0, back end 1); whole test {:.1} s",
-        failures.len(),
+        "out and back: drained: back end 0 served {while_drained}, back end 1 none; stopped: \
+         {refused} refused connects failed over, back end 0 served {while_down}; restarted: back \
+         end 1 had traffic again after {:.2} s, then served {:?} (back end 0, back end 1); new \
+         model on both back ends in {:.1} s, then sklearn's labels for all {} of its golden texts",
         back_after.as_secs_f64(),
         after,
+        rollout.as_secs_f64(),
+        new_cases.len()
+    );
+    println!(
+        "{answered} requests under load, {} failed; whole test {:.1} s",
+        failures.len(),
         started.elapsed().as_secs_f64()
     );
     assert!(
