@@ -216,6 +216,9 @@ apache2ctl configtest 2>"$work/configtest.out" || {
     fail "apache2ctl configtest failed"
 }
 apache2ctl -M 2>/dev/null | grep -q 'classify_module (shared)' || fail "apache2ctl -M does not list classify_module"
+if [ "$apache_was_running" = 0 ] && (exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null; then
+    fail "something other than Debian's apache2 listens on port 80, which /etc/apache2/ports.conf needs"
+fi
 if [ "$apache_was_running" = 1 ]; then
     # Someone's Apache runs already (systemd, say): a restart re-reads the configuration.
     apache2ctl restart
