@@ -91,11 +91,10 @@ fn front_config(back_ends: &[&Apache]) -> String {
     .iter()
     .map(|(name, file)| format!("LoadModule {name} {MODULES}/{file}\n"))
     .collect();
+    let options = format!("retry={RETRY_SECONDS} ttl=3 connectiontimeout=1");
     let members: String = back_ends
         .iter()
-        .map(|b| {
-            format!("  BalancerMember http://127.0.0.1:{} retry={RETRY_SECONDS} ttl=3\n", b.port)
-        })
+        .map(|b| format!("  BalancerMember http://127.0.0.1:{} {options}\n", b.port))
         .collect();
     format!(
         "{modules}\
