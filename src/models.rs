@@ -1,8 +1,10 @@
-//! The models a configuration pass has loaded. Each distinct model file (same device, inode, size
-//! and modification time) is loaded once per pass however many `<Location>`s name it; every
-//! location shares the one `Arc`. The configuration pool owns those `Arc`s (see `config`), so the
-//! registry holds only weak references and a model is freed with the last generation using it.
-//! No Apache types here: this is safe Rust.
+//! The models the configuration passes have loaded. Each distinct model file (same device, inode,
+//! size and modification time) is loaded once however many `<Location>`s name it; every location
+//! shares the one `Arc`. The configuration pool owns those `Arc`s (see `config`), and the named
+//! models of the running generation are also held by `NAMED` until the next generation's
+//! `post_config` replaces them. So a graceful restart keeps a model whose file did not change
+//! (no reload, logged as kept), loads any replaced file afresh, and frees what no longer appears.
+//! The registry itself holds only weak references. No Apache types here: this is safe Rust.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -43,13 +45,15 @@ impl FileKey {
 
 struct Registry {
     loaded: Vec<(FileKey, Weak<LoadedModel>)>,
-    /// Log lines for models loaded in the pass in progress, written by `post_config` once the
-    /// server's error log is open.
+    /// Log lines for models loaded or kept in the pass in progress, written by `post_config`
+    /// once the server's error log is open.
     announcements: Vec<String>,
+    /// Files already announced in the pass in progress.
+    announced: Vec<FileKey>,
 }
 
 static REGISTRY: Mutex<Registry> =
-    Mutex::new(Registry { loaded: Vec::new(), announcements: Vec::new() });
+    Mutex::new(Registry { loaded: Vec::new(), announcements: Vec::new(), announced: Vec::new() });
 
 /// Loads (or shares, if this pass already loaded the same file) the model at `path`; says whether
 /// it was loaded now. The error is the directive's message, without the directive name.
@@ -61,6 +65,15 @@ pub fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
     if let Some(key) = &key {
         let shared = registry.loaded.iter().find(|(k, _)| k == key).and_then(|(_, m)| m.upgrade());
         if let Some(shared) = shared {
+            if !registry.announced.contains(key) {
+                // Loaded by an earlier generation and unchanged since.
+                registry.announced.push(key.clone());
+                registry.announcements.push(format!(
+                    "CLS00006: kept model {}: unchanged since it was loaded, checksum {:016x}",
+                    shared.source.path,
+                    shared.model.checksum()
+                ));
+            }
             return Ok((shared, false));
         }
     }
@@ -82,16 +95,20 @@ pub fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
         source: ModelSource { path: path_text, loaded_at_unix, load_ms },
     });
     if let Some(key) = key {
+        registry.announced.push(key.clone());
         registry.loaded.push((key, Arc::downgrade(&loaded)));
     }
     Ok((loaded, true))
 }
 
-/// Takes the log lines of the models loaded since the last call.
+/// Takes the log lines of the models loaded or kept since the last call (one configuration pass).
 pub fn take_announcements() -> Vec<String> {
     REGISTRY
         .lock()
-        .map(|mut registry| std::mem::take(&mut registry.announcements))
+        .map(|mut registry| {
+            registry.announced.clear();
+            std::mem::take(&mut registry.announcements)
+        })
         .unwrap_or_default()
 }
 

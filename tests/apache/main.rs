@@ -464,22 +464,35 @@ fn graceful_restart_serves_the_replaced_model() {
     apache.assert_no_crashed_children();
 }
 
-/// Two locations naming the same file share one load per configuration pass.
+/// Two locations naming the same file share one load per configuration pass; a graceful restart
+/// keeps a file that did not change and loads one that was replaced.
 #[test]
-fn one_load_per_distinct_file_per_generation() {
-    let model = golden("count_word12_linearsvc_multi.model.json");
+fn one_load_per_distinct_file_and_unchanged_files_are_kept() {
+    let models = tempfile::tempdir().expect("temp dir");
+    let model = models.path().join("shared.model.json");
+    fs::copy(golden("count_word12_linearsvc_multi.model.json"), &model).expect("copy model");
+    let section = |path: &str, file: &std::path::Path| {
+        format!(
+            "<Location {path}>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
+            file.display()
+        )
+    };
     let body = format!(
         "{}{}{}",
-        location("/a", "count_word12_linearsvc_multi"),
-        location("/b", "count_word12_linearsvc_multi"),
+        section("/a", &model),
+        section("/b", &model),
         location("/c", "count_word_linearsvc_binary"),
     );
     let apache = Apache::start("event", &body);
-    let loads = |apache: &Apache| {
-        let needle = format!("CLS00003: loaded model {}", model.display());
+    let count = |apache: &Apache, tag: &str| {
+        let needle = format!(
+            "{tag}: {} model {}",
+            if tag == "CLS00003" { "loaded" } else { "kept" },
+            model.display()
+        );
         apache.error_log().matches(&needle).count()
     };
-    assert_eq!(loads(&apache), 1, "{}", apache.error_log());
+    assert_eq!(count(&apache, "CLS00003"), 1, "{}", apache.error_log());
     let a = apache.get("/a", &[]).json();
     let b = apache.get("/b", &[]).json();
     assert_eq!(
@@ -487,7 +500,16 @@ fn one_load_per_distinct_file_per_generation() {
         (b["loaded_at"].clone(), b["load_ms"].clone())
     );
     apache.graceful();
-    assert_eq!(loads(&apache), 2, "{}", apache.error_log());
+    assert_eq!(count(&apache, "CLS00003"), 1, "unchanged file reloaded:\n{}", apache.error_log());
+    assert_eq!(count(&apache, "CLS00006"), 1, "{}", apache.error_log());
+    assert_eq!(apache.get("/a/arcade%20game", &[]).text(), "games\n");
+
+    // Replaced (same content, new file): loaded again.
+    let staged = models.path().join("staged");
+    fs::copy(&model, &staged).expect("stage");
+    fs::rename(&staged, &model).expect("replace");
+    apache.graceful();
+    assert_eq!(count(&apache, "CLS00003"), 2, "{}", apache.error_log());
     apache.assert_no_crashed_children();
 }
 
