@@ -702,13 +702,7 @@ impl TensorData {
 mod tests {
     use super::*;
 
-    const TINY: &str = r#"{
-        "format": "mod_classify-model", "format_version": 1,
-        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 2],
-                       "lowercase": true, "vocabulary": ["good", "good phone", "bad", "phone"]},
-        "classifier": {"kind": "linear", "estimator": "LinearSVC", "classes": ["neg", "pos"],
-                       "coef": [[1.0, 0.5, -2.0, 0.0]], "intercept": [-0.1]}
-    }"#;
+    use crate::fixtures::TINY;
 
     /// The same with logistic-regression probabilities.
     const TINY_PROBA: &str = r#"{

@@ -5,6 +5,8 @@
 
 pub mod error;
 pub mod featurize;
+#[cfg(test)]
+mod fixtures;
 pub mod inference_v2;
 pub mod metrics;
 pub mod model;

@@ -514,16 +514,9 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
 mod tests {
     use super::*;
 
-    const TINY: &str = r#"{
-        "format": "mod_classify-model", "format_version": 1,
-        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 2],
-                       "lowercase": true, "vocabulary": ["good", "good phone", "bad", "phone"]},
-        "classifier": {"kind": "linear", "estimator": "LinearSVC", "classes": ["neg", "pos"],
-                       "coef": [[1.0, 0.5, -2.0, 0.0]], "intercept": [-0.1]}
-    }"#;
 
     fn model() -> Model {
-        Model::from_json(TINY.as_bytes()).unwrap()
+        crate::fixtures::tiny()
     }
 
     fn get(path_text: &str, query: Option<&str>, accept: Option<&str>) -> Response {

@@ -448,13 +448,7 @@ fn json_error(bytes: &[u8], error: serde_json::Error) -> ModelError {
 mod tests {
     use super::*;
 
-    const TINY: &str = r#"{
-        "format": "mod_classify-model", "format_version": 1,
-        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 2],
-                       "lowercase": true, "vocabulary": ["good", "good phone", "bad", "phone"]},
-        "classifier": {"kind": "linear", "estimator": "LinearSVC", "classes": ["neg", "pos"],
-                       "coef": [[1.0, 0.5, -2.0, 0.0]], "intercept": [-0.1]}
-    }"#;
+    use crate::fixtures::TINY;
 
     #[test]
     fn tiny_model_predicts_from_word_bigrams() {
