@@ -183,6 +183,26 @@ unsafe fn pool_alloc<T: Copy>(pool: *mut ffi::apr_pool_t, value: T) -> *mut c_vo
     }
 }
 
+/// Defines a TAKE1 directive's entry point: httpd's raw arguments become safe values and the body
+/// runs inside `directive`'s panic guard, so no directive can skip it.
+macro_rules! take1_directive {
+    ($name:ident, |$cmd:pat_param, $config:pat_param, $arg:pat_param| $body:block) => {
+        unsafe extern "C" fn $name(
+            cmd: *mut ffi::cmd_parms,
+            config: *mut c_void,
+            arg: *const c_char,
+        ) -> *const c_char {
+            let body = |$cmd: &ffi::cmd_parms,
+                        $config: &mut DirConfig,
+                        $arg: &str|
+             -> Result<(), String> { $body };
+            // SAFETY: httpd calls directive handlers with its cmd_parms, this module's config for
+            // the section being parsed and a NUL-terminated argument.
+            unsafe { directive(cmd, config, arg, body) }
+        }
+    };
+}
+
 /// Runs a directive body; a returned error or a panic becomes the directive's error string.
 unsafe fn directive(
     cmd: *mut ffi::cmd_parms,
@@ -217,33 +237,28 @@ pub unsafe fn pool_string(pool: *mut ffi::apr_pool_t, text: &str) -> *const c_ch
     unsafe { ffi::apr_pstrdup(pool, c_text.as_ptr()) }
 }
 
-unsafe extern "C" fn set_model(
-    cmd: *mut ffi::cmd_parms,
-    config: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from httpd, see `directive`.
+take1_directive!(set_model, |cmd, config, arg| {
+    let path = resolve_path(cmd, arg);
+    let (model, fresh) = models::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
+    let load_seconds = model.source.load_ms / 1000.0;
+    let section_model = model.clone();
+    let shared: *const LoadedModel = Arc::as_ptr(&model);
+    let owner = Box::into_raw(Box::new(model));
+    // The configuration pool owns this reference: it is dropped when this generation ends.
+    // SAFETY: cmd.pool is the live configuration pool; `owner` stays valid until the cleanup,
+    // which runs once and frees it.
     unsafe {
-        directive(cmd, config, arg, |cmd, config, arg| {
-            let path = resolve_path(cmd, arg);
-            let (model, fresh) = models::load(&path).map_err(|e| format!("ClassifyModel: {e}"))?;
-            let load_seconds = model.source.load_ms / 1000.0;
-            let section_model = model.clone();
-            let shared: *const LoadedModel = Arc::as_ptr(&model);
-            let owner = Box::into_raw(Box::new(model));
-            // The configuration pool owns this reference: it is dropped when this generation ends.
-            ffi::apr_pool_cleanup_register(
-                cmd.pool,
-                owner as *const c_void,
-                Some(drop_model),
-                Some(ffi::apr_pool_cleanup_null),
-            );
-            config.model = NonNull::new(shared as *mut LoadedModel);
-            note_model_section(config, fresh.then_some(load_seconds), &section_model);
-            Ok(())
-        })
+        ffi::apr_pool_cleanup_register(
+            cmd.pool,
+            owner as *const c_void,
+            Some(drop_model),
+            Some(ffi::apr_pool_cleanup_null),
+        );
     }
-}
+    config.model = NonNull::new(shared as *mut LoadedModel);
+    note_model_section(config, fresh.then_some(load_seconds), &section_model);
+    Ok(())
+});
 
 unsafe extern "C" fn drop_model(data: *mut c_void) -> ffi::apr_status_t {
     guard::unit("model cleanup", || {
@@ -288,74 +303,37 @@ fn parse_size(directive: &str, arg: &str) -> Result<usize, String> {
         .map_err(|_| format!("{directive}: {arg:?} is not a non-negative whole number"))
 }
 
-unsafe extern "C" fn set_max_body(
-    cmd: *mut ffi::cmd_parms,
-    config: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from httpd, see `directive`.
-    unsafe {
-        directive(cmd, config, arg, |_, config, arg| {
-            config.max_body = Some(parse_size("ClassifyMaxBodySize", arg)?);
-            Ok(())
-        })
-    }
-}
+take1_directive!(set_max_body, |_, config, arg| {
+    config.max_body = Some(parse_size("ClassifyMaxBodySize", arg)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_max_batch(
-    cmd: *mut ffi::cmd_parms,
-    config: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from httpd, see `directive`.
-    unsafe {
-        directive(cmd, config, arg, |_, config, arg| {
-            config.max_batch = Some(parse_size("ClassifyMaxBatch", arg)?);
-            Ok(())
-        })
-    }
-}
+take1_directive!(set_max_batch, |_, config, arg| {
+    config.max_batch = Some(parse_size("ClassifyMaxBatch", arg)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_default_format(
-    cmd: *mut ffi::cmd_parms,
-    config: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from httpd, see `directive`.
-    unsafe {
-        directive(cmd, config, arg, |_, config, arg| {
-            config.prefer_json = Some(match arg.to_ascii_lowercase().as_str() {
-                "text" => false,
-                "json" => true,
-                _ => {
-                    return Err(format!("ClassifyDefaultFormat: {arg:?} is neither text nor json"))
-                }
-            });
-            Ok(())
-        })
-    }
-}
+take1_directive!(set_default_format, |_, config, arg| {
+    config.prefer_json = Some(match arg.to_ascii_lowercase().as_str() {
+        "text" => false,
+        "json" => true,
+        _ => return Err(format!("ClassifyDefaultFormat: {arg:?} is neither text nor json")),
+    });
+    Ok(())
+});
 
-unsafe extern "C" fn set_model_name(
-    cmd: *mut ffi::cmd_parms,
-    config: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    // SAFETY: forwarded from httpd, see `directive`.
-    unsafe {
-        directive(cmd, config, arg, |cmd, config, arg| {
-            if arg.is_empty() || arg.contains(['/', '"', '\\']) || arg.chars().any(char::is_control)
-            {
-                return Err(format!(
-                    "ClassifyModelName: {arg:?} is not a usable name (non-empty, no '/', '\"', \
-                     '\\' or control characters)"
-                ));
-            }
-            config.model_name = NonNull::new(pool_string(cmd.pool, arg) as *mut c_char);
-            Ok(())
-        })
+take1_directive!(set_model_name, |cmd, config, arg| {
+    if arg.is_empty() || arg.contains(['/', '"', '\\']) || arg.chars().any(char::is_control) {
+        return Err(format!(
+            "ClassifyModelName: {arg:?} is not a usable name (non-empty, no '/', '\"', \
+                 '\\' or control characters)"
+        ));
     }
-}
+    // SAFETY: cmd.pool is the live configuration pool, which outlives every use of the name.
+    let name = unsafe { pool_string(cmd.pool, arg) };
+    config.model_name = NonNull::new(name as *mut c_char);
+    Ok(())
+});
 
 /// The sections of the configuration pass in progress that name a model (as addresses of their
 /// pool-allocated `DirConfig`), with the duration of the load each one caused. `post_config`

@@ -5,6 +5,10 @@
 //! (directives), `request` (safe views of `request_rec`) and `log`; `handler` maps a request onto
 //! `classify_core::protocol`, where the request logic lives as safe, Apache-free code.
 
+// Every unsafe operation sits in its own `unsafe {}` block with a SAFETY comment, also inside
+// `unsafe fn`s and the closures they define.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod config;
 mod ffi;
 mod guard;
