@@ -76,6 +76,27 @@ impl CsrMatrix {
         counts
     }
 
+    /// The rows of each column, ascending (the pattern of the CSC form): column `j`'s rows are
+    /// `rows[starts[j]..starts[j + 1]]`.
+    pub fn column_rows(&self) -> (Vec<usize>, Vec<u32>) {
+        let mut starts = vec![0usize; self.n_cols + 1];
+        for &j in &self.indices {
+            starts[j as usize + 1] += 1;
+        }
+        for j in 0..self.n_cols {
+            starts[j + 1] += starts[j];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; self.indices.len()];
+        for i in 0..self.n_rows() {
+            for &j in &self.indices[self.indptr[i]..self.indptr[i + 1]] {
+                rows[next[j as usize]] = i as u32;
+                next[j as usize] += 1;
+            }
+        }
+        (starts, rows)
+    }
+
     /// `w += a · x_i`.
     #[inline]
     pub fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
@@ -130,6 +151,224 @@ impl CsrMatrix {
     }
 }
 
+/// A value of a [`Rows`] matrix, converted exactly to `f64` where it is used.
+pub trait Value: Copy + Send + Sync + 'static {
+    fn get(self) -> f64;
+}
+
+impl Value for u8 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Value for u16 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Value for f64 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self
+    }
+}
+
+/// A read-only copy of a [`CsrMatrix`] for the solvers' inner loops, with the values in the
+/// smallest type that holds them exactly: raw counts (`CountVectorizer`) are small integers, and
+/// one byte per value instead of eight leaves more of the cache to the weights. Each row lists
+/// first the columns whose value is 1 (most of them, in count matrices), whose products need
+/// neither the value nor a multiplication, then the others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows<V> {
+    /// Row `i` is `indices[indptr[i]..indptr[i + 1]]` (and the same range of `values`).
+    indptr: Vec<usize>,
+    /// How many of row `i`'s entries, at its start, have the value 1.
+    ones: Vec<u32>,
+    indices: Vec<u32>,
+    values: Vec<V>,
+    n_cols: usize,
+}
+
+/// One row of a [`Rows`] matrix, as stored there.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a, V> {
+    /// The columns whose value is 1.
+    pub ones: &'a [u32],
+    /// The other columns and their values.
+    pub indices: &'a [u32],
+    pub values: &'a [V],
+}
+
+/// Where a row of a [`Rows`] matrix is stored (for [`Rows::row_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowPlace {
+    pub start: usize,
+    pub ones: u32,
+    pub len: u32,
+}
+
+impl<V: Value> Rows<V> {
+    fn convert(x: &CsrMatrix, value: impl Fn(f64) -> V) -> Self {
+        let mut rows = Rows {
+            indptr: x.indptr.clone(),
+            ones: Vec::with_capacity(x.n_rows()),
+            indices: Vec::with_capacity(x.nnz()),
+            values: Vec::with_capacity(x.nnz()),
+            n_cols: x.n_cols,
+        };
+        for i in 0..x.n_rows() {
+            let (indices, values) = x.row(i);
+            let mut ones = 0;
+            for (&j, &v) in indices.iter().zip(values) {
+                if v == 1.0 {
+                    rows.indices.push(j);
+                    rows.values.push(value(v));
+                    ones += 1;
+                }
+            }
+            for (&j, &v) in indices.iter().zip(values) {
+                if v != 1.0 {
+                    rows.indices.push(j);
+                    rows.values.push(value(v));
+                }
+            }
+            rows.ones.push(ones);
+        }
+        rows
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Where row `i` is stored.
+    pub fn place(&self, i: usize) -> RowPlace {
+        let start = self.indptr[i];
+        RowPlace { start, ones: self.ones[i], len: (self.indptr[i + 1] - start) as u32 }
+    }
+
+    #[inline(always)]
+    pub fn row(&self, i: usize) -> Row<'_, V> {
+        self.row_at(self.place(i))
+    }
+
+    /// The row stored at `place` (from [`Rows::place`]).
+    #[inline(always)]
+    pub fn row_at(&self, place: RowPlace) -> Row<'_, V> {
+        let split = place.start + place.ones as usize;
+        let end = place.start + place.len as usize;
+        Row {
+            ones: &self.indices[place.start..split],
+            indices: &self.indices[split..end],
+            values: &self.values[split..end],
+        }
+    }
+
+    /// Reads one index per cache line of the row stored at `place` and returns their sum, which
+    /// means nothing: called for the row visited next, it starts that row's cache misses while
+    /// the current one is computed (safe Rust has no prefetch instruction).
+    #[inline(always)]
+    pub fn touch(&self, place: RowPlace) -> u32 {
+        let row = self.row_at(place);
+        let mut sum = row.values.first().map_or(0.0, |v| v.get()) as u32;
+        for &j in row.ones.iter().chain(row.indices).step_by(16) {
+            sum = sum.wrapping_add(j);
+        }
+        sum
+    }
+
+    /// `‖x_i‖²`.
+    pub fn norm_squared(&self, i: usize) -> f64 {
+        let row = self.row(i);
+        row.ones.len() as f64 + row.values.iter().map(|v| v.get() * v.get()).sum::<f64>()
+    }
+
+    /// `x_i · w`, `w` at least `n_cols` long.
+    #[inline(always)]
+    pub fn dot(&self, i: usize, w: &[f64]) -> f64 {
+        self.row(i).dot(w)
+    }
+
+    /// `w += a · x_i`.
+    #[inline(always)]
+    pub fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
+        self.row(i).axpy(a, w);
+    }
+}
+
+impl<V: Value> Row<'_, V> {
+    /// `x · w`, `w` at least as long as the largest index. Four partial sums, so that the loads
+    /// of `w` (scattered, often cache misses) overlap instead of waiting on one addition chain.
+    #[inline(always)]
+    pub fn dot(&self, w: &[f64]) -> f64 {
+        let mut sums = [0.0; 4];
+        let mut one_chunks = self.ones.chunks_exact(4);
+        for js in &mut one_chunks {
+            for k in 0..4 {
+                sums[k] += w[js[k] as usize];
+            }
+        }
+        for &j in one_chunks.remainder() {
+            sums[0] += w[j as usize];
+        }
+        let mut index_chunks = self.indices.chunks_exact(4);
+        let mut value_chunks = self.values.chunks_exact(4);
+        for (js, vs) in (&mut index_chunks).zip(&mut value_chunks) {
+            for k in 0..4 {
+                sums[k] += w[js[k] as usize] * vs[k].get();
+            }
+        }
+        for (&j, &v) in index_chunks.remainder().iter().zip(value_chunks.remainder()) {
+            sums[1] += w[j as usize] * v.get();
+        }
+        (sums[0] + sums[1]) + (sums[2] + sums[3])
+    }
+
+    /// `w += a · x`.
+    #[inline(always)]
+    pub fn axpy(&self, a: f64, w: &mut [f64]) {
+        for &j in self.ones {
+            w[j as usize] += a;
+        }
+        for (&j, &v) in self.indices.iter().zip(self.values) {
+            w[j as usize] += a * v.get();
+        }
+    }
+}
+
+/// A [`CsrMatrix`] in the narrowest exact [`Rows`] form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompactRows {
+    /// Every value is an integer in 0..=255.
+    U8(Rows<u8>),
+    /// Every value is an integer in 0..=65535.
+    U16(Rows<u16>),
+    /// Anything else (TF-IDF weights).
+    F64(Rows<f64>),
+}
+
+impl CompactRows {
+    pub fn new(x: &CsrMatrix) -> Self {
+        let integral_up_to =
+            |limit: f64| x.values.iter().all(|&v| v >= 0.0 && v <= limit && v.fract() == 0.0);
+        if integral_up_to(f64::from(u8::MAX)) {
+            CompactRows::U8(Rows::convert(x, |v| v as u8))
+        } else if integral_up_to(f64::from(u16::MAX)) {
+            CompactRows::U16(Rows::convert(x, |v| v as u16))
+        } else {
+            CompactRows::F64(Rows::convert(x, |v| v))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +386,25 @@ mod tests {
         assert_eq!(m.row(2), (&[0u32, 1][..], &[6.0, 5.0][..]));
         assert_eq!((m.n_rows(), m.n_cols(), m.nnz()), (3, 2, 4));
         assert_eq!(m.dot(2, &[1.0, 10.0]), 56.0);
+    }
+
+    #[test]
+    fn compact_rows_keep_values_exactly() {
+        let mut m = CsrMatrix::new(6);
+        m.push_row([(0, 1.0), (2, 2.0), (3, 3.0), (4, 1.0), (5, 7.0)]);
+        m.push_row([(1, 255.0)]);
+        let w = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let CompactRows::U8(rows) = CompactRows::new(&m) else { panic!("counts fit in u8") };
+        for i in 0..2 {
+            assert_eq!(rows.dot(i, &w), m.dot(i, &w));
+            assert_eq!(rows.norm_squared(i), m.norm_squared(i));
+        }
+        m.push_row([(0, 256.0)]);
+        assert!(matches!(CompactRows::new(&m), CompactRows::U16(_)));
+        m.push_row([(0, 0.5)]);
+        let CompactRows::F64(rows) = CompactRows::new(&m) else { panic!("0.5 is no count") };
+        let mut v = vec![0.0; 6];
+        rows.axpy(0, 2.0, &mut v);
+        assert_eq!(v, [2.0, 0.0, 4.0, 6.0, 2.0, 14.0]);
     }
 }

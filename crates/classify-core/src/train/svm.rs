@@ -16,6 +16,7 @@
 //!   once more with fresh bounds; or after `max_iter` outer iterations (reported as not
 //!   converged, as sklearn's ConvergenceWarning does).
 
+use super::csr::{CompactRows, RowPlace, Rows, Value};
 use super::rng::Rng;
 use super::{BinaryProblem, BinarySolution};
 
@@ -47,19 +48,71 @@ pub struct SvmOptions {
 
 /// Solves one binary problem; `seed` drives the visiting order.
 pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> BinarySolution {
-    let x = problem.x;
+    solve_compact(&CompactRows::new(problem.x), problem, options, seed)
+}
+
+/// [`solve`] on `x`, the compact form of `problem.x` (built once and shared by every problem).
+pub fn solve_compact(
+    x: &CompactRows,
+    problem: &BinaryProblem<'_>,
+    options: &SvmOptions,
+    seed: u64,
+) -> BinarySolution {
+    match x {
+        CompactRows::U8(rows) => solve_rows(rows, problem, options, seed),
+        CompactRows::U16(rows) => solve_rows(rows, problem, options, seed),
+        CompactRows::F64(rows) => solve_rows(rows, problem, options, seed),
+    }
+}
+
+/// What a step reads about coordinate `i`, side by side: the visiting order is random, so each
+/// separate array would cost a cache miss per step.
+#[derive(Debug, Clone, Copy)]
+struct Coordinate {
+    alpha: f64,
+    /// `Q̄_ii = ‖x_i‖² + 1 (bias) + D_ii`.
+    qd: f64,
+    /// Where row `i` is stored in the matrix.
+    place: RowPlace,
+}
+
+/// `y`, `D_ii` and `U_ii` of the coordinates of one class.
+#[derive(Debug, Clone, Copy)]
+struct ClassConstants {
+    y: f64,
+    diag: f64,
+    upper: f64,
+}
+
+fn solve_rows<V: Value>(
+    x: &Rows<V>,
+    problem: &BinaryProblem<'_>,
+    options: &SvmOptions,
+    seed: u64,
+) -> BinarySolution {
     let n = x.n_rows();
-    let n_features = x.n_cols();
-    // w[n_features] is the bias weight; its feature is 1 in every row.
-    let mut w = vec![0.0; n_features + 1];
-    let mut alpha = vec![0.0; n];
-    let (diag, upper): (Vec<f64>, Vec<f64>) = (0..n)
-        .map(|i| match options.loss {
-            Loss::SquaredHinge => (0.5 / problem.c(i), f64::INFINITY),
-            Loss::Hinge => (0.0, problem.c(i)),
+    let mut w = vec![0.0; x.n_cols()];
+    // The bias weight; its feature is 1 in every row.
+    let mut bias = 0.0;
+    let constants = [(-1.0, problem.c_negative), (1.0, problem.c_positive)].map(|(y, c)| {
+        let (diag, upper) = match options.loss {
+            Loss::SquaredHinge => (0.5 / c, f64::INFINITY),
+            Loss::Hinge => (0.0, c),
+        };
+        ClassConstants { y, diag, upper }
+    });
+    let mut coordinates: Vec<Coordinate> = (0..n)
+        .map(|i| {
+            let class = usize::from(problem.positive[i]);
+            Coordinate {
+                alpha: 0.0,
+                qd: constants[class].diag + x.norm_squared(i) + 1.0,
+                place: x.place(i),
+            }
         })
-        .unzip();
-    let qd: Vec<f64> = (0..n).map(|i| diag[i] + x.norm_squared(i) + 1.0).collect();
+        .collect();
+    // 1 for the positive class, 0 for the negative: indexes `constants`.
+    let classes: Vec<u8> = problem.positive.iter().map(|&p| u8::from(p)).collect();
     let mut index: Vec<usize> = (0..n).collect();
     let mut active = n;
     let mut rng = Rng::new(seed);
@@ -75,10 +128,19 @@ pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> Bi
         let mut s = 0;
         while s < active {
             let i = index[s];
-            let y = problem.y(i);
-            let g = y * (x.dot(i, &w) + w[n_features]) - 1.0 + diag[i] * alpha[i];
+            // Start the cache misses of the next steps now, while this one computes: the next
+            // row's data and the coordinate after it (measured: ~20% less time per epoch).
+            if s + 2 < active {
+                std::hint::black_box(x.touch(coordinates[index[s + 1]].place));
+                std::hint::black_box(coordinates[index[s + 2]].place.start);
+            }
+            let coordinate = coordinates[i];
+            let ClassConstants { y, diag, upper } = constants[usize::from(classes[i])];
+            let row = x.row_at(coordinate.place);
+            let alpha_i = coordinate.alpha;
+            let g = y * (row.dot(&w) + bias) - 1.0 + diag * alpha_i;
             let mut pg = 0.0;
-            if alpha[i] == 0.0 {
+            if alpha_i == 0.0 {
                 if g > pg_max_old {
                     active -= 1;
                     index.swap(s, active);
@@ -86,7 +148,7 @@ pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> Bi
                 } else if g < 0.0 {
                     pg = g;
                 }
-            } else if alpha[i] == upper[i] {
+            } else if alpha_i == upper {
                 if g < pg_min_old {
                     active -= 1;
                     index.swap(s, active);
@@ -100,11 +162,11 @@ pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> Bi
             pg_max_new = pg_max_new.max(pg);
             pg_min_new = pg_min_new.min(pg);
             if pg.abs() > 1e-12 {
-                let old = alpha[i];
-                alpha[i] = (old - g / qd[i]).clamp(0.0, upper[i]);
-                let d = (alpha[i] - old) * y;
-                x.axpy(i, d, &mut w[..n_features]);
-                w[n_features] += d;
+                let new = (alpha_i - g / coordinate.qd).clamp(0.0, upper);
+                coordinates[i].alpha = new;
+                let d = (new - alpha_i) * y;
+                row.axpy(d, &mut w);
+                bias += d;
             }
             s += 1;
         }
@@ -123,7 +185,6 @@ pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> Bi
         pg_max_old = if pg_max_new <= 0.0 { f64::INFINITY } else { pg_max_new };
         pg_min_old = if pg_min_new >= 0.0 { f64::NEG_INFINITY } else { pg_min_new };
     }
-    let bias = w.pop().unwrap_or(0.0);
     BinarySolution { weights: w, bias, iterations, converged }
 }
 
