@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Fit a vectorizer and a classifier on `label<TAB>text` lines and write a model.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix of a model on
     /// labelled `label<TAB>text` lines.
     Eval(train::EvalArgs),
@@ -85,7 +85,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Train(args) => train::run_train(args),
+        Command::Train(args) => train::run_train(*args),
         Command::Eval(args) => train::run_eval(args),
         Command::Predict { model, input, scores } => predict(&model, input.as_deref(), scores),
         Command::Inspect { model, top } => inspect(&model, top),

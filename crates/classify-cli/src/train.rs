@@ -10,9 +10,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use classify_core::featurize::analyzer::StripAccents;
 use classify_core::model::binary;
-use classify_core::model::format::AnalyzerKind;
+use classify_core::model::format::{AnalyzerKind, KernelKind};
 use classify_core::train::metrics::Evaluation;
 use classify_core::train::stop_words::ENGLISH_STOP_WORDS;
+use classify_core::train::svc::{Gamma, SvcParams};
 use classify_core::train::svm::Loss;
 use classify_core::train::vectorize::TfidfOptions;
 use classify_core::train::{
@@ -36,9 +37,19 @@ pub struct TrainArgs {
     /// The learning algorithm.
     #[arg(long, value_enum, default_value_t = Algo::LinearSvm)]
     algo: Algo,
-    /// Kernel of --algo svc.
+    /// Kernel of --algo svc [default: rbf].
     #[arg(long, value_enum)]
     kernel: Option<Kernel>,
+    /// svc: kernel coefficient of rbf/poly: `scale` (1 / (n_features · X.var()), sklearn's
+    /// default), `auto` (1 / n_features) or a number.
+    #[arg(long, default_value = "scale", value_parser = parse_gamma, help_heading = "Solver")]
+    gamma: Gamma,
+    /// svc: the constant term of the poly kernel (γ x·y + coef0)^degree.
+    #[arg(long, default_value_t = 0.0, help_heading = "Solver")]
+    coef0: f64,
+    /// svc: the degree of the poly kernel.
+    #[arg(long, default_value_t = 3, help_heading = "Solver")]
+    degree: u32,
 
     /// What the features are made of: words, characters, or characters inside word boundaries.
     #[arg(long, value_enum, default_value_t = AnalyzerArg::Word, help_heading = "Vectorizer")]
@@ -83,9 +94,9 @@ pub struct TrainArgs {
     /// linear-svm: squared_hinge (LinearSVC's default) or hinge.
     #[arg(long, value_enum, default_value_t = LossArg::SquaredHinge, help_heading = "Solver")]
     loss: LossArg,
-    /// Stopping tolerance (liblinear's eps).
-    #[arg(long, default_value_t = 1e-4, help_heading = "Solver")]
-    tol: f64,
+    /// Stopping tolerance (liblinear's eps) [default: 1e-4; svc: 1e-3, as sklearn's SVC].
+    #[arg(long, help_heading = "Solver")]
+    tol: Option<f64>,
     /// Iterations per binary problem [default: 1000 for linear-svm, 100 for logreg].
     #[arg(long, help_heading = "Solver")]
     max_iter: Option<usize>,
@@ -164,6 +175,17 @@ enum ClassWeightArg {
     Balanced,
 }
 
+fn parse_gamma(text: &str) -> Result<Gamma, String> {
+    match text {
+        "scale" => Ok(Gamma::Scale),
+        "auto" => Ok(Gamma::Auto),
+        _ => match text.parse::<f64>() {
+            Ok(value) if value.is_finite() && value > 0.0 => Ok(Gamma::Value(value)),
+            _ => Err(format!("{text:?}: expected scale, auto or a positive number")),
+        },
+    }
+}
+
 fn parse_ngram(text: &str) -> Result<[u32; 2], String> {
     let parse = |part: &str| part.trim().parse::<u32>().ok();
     let range = match text.split_once(',') {
@@ -177,13 +199,7 @@ fn parse_ngram(text: &str) -> Result<[u32; 2], String> {
 }
 
 pub fn run_train(args: TrainArgs) -> Result<()> {
-    if args.algo == Algo::Svc {
-        bail!(
-            "--algo svc is not available in this build: the kernel SVC model format is not \
-             there yet; use --algo linear-svm (or logreg), which also scale to large data"
-        );
-    }
-    if args.kernel.is_some() {
+    if args.kernel.is_some() && args.algo != Algo::Svc {
         bail!("--kernel applies to --algo svc only");
     }
     if args.output.is_none() && args.test_split.is_none() && args.cv.is_none() {
@@ -265,8 +281,19 @@ fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
             },
         },
         Algo::Logreg => Algorithm::LogReg,
-        Algo::Svc => bail!("--algo svc is not available in this build"),
+        Algo::Svc => Algorithm::Svc(SvcParams {
+            kernel: match args.kernel.unwrap_or(Kernel::Rbf) {
+                Kernel::Rbf => KernelKind::Rbf,
+                Kernel::Poly => KernelKind::Poly,
+                Kernel::Linear => KernelKind::Linear,
+            },
+            gamma: args.gamma,
+            coef0: args.coef0,
+            degree: args.degree,
+            ..SvcParams::default()
+        }),
     };
+    let default_tol = if args.algo == Algo::Svc { 1e-3 } else { 1e-4 };
     let default_iterations = if args.algo == Algo::Logreg { 100 } else { 1000 };
     let threads =
         args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -292,7 +319,7 @@ fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
         },
         algorithm,
         c: args.c,
-        tol: args.tol,
+        tol: args.tol.unwrap_or(default_tol),
         max_iter: args.max_iter.unwrap_or(default_iterations),
         class_weight: match args.class_weight {
             Some(ClassWeightArg::Balanced) => ClassWeight::Balanced,

@@ -161,3 +161,54 @@ fn bad_lines_and_options_are_named() {
     let message = err(classify(&["train", "--data", "-", "-o", "x", "--ngram", "3,1"], None));
     assert!(message.contains("expected MIN,MAX"), "{message}");
 }
+
+#[test]
+fn svc_separates_the_toy_set_and_predicts_the_same_after_load_for_each_kernel() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = corpus(dir.path());
+    let data_arg = data.to_str().expect("path");
+    let inputs = texts(&data);
+    let corpus = std::fs::read_to_string(&data).expect("corpus");
+    let expected: Vec<&str> = corpus.lines().map(|l| l.split_once('\t').expect("tab").0).collect();
+    for kernel in ["rbf", "linear", "poly"] {
+        let json = dir.path().join(format!("{kernel}.json"));
+        let bin = dir.path().join(format!("{kernel}.model"));
+        for output in [&json, &bin] {
+            let args =
+                ["train", "--data", data_arg, "--algo", "svc", "--kernel", kernel, "-C", "10"];
+            let mut args = args.to_vec();
+            args.extend(["--coef0", "1", "-o", output.to_str().expect("path")]);
+            ok(classify(&args, None));
+        }
+        let model: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("model")).expect("JSON model");
+        assert_eq!(model["classifier"]["kernel"], kernel);
+        assert_eq!(model["classifier"]["dual_coef"].as_array().expect("rows").len(), 2);
+        let from_json =
+            ok(classify(&["predict", "--model", json.to_str().unwrap()], Some(inputs.as_bytes())));
+        let from_bin =
+            ok(classify(&["predict", "--model", bin.to_str().unwrap()], Some(inputs.as_bytes())));
+        assert_eq!(from_json, from_bin, "{kernel}");
+        assert_eq!(from_json.lines().collect::<Vec<_>>(), expected, "{kernel} separates");
+    }
+}
+
+#[test]
+fn svc_with_two_classes_answers_both() {
+    let input = b"yes\tgood great fine\nyes\tgreat good\nno\tbad awful poor\nno\tpoor bad\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("m.model");
+    let model = model.to_str().unwrap();
+    ok(classify(&["train", "--data", "-", "--algo", "svc", "-C", "10", "-o", model], Some(input)));
+    let out = ok(classify(&["predict", "--model", model], Some(b"good great\nbad poor\n")));
+    assert_eq!(out, "yes\nno\n");
+}
+
+#[test]
+fn svc_refuses_options_it_has_not() {
+    let message = err(classify(&["train", "--data", "-", "-o", "x", "--kernel", "rbf"], None));
+    assert!(message.contains("--kernel applies to --algo svc only"), "{message}");
+    let message =
+        err(classify(&["train", "--data", "-", "-o", "x", "--algo", "svc", "--gamma=-1"], None));
+    assert!(message.contains("expected scale, auto or a positive number"), "{message}");
+}

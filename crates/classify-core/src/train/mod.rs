@@ -18,6 +18,7 @@ mod numpy_sort;
 mod rng;
 pub mod split;
 pub mod stop_words;
+pub mod svc;
 pub mod svm;
 pub mod vectorize;
 
@@ -27,9 +28,10 @@ use std::time::Instant;
 
 use crate::error::ModelError;
 use crate::model::format::{
-    ClassifierSpec, LabelSpec, ModelFile, ProbabilityKind, FORMAT_NAME, FORMAT_VERSION,
+    ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind, FORMAT_NAME,
+    FORMAT_VERSION,
 };
-use csr::CsrMatrix;
+use csr::{CompactRows, CsrMatrix};
 pub use data::Dataset;
 use svm::{Loss, SvmOptions};
 pub use vectorize::{DocFreq, VectorizerOptions};
@@ -88,13 +90,16 @@ impl Progress for Quiet {
 }
 
 /// The learning algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Algorithm {
     /// sklearn `LinearSVC`: L2-regularized linear SVM, liblinear's dual coordinate descent.
     LinearSvm { loss: Loss },
     /// sklearn `LogisticRegression(solver="liblinear")`-style L2 logistic regression, one-vs-rest,
     /// solved in the primal by Newton-CG; the model predicts probabilities (`ovr_sigmoid`).
     LogReg,
+    /// sklearn `SVC`: kernel SVM, one-vs-one, each pair solved by linfa-svm (see [`svc`] for
+    /// its data-size limits). Needs the crate feature `svc`.
+    Svc(svc::SvcParams),
 }
 
 /// Per-class weights of the penalty `C`, as sklearn's `class_weight`.
@@ -207,13 +212,56 @@ pub fn train(
     let weights = class_weights(&targets, classes.len(), options.class_weight);
     let n_features = fitted.matrix.n_cols();
     let nnz = fitted.matrix.nnz();
+    if let Algorithm::Svc(params) = options.algorithm {
+        let fit =
+            fit_svc(&fitted.matrix, &targets, &classes, &weights, options, &params, progress)?;
+        let problems = fit
+            .pairs
+            .iter()
+            .map(|&(i, j, iterations, converged)| ProblemReport {
+                class: format!("{} vs {}", classes[i], classes[j]),
+                iterations,
+                converged,
+            })
+            .collect();
+        let file = ModelFile {
+            format: FORMAT_NAME.to_owned(),
+            format_version: FORMAT_VERSION,
+            metadata: metadata(options, data.len(), n_features),
+            vectorizer: fitted.spec,
+            tfidf: fitted.tfidf,
+            classifier: ClassifierSpec::Svc {
+                estimator: "SVC".to_owned(),
+                classes: classes.into_iter().map(LabelSpec::Str).collect(),
+                kernel: params.kernel,
+                gamma: fit.gamma,
+                coef0: params.coef0,
+                degree: params.degree,
+                decision_function_shape: DecisionShape::Ovr,
+                break_ties: false,
+                n_support: fit.n_support,
+                support_vectors: fit.support_vectors,
+                dual_coef: fit.dual_coef,
+                intercept: fit.intercept,
+                prob_a: None,
+                prob_b: None,
+            },
+        };
+        return Ok(Trained {
+            file,
+            n_documents: data.len(),
+            n_features,
+            nnz,
+            vectorize_seconds,
+            solve_seconds: started.elapsed().as_secs_f64(),
+            problems,
+        });
+    }
     // The solvers' time goes into reading scattered weights: number the columns by falling
     // document frequency so that the weights most rows touch share a few cache lines, and
     // restore vocabulary order afterwards.
     let mut x = fitted.matrix;
-    let counts = x.column_counts();
-    let mut by_frequency: Vec<u32> = (0..n_features as u32).collect();
-    by_frequency.sort_by_key(|&j| (std::cmp::Reverse(counts[j as usize]), j));
+    let by_frequency = cache_order(&x);
     let mut position = vec![0u32; n_features];
     for (new, &old) in by_frequency.iter().enumerate() {
         position[old as usize] = new as u32;
@@ -241,7 +289,9 @@ pub fn train(
     }
     let (estimator, probability) = match options.algorithm {
         Algorithm::LinearSvm { .. } => ("LinearSVC", None),
-        Algorithm::LogReg => ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid)),
+        Algorithm::LogReg | Algorithm::Svc(_) => {
+            ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid))
+        }
     };
     let file = ModelFile {
         format: FORMAT_NAME.to_owned(),
@@ -266,6 +316,67 @@ pub fn train(
         solve_seconds,
         problems,
     })
+}
+
+/// The solvers' column numbering: frequent columns first, by falling document frequency (their
+/// weights stay in cache); then the rare ones (at most [`RARE_DF`] documents), ordered by the
+/// list of rows they occur in, so that the rare words of one document, and those that a few
+/// near-duplicate documents share, are neighbours in the weight vector and a visit of that row
+/// reads a few cache lines instead of one per word. (Measured with the other changes of the
+/// solver: together ~30% less time per epoch on bigram counts.)
+fn cache_order(x: &CsrMatrix) -> Vec<u32> {
+    let (starts, rows) = x.column_rows();
+    let column = |j: u32| &rows[starts[j as usize]..starts[j as usize + 1]];
+    let mut order: Vec<u32> = (0..x.n_cols() as u32).collect();
+    order.sort_by(|&a, &b| {
+        let (rows_a, rows_b) = (column(a), column(b));
+        let (rare_a, rare_b) = (rows_a.len() <= RARE_DF, rows_b.len() <= RARE_DF);
+        rare_a
+            .cmp(&rare_b)
+            .then_with(|| {
+                if rare_a && rare_b {
+                    rows_a.cmp(rows_b)
+                } else {
+                    rows_b.len().cmp(&rows_a.len())
+                }
+            })
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+/// See [`cache_order`].
+const RARE_DF: usize = 8;
+
+/// The SVC of `--algo svc`, or why this build cannot train one.
+fn fit_svc(
+    x: &CsrMatrix,
+    targets: &[u32],
+    classes: &[String],
+    weights: &[f64],
+    options: &TrainOptions,
+    params: &svc::SvcParams,
+    progress: &dyn Progress,
+) -> Result<svc::SvcFit, TrainError> {
+    #[cfg(feature = "svc")]
+    {
+        svc::fit(
+            x,
+            targets,
+            classes,
+            weights,
+            options.c,
+            options.tol,
+            params,
+            options.threads,
+            progress,
+        )
+    }
+    #[cfg(not(feature = "svc"))]
+    {
+        let _ = (x, targets, classes, weights, options, params, progress);
+        Err(TrainError::option("--algo svc", "this build has no kernel SVM (crate feature svc)"))
+    }
 }
 
 /// What one binary problem's solver produced: weights per feature and the bias (intercept).
@@ -337,8 +448,11 @@ fn solve_all(
     let n_problems = if classes.len() == 2 { 1 } else { classes.len() };
     let name = match options.algorithm {
         Algorithm::LinearSvm { .. } => "linear SVM, one problem per class",
-        Algorithm::LogReg => "logistic regression, one problem per class",
+        Algorithm::LogReg | Algorithm::Svc(_) => "logistic regression, one problem per class",
     };
+    // The linear SVM reads the rows again and again: give it the compact copy, once for all.
+    let compact =
+        matches!(options.algorithm, Algorithm::LinearSvm { .. }).then(|| CompactRows::new(x));
     let step = progress.step(name, n_problems as u64);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<BinarySolution>>> = Mutex::new(vec![None; n_problems]);
@@ -356,9 +470,14 @@ fn solve_all(
         match options.algorithm {
             Algorithm::LinearSvm { loss } => {
                 let svm = SvmOptions { loss, tol: options.tol, max_iter: options.max_iter };
-                svm::solve(&problem, &svm, seed)
+                match &compact {
+                    Some(rows) => svm::solve_compact(rows, &problem, &svm, seed),
+                    None => svm::solve(&problem, &svm, seed),
+                }
             }
-            Algorithm::LogReg => logreg::solve(&problem, options.tol, options.max_iter),
+            Algorithm::LogReg | Algorithm::Svc(_) => {
+                logreg::solve(&problem, options.tol, options.max_iter)
+            }
         }
     };
     let threads = options.threads.clamp(1, n_problems);
@@ -395,6 +514,20 @@ fn metadata(
     let (algorithm, loss) = match options.algorithm {
         Algorithm::LinearSvm { loss } => ("linear-svm", Some(loss.name())),
         Algorithm::LogReg => ("logreg", None),
+        Algorithm::Svc(_) => ("svc", None),
+    };
+    let kernel = match options.algorithm {
+        Algorithm::Svc(params) => serde_json::json!({
+            "kernel": params.kernel,
+            "gamma": match params.gamma {
+                svc::Gamma::Scale => serde_json::json!("scale"),
+                svc::Gamma::Auto => serde_json::json!("auto"),
+                svc::Gamma::Value(value) => serde_json::json!(value),
+            },
+            "coef0": params.coef0,
+            "degree": params.degree,
+        }),
+        _ => serde_json::Value::Null,
     };
     let value = serde_json::json!({
         "trainer": concat!("classify train ", env!("CARGO_PKG_VERSION")),
@@ -412,7 +545,12 @@ fn metadata(
         "n_features": n_features,
     });
     match value {
-        serde_json::Value::Object(map) => map,
+        serde_json::Value::Object(mut map) => {
+            if !kernel.is_null() {
+                map.insert("svc".to_owned(), kernel);
+            }
+            map
+        }
         _ => serde_json::Map::new(),
     }
 }
