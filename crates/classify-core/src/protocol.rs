@@ -514,7 +514,6 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
 mod tests {
     use super::*;
 
-
     fn model() -> Model {
         crate::fixtures::tiny()
     }
