@@ -24,17 +24,9 @@ import random
 import sys
 import time
 
-
-def read_tsv(path):
-    labels, texts = [], []
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            label, tab, text = line.rstrip("\n").partition("\t")
-            if not tab or not label:
-                raise SystemExit(f"{path}:{number}: expected label<TAB>text")
-            labels.append(label)
-            texts.append(text)
-    return labels, texts
+# The corpus reader of scripts/train_sklearn.py, one directory up.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from train_sklearn import read_tsv  # noqa: E402
 
 
 def rss_kib():
