@@ -11,14 +11,15 @@ impl SparseRow {
     /// Builds a row from raw feature hits (index, value), summing repeated indices.
     pub fn from_hits(mut hits: Vec<(u32, f64)>) -> SparseRow {
         hits.sort_unstable_by_key(|&(index, _)| index);
-        let mut entries: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
-        for (index, value) in hits {
-            match entries.last_mut() {
-                Some(last) if last.0 == index => last.1 += value,
-                _ => entries.push((index, value)),
+        // Sums repeats in place, left to right (`dedup_by` passes the later duplicate first).
+        hits.dedup_by(|later, kept| {
+            let repeat = later.0 == kept.0;
+            if repeat {
+                kept.1 += later.1;
             }
-        }
-        SparseRow { entries }
+            repeat
+        });
+        SparseRow { entries: hits }
     }
 
     pub fn is_empty(&self) -> bool {

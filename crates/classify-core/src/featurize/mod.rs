@@ -191,8 +191,9 @@ impl Featurizer {
         match &self.terms {
             TermIndex::Vocabulary(vocabulary) => {
                 // Collect every n-gram first so the vocabulary can look them up together.
-                let mut grams = String::new();
-                let mut ends = Vec::new();
+                // Sized for a word-bigram analyzer's output, so they rarely grow.
+                let mut grams = String::with_capacity(text.len() * 2 + 16);
+                let mut ends = Vec::with_capacity(text.len() / 2 + 4);
                 self.analyze(text, |gram| {
                     grams.push_str(gram);
                     ends.push(grams.len());
