@@ -106,43 +106,42 @@ pub fn render_prometheus(models: &[ModelCounters], generation: i64) -> String {
             "classify_request_duration_seconds_count{{model=\"{model}\"}} {cumulative}"
         );
     }
-    family(
+    let per_model = |out: &mut String,
+                     name: &str,
+                     kind: &str,
+                     help: &str,
+                     value: &dyn Fn(&ModelCounters) -> String| {
+        family(out, name, kind, help);
+        for counters in models {
+            let _ = writeln!(
+                out,
+                "{name}{{model=\"{}\"}} {}",
+                label_value(&counters.model),
+                value(counters)
+            );
+        }
+    };
+    per_model(
         &mut out,
         "classify_texts_total",
         "counter",
         "Texts classified (each text of a batch counts).",
+        &|c| c.texts.to_string(),
     );
-    for counters in models {
-        let _ = writeln!(
-            out,
-            "classify_texts_total{{model=\"{}\"}} {}",
-            label_value(&counters.model),
-            counters.texts
-        );
-    }
-    family(
+    per_model(
         &mut out,
         "classify_model_loads_total",
         "counter",
-        "Times the model was loaded (start-up and graceful restarts).",
+        "Times the model file was loaded (a graceful restart keeps a file that did not change).",
+        &|c| c.loads.to_string(),
     );
-    for counters in models {
-        let _ = writeln!(
-            out,
-            "classify_model_loads_total{{model=\"{}\"}} {}",
-            label_value(&counters.model),
-            counters.loads
-        );
-    }
-    family(&mut out, "classify_model_load_seconds", "gauge", "Duration of the model's last load.");
-    for counters in models {
-        let _ = writeln!(
-            out,
-            "classify_model_load_seconds{{model=\"{}\"}} {}",
-            label_value(&counters.model),
-            counters.last_load_seconds
-        );
-    }
+    per_model(
+        &mut out,
+        "classify_model_load_seconds",
+        "gauge",
+        "Duration of the model's last load.",
+        &|c| c.last_load_seconds.to_string(),
+    );
     family(
         &mut out,
         "classify_config_generation",
