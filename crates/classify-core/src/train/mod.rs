@@ -28,8 +28,8 @@ use std::time::Instant;
 
 use crate::error::ModelError;
 use crate::model::format::{
-    ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind, FORMAT_NAME,
-    FORMAT_VERSION,
+    ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind, TfidfSpec,
+    VectorizerSpec, FORMAT_NAME, FORMAT_VERSION,
 };
 use csr::{CompactRows, CsrMatrix};
 pub use data::Dataset;
@@ -224,13 +224,12 @@ pub fn train(
                 converged,
             })
             .collect();
-        let file = ModelFile {
-            format: FORMAT_NAME.to_owned(),
-            format_version: FORMAT_VERSION,
-            metadata: metadata(options, data.len(), n_features),
-            vectorizer: fitted.spec,
-            tfidf: fitted.tfidf,
-            classifier: ClassifierSpec::Svc {
+        let metadata = metadata(options, data.len(), n_features);
+        let file = model_file(
+            metadata,
+            fitted.spec,
+            fitted.tfidf,
+            ClassifierSpec::Svc {
                 estimator: "SVC".to_owned(),
                 classes: classes.into_iter().map(LabelSpec::Str).collect(),
                 kernel: params.kernel,
@@ -246,7 +245,7 @@ pub fn train(
                 prob_a: None,
                 prob_b: None,
             },
-        };
+        );
         return Ok(Trained {
             file,
             n_documents: data.len(),
@@ -293,20 +292,15 @@ pub fn train(
             ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid))
         }
     };
-    let file = ModelFile {
-        format: FORMAT_NAME.to_owned(),
-        format_version: FORMAT_VERSION,
-        metadata: metadata(options, data.len(), n_features),
-        vectorizer: fitted.spec,
-        tfidf: fitted.tfidf,
-        classifier: ClassifierSpec::Linear {
-            estimator: estimator.to_owned(),
-            classes: classes.into_iter().map(LabelSpec::Str).collect(),
-            coef,
-            intercept,
-            probability,
-        },
+    let classifier = ClassifierSpec::Linear {
+        estimator: estimator.to_owned(),
+        classes: classes.into_iter().map(LabelSpec::Str).collect(),
+        coef,
+        intercept,
+        probability,
     };
+    let metadata = metadata(options, data.len(), n_features);
+    let file = model_file(metadata, fitted.spec, fitted.tfidf, classifier);
     Ok(Trained {
         file,
         n_documents: data.len(),
@@ -503,6 +497,23 @@ fn solve_all(
     // Every slot is filled: each index below n_problems was taken by exactly one worker, and a
     // worker's panic would have propagated out of `scope` before this line.
     slots.into_iter().map(|slot| slot.expect("every problem solved")).collect()
+}
+
+/// A JSON-form model file of the current format version.
+fn model_file(
+    metadata: serde_json::Map<String, serde_json::Value>,
+    vectorizer: VectorizerSpec,
+    tfidf: Option<TfidfSpec>,
+    classifier: ClassifierSpec,
+) -> ModelFile {
+    ModelFile {
+        format: FORMAT_NAME.to_owned(),
+        format_version: FORMAT_VERSION,
+        metadata,
+        vectorizer,
+        tfidf,
+        classifier,
+    }
 }
 
 /// Provenance written into the model's `metadata`.
