@@ -22,6 +22,18 @@ impl SparseRow {
         SparseRow { entries: hits }
     }
 
+    /// Builds a row of counts from sorted feature indices, one entry per distinct index.
+    pub fn count_sorted(indices: &[u32]) -> SparseRow {
+        let mut entries: Vec<(u32, f64)> = Vec::with_capacity(indices.len());
+        for &index in indices {
+            match entries.last_mut() {
+                Some((last, count)) if *last == index => *count += 1.0,
+                _ => entries.push((index, 1.0)),
+            }
+        }
+        SparseRow { entries }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -4,7 +4,7 @@
 
 use unicode_normalization::{char::canonical_combining_class, UnicodeNormalization};
 
-use super::pychar::{is_space, is_word_char};
+use super::pychar::{is_space, is_word_char, AsciiSet};
 
 /// How accents are removed, as sklearn's `strip_accents`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,6 +40,28 @@ impl TokenRule {
     }
 }
 
+/// A byte range of a text: one token or one n-gram.
+pub type Span = (usize, usize);
+
+/// `preprocess`, appending to `out`. ASCII text, the common case, is lowercased byte by byte:
+/// Python's `str.lower()` and both accent strippers agree with that on ASCII.
+pub fn preprocess_into(
+    text: &str,
+    lowercase: bool,
+    strip_accents: Option<StripAccents>,
+    out: &mut String,
+) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        if lowercase {
+            out[start..].make_ascii_lowercase();
+        }
+    } else {
+        out.push_str(&preprocess(text, lowercase, strip_accents));
+    }
+}
+
 /// sklearn's preprocessing: `str.lower()` first, then the accent stripper.
 pub fn preprocess(text: &str, lowercase: bool, strip_accents: Option<StripAccents>) -> String {
     let lowered = if lowercase { text.to_lowercase() } else { text.to_owned() };
@@ -62,15 +84,35 @@ pub fn strip_accents_unicode(text: &str) -> String {
 
 /// Splits preprocessed text into tokens with the given rule, in order of appearance.
 pub fn tokenize(text: &str, rule: TokenRule) -> Vec<&str> {
-    let is_token_char: fn(char) -> bool = match rule {
-        TokenRule::WordRuns { .. } => is_word_char,
-        TokenRule::NonSpaceRuns => |c| !is_space(c),
+    let mut spans = Vec::new();
+    tokenize_spans(text, rule, &mut spans);
+    spans.into_iter().map(|(start, end)| &text[start..end]).collect()
+}
+
+/// `tokenize`, appending each token's span of `text` to `tokens`.
+pub fn tokenize_spans(text: &str, rule: TokenRule, tokens: &mut Vec<Span>) {
+    let (min_len, is_token_char): (usize, fn(char) -> bool) = match rule {
+        TokenRule::WordRuns { min_len } => (min_len, is_word_char),
+        TokenRule::NonSpaceRuns => (1, |c| !is_space(c)),
     };
-    let min_len = match rule {
-        TokenRule::WordRuns { min_len } => min_len,
-        TokenRule::NonSpaceRuns => 1,
-    };
-    let mut tokens = Vec::new();
+    if text.is_ascii() {
+        let token_bytes = match rule {
+            TokenRule::WordRuns { .. } => AsciiSet::WORD,
+            TokenRule::NonSpaceRuns => AsciiSet::NON_SPACE,
+        };
+        ascii_token_spans(text.as_bytes(), token_bytes, min_len, tokens);
+    } else {
+        char_token_spans(text, is_token_char, min_len, tokens);
+    }
+}
+
+/// `tokenize_spans` on any text, a character at a time.
+fn char_token_spans(
+    text: &str,
+    is_token_char: fn(char) -> bool,
+    min_len: usize,
+    tokens: &mut Vec<Span>,
+) {
     let mut start: Option<(usize, usize)> = None; // (byte offset, chars so far)
     for (offset, c) in text.char_indices() {
         match (is_token_char(c), start.as_mut()) {
@@ -78,7 +120,7 @@ pub fn tokenize(text: &str, rule: TokenRule) -> Vec<&str> {
             (true, None) => start = Some((offset, 1)),
             (false, Some(&mut (begin, count))) => {
                 if count >= min_len {
-                    tokens.push(&text[begin..offset]);
+                    tokens.push((begin, offset));
                 }
                 start = None;
             }
@@ -87,29 +129,72 @@ pub fn tokenize(text: &str, rule: TokenRule) -> Vec<&str> {
     }
     if let Some((begin, count)) = start {
         if count >= min_len {
-            tokens.push(&text[begin..]);
+            tokens.push((begin, text.len()));
         }
     }
-    tokens
 }
 
-/// sklearn's `_word_ngrams`: stop words are removed first, then n-grams of `min_n..=max_n` tokens are
-/// joined with one space, unigrams first, then bigrams, and so on.
-pub fn word_ngrams(tokens: &[&str], min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
-    let mut joined = String::new();
+/// `tokenize_spans` on ASCII text, where a character is a byte. Runs are found 64 bytes at a
+/// time: a bit per byte says whether it belongs to a token, and the bits where that changes are
+/// where tokens start and end, so the work is per token rather than a branch per byte.
+fn ascii_token_spans(bytes: &[u8], token_bytes: AsciiSet, min_len: usize, tokens: &mut Vec<Span>) {
+    let mut open_token: Option<usize> = None;
+    let mut previous_is_token = 0u64;
+    for (block_index, block) in bytes.chunks(64).enumerate() {
+        let members = block
+            .iter()
+            .enumerate()
+            .fold(0u64, |bits, (i, &byte)| bits | u64::from(token_bytes.contains(byte)) << i);
+        let valid = if block.len() == 64 { u64::MAX } else { (1 << block.len()) - 1 };
+        let mut changes = (members ^ (members << 1 | previous_is_token)) & valid;
+        previous_is_token = (members >> (block.len() - 1)) & 1;
+        while changes != 0 {
+            let at = block_index * 64 + changes.trailing_zeros() as usize;
+            changes &= changes - 1;
+            match open_token.take() {
+                None => open_token = Some(at),
+                Some(start) if at - start >= min_len => tokens.push((start, at)),
+                Some(_) => {}
+            }
+        }
+    }
+    if let Some(start) = open_token {
+        if bytes.len() - start >= min_len {
+            tokens.push((start, bytes.len()));
+        }
+    }
+}
+
+/// sklearn's `_word_ngrams` (after stop words are removed): n-grams of `min_n..=max_n` tokens
+/// joined with one space, unigrams first, then bigrams, and so on; each is appended to `grams` as
+/// a span of `text`. Most n-grams are slices of the text already (their tokens are one space
+/// apart), so only the others are joined, at the end of `text`, past its original length.
+pub fn word_ngram_spans(
+    text: &mut String,
+    tokens: &[Span],
+    min_n: usize,
+    max_n: usize,
+    grams: &mut Vec<Span>,
+) {
     for n in min_n.max(1)..=max_n {
         if n > tokens.len() {
             break;
         }
         for window in tokens.windows(n) {
-            joined.clear();
-            for (i, token) in window.iter().enumerate() {
-                if i > 0 {
-                    joined.push(' ');
-                }
-                joined.push_str(token);
+            let one_space_apart =
+                window.windows(2).all(|pair| text.as_bytes()[pair[0].1..pair[1].0] == *b" ");
+            if one_space_apart {
+                grams.push((window[0].0, window[n - 1].1));
+                continue;
             }
-            emit(&joined);
+            let start = text.len();
+            for (i, &(token_start, token_end)) in window.iter().enumerate() {
+                if i > 0 {
+                    text.push(' ');
+                }
+                text.extend_from_within(token_start..token_end);
+            }
+            grams.push((start, text.len()));
         }
     }
 }
@@ -193,6 +278,34 @@ mod tests {
     }
 
     #[test]
+    fn ascii_runs_match_the_character_loop_across_64_byte_blocks() {
+        let alphabet = [b'a', b'Z', b'7', b'_', b' ', b'-', b'\t', 0x1F, b'.'];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for length in (0..140).chain([191, 192, 193, 300]) {
+            for _ in 0..20 {
+                let text: String = (0..length)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        char::from(alphabet[(state % alphabet.len() as u64) as usize])
+                    })
+                    .collect();
+                for (token_bytes, is_token_char, min_len) in [
+                    (AsciiSet::WORD, is_word_char as fn(char) -> bool, 2),
+                    (AsciiSet::WORD, is_word_char, 1),
+                    (AsciiSet::NON_SPACE, |c| !is_space(c), 1),
+                ] {
+                    let (mut fast, mut reference) = (Vec::new(), Vec::new());
+                    ascii_token_spans(text.as_bytes(), token_bytes, min_len, &mut fast);
+                    char_token_spans(&text, is_token_char, min_len, &mut reference);
+                    assert_eq!(fast, reference, "{text:?}, min_len {min_len}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn combining_mark_splits_a_token() {
         let rule = TokenRule::WordRuns { min_len: 2 };
         // "cafe" + COMBINING ACUTE + "xy": the mark is not \w, so it ends the first token.
@@ -228,16 +341,28 @@ mod tests {
         assert_eq!(preprocess("Ñandú 東京", false, Some(StripAccents::Ascii)), "Nandu ");
     }
 
+    fn word_ngrams(text: &str, min_n: usize, max_n: usize) -> Vec<String> {
+        let mut text = text.to_owned();
+        let (mut tokens, mut grams) = (Vec::new(), Vec::new());
+        tokenize_spans(&text, TokenRule::WordRuns { min_len: 1 }, &mut tokens);
+        word_ngram_spans(&mut text, &tokens, min_n, max_n, &mut grams);
+        grams.iter().map(|&(start, end)| text[start..end].to_owned()).collect()
+    }
+
     #[test]
     fn word_bigrams_join_with_one_space_after_unigrams() {
-        let got = collect(|emit| word_ngrams(&["a", "b", "c"], 1, 2, emit));
-        assert_eq!(got, vec!["a", "b", "c", "a b", "b c"]);
+        assert_eq!(word_ngrams("a b c", 1, 2), vec!["a", "b", "c", "a b", "b c"]);
+    }
+
+    #[test]
+    fn word_ngrams_of_tokens_not_one_space_apart_are_joined_with_one_space() {
+        let got = word_ngrams("a,  b\tc d", 2, 3);
+        assert_eq!(got, vec!["a b", "b c", "c d", "a b c", "b c d"]);
     }
 
     #[test]
     fn word_ngrams_longer_than_the_text_are_skipped() {
-        let got = collect(|emit| word_ngrams(&["a"], 2, 3, emit));
-        assert!(got.is_empty());
+        assert!(word_ngrams("a", 2, 3).is_empty());
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod hashing;
 pub mod pychar;
 pub mod vocabulary;
 
+use std::cell::Cell;
+
 use rustc_hash::FxHashSet;
 
 use crate::error::ModelError;
@@ -171,70 +173,152 @@ impl Featurizer {
 
     /// The analyzer's output for `text`: every n-gram, in sklearn's order.
     pub fn analyze(&self, text: &str, mut emit: impl FnMut(&str)) {
-        let text = analyzer::preprocess(text, self.lowercase, self.strip_accents);
-        match &self.analyzer {
-            Analyzer::Word { rule, stop_words } => {
-                let mut tokens = analyzer::tokenize(&text, *rule);
-                if !stop_words.is_empty() {
-                    tokens.retain(|token| !stop_words.contains(*token));
-                }
-                analyzer::word_ngrams(&tokens, self.min_n, self.max_n, emit);
+        with_scratch(|scratch| {
+            let grams = &mut scratch.grams;
+            self.analyze_into(text, grams);
+            for &(start, end) in &grams.spans {
+                emit(&grams.text[start..end]);
             }
-            Analyzer::Char => analyzer::char_ngrams(&text, self.min_n, self.max_n, &mut emit),
-            Analyzer::CharWb => analyzer::char_wb_ngrams(&text, self.min_n, self.max_n, &mut emit),
+        })
+    }
+
+    /// Runs the analyzer on `text`, leaving every n-gram in `grams`.
+    fn analyze_into(&self, text: &str, grams: &mut Grams) {
+        grams.clear();
+        analyzer::preprocess_into(text, self.lowercase, self.strip_accents, &mut grams.text);
+        let Grams { text, tokens, spans } = grams;
+        if let Analyzer::Word { rule, stop_words } = &self.analyzer {
+            analyzer::tokenize_spans(text, *rule, tokens);
+            if !stop_words.is_empty() {
+                tokens.retain(|&(start, end)| !stop_words.contains(&text[start..end]));
+            }
+            analyzer::word_ngram_spans(text, tokens, self.min_n, self.max_n, spans);
+            return;
+        }
+        // Character n-grams are copied out of the preprocessed text, which is then dropped.
+        let preprocessed = std::mem::take(text);
+        let emit = |gram: &str| {
+            let start = text.len();
+            text.push_str(gram);
+            spans.push((start, text.len()));
+        };
+        if let Analyzer::CharWb = self.analyzer {
+            analyzer::char_wb_ngrams(&preprocessed, self.min_n, self.max_n, emit);
+        } else {
+            analyzer::char_ngrams(&preprocessed, self.min_n, self.max_n, emit);
         }
     }
 
     /// The feature row sklearn's `transform` gives `text`.
     pub fn transform(&self, text: &str) -> SparseRow {
-        let mut hits: Vec<(u32, f64)> = Vec::new();
-        match &self.terms {
+        with_scratch(|scratch| self.transform_with(text, scratch))
+    }
+
+    fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
+        self.analyze_into(text, &mut scratch.grams);
+        let grams = &scratch.grams;
+        let mut row = match &self.terms {
             TermIndex::Vocabulary(vocabulary) => {
-                // Collect every n-gram first so the vocabulary can look them up together.
-                // Sized for a word-bigram analyzer's output, so they rarely grow.
-                let mut grams = String::with_capacity(text.len() * 2 + 16);
-                let mut ends = Vec::with_capacity(text.len() / 2 + 4);
-                self.analyze(text, |gram| {
-                    grams.push_str(gram);
-                    ends.push(grams.len());
-                });
-                let mut start = 0;
-                let grams: Vec<&str> = ends
+                let indices = &mut scratch.indices;
+                indices.clear();
+                let terms =
+                    grams.spans.iter().map(|&(start, end)| &grams.text.as_bytes()[start..end]);
+                vocabulary.lookup_all(terms, &mut scratch.probes, |index| indices.push(index));
+                indices.sort_unstable();
+                let mut row = SparseRow::count_sorted(indices);
+                if self.binary {
+                    row.values_mut().for_each(|v| *v = 1.0);
+                }
+                row
+            }
+            TermIndex::Hashing { n_features, alternate_sign, norm } => {
+                let hits = grams
+                    .spans
                     .iter()
-                    .map(|&end| {
-                        let gram = &grams[start..end];
-                        start = end;
-                        gram
+                    .map(|&(start, end)| {
+                        hashing::hashed_feature(
+                            &grams.text[start..end],
+                            *n_features,
+                            *alternate_sign,
+                        )
                     })
                     .collect();
-                hits.reserve(grams.len());
-                vocabulary.lookup_all(&grams, |_, index| hits.push((index, 1.0)));
+                let mut row = SparseRow::from_hits(hits);
+                // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
+                // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
+                // them into ones. Without `binary` a zero adds nothing and is dropped.
+                if self.binary {
+                    row.values_mut().for_each(|v| *v = 1.0);
+                } else {
+                    row.drop_zeros();
+                }
+                if let Some(norm) = norm {
+                    row.normalize(*norm);
+                }
+                row
             }
-            TermIndex::Hashing { n_features, alternate_sign, .. } => self.analyze(text, |gram| {
-                hits.push(hashing::hashed_feature(gram, *n_features, *alternate_sign));
-            }),
-        }
-        let mut row = SparseRow::from_hits(hits);
-        if let TermIndex::Hashing { norm, .. } = &self.terms {
-            // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
-            // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
-            // them into ones. Without `binary` a zero adds nothing and is dropped.
-            if self.binary {
-                row.values_mut().for_each(|v| *v = 1.0);
-            } else {
-                row.drop_zeros();
-            }
-            if let Some(norm) = norm {
-                row.normalize(*norm);
-            }
-        } else if self.binary {
-            row.values_mut().for_each(|v| *v = 1.0);
-        }
+        };
         if let Some(tfidf) = &self.tfidf {
             tfidf.apply(&mut row);
         }
         row
     }
+}
+
+/// One document's n-grams: spans of `text`, which holds the preprocessed document followed by
+/// the n-grams that are not slices of it.
+#[derive(Debug, Default)]
+struct Grams {
+    text: String,
+    tokens: Vec<analyzer::Span>,
+    spans: Vec<analyzer::Span>,
+}
+
+impl Grams {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.tokens.clear();
+        self.spans.clear();
+    }
+}
+
+/// The buffers one featurizing call works in. Each thread keeps one, so a warmed-up server
+/// thread featurizes without allocating.
+#[derive(Debug, Default)]
+struct Scratch {
+    grams: Grams,
+    probes: Vec<(u64, u64)>,
+    indices: Vec<u32>,
+}
+
+impl Scratch {
+    /// Buffers grown by one very long document are given back, not kept for the thread's life.
+    const KEPT_BYTES: usize = 256 * 1024;
+
+    fn release_if_large(&mut self) {
+        let grams = &self.grams;
+        let bytes = grams.text.capacity()
+            + (grams.tokens.capacity() + grams.spans.capacity()) * size_of::<analyzer::Span>()
+            + self.probes.capacity() * size_of::<(u64, u64)>()
+            + self.indices.capacity() * size_of::<u32>();
+        if bytes > Scratch::KEPT_BYTES {
+            *self = Scratch::default();
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: Cell<Scratch> = Cell::new(Scratch::default());
+}
+
+/// Runs `work` with this thread's scratch buffers. A nested call, or one while the thread exits,
+/// finds them taken and works in fresh ones.
+fn with_scratch<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut scratch = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    let result = work(&mut scratch);
+    scratch.release_if_large();
+    let _ = SCRATCH.try_with(|cell| cell.set(scratch));
+    result
 }
 
 impl Tfidf {

@@ -46,9 +46,50 @@ pub fn is_space(c: char) -> bool {
     )
 }
 
+/// A set of ASCII bytes, for classifying ASCII text a byte at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct AsciiSet(u128);
+
+impl AsciiSet {
+    /// `is_word_char` on ASCII.
+    pub const WORD: AsciiSet = AsciiSet::of(false);
+    /// Not `is_space` on ASCII.
+    pub const NON_SPACE: AsciiSet = AsciiSet::of(true);
+
+    const fn of(non_space: bool) -> AsciiSet {
+        let mut set = 0u128;
+        let mut byte = 0u8;
+        while byte < 128 {
+            let member = if non_space {
+                !matches!(byte, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | 0x1C..=0x1F | b' ')
+            } else {
+                byte.is_ascii_alphanumeric() || byte == b'_'
+            };
+            if member {
+                set |= 1 << byte;
+            }
+            byte += 1;
+        }
+        AsciiSet(set)
+    }
+
+    pub fn contains(self, byte: u8) -> bool {
+        byte < 128 && (self.0 >> byte) & 1 == 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_sets_agree_with_the_char_classes() {
+        for byte in 0..=255u8 {
+            let c = char::from(byte);
+            assert_eq!(AsciiSet::WORD.contains(byte), byte < 128 && is_word_char(c), "{byte}");
+            assert_eq!(AsciiSet::NON_SPACE.contains(byte), byte < 128 && !is_space(c), "{byte}");
+        }
+    }
 
     #[test]
     fn combining_marks_are_not_word_chars() {

@@ -128,27 +128,30 @@ impl Vocabulary {
     }
 
     /// Looks up many terms at once (the n-grams of one document), calling `found` with the
-    /// position in `terms` and the feature index of each term in the vocabulary, in order.
-    pub fn lookup_all(&self, terms: &[&str], mut found: impl FnMut(usize, u32)) {
+    /// feature index of each term in the vocabulary, in order. `probes` is working space.
+    pub fn lookup_all<'t>(
+        &self,
+        terms: impl Iterator<Item = &'t [u8]> + Clone,
+        probes: &mut Vec<(u64, u64)>,
+        mut found: impl FnMut(u32),
+    ) {
         // First pass: every term's first slot, loaded without waiting on one another.
-        let mut firsts: Vec<(u64, u64)> = Vec::with_capacity(terms.len());
-        for term in terms {
-            let hash = term_hash(term.as_bytes());
-            firsts.push((hash, self.slots[self.slot_index(hash)]));
-        }
+        probes.clear();
+        probes.extend(terms.clone().map(|term| {
+            let hash = term_hash(term);
+            (hash, self.slots[self.slot_index(hash)])
+        }));
         // Second pass: check candidates, probing further only past a different term's slot.
-        for (position, (term, (hash, first))) in terms.iter().zip(firsts).enumerate() {
+        for (term, &(hash, first)) in terms.zip(probes.iter()) {
             if first == 0 {
                 continue;
             }
-            let index = match self.candidate(term.as_bytes(), hash, first) {
+            let index = match self.candidate(term, hash, first) {
                 Some(index) => Some(index),
-                None => {
-                    self.probe(term.as_bytes(), hash, (self.slot_index(hash) + 1) & self.mask())
-                }
+                None => self.probe(term, hash, (self.slot_index(hash) + 1) & self.mask()),
             };
             if let Some(index) = index {
-                found(position, index);
+                found(index);
             }
         }
     }
@@ -202,7 +205,7 @@ impl Vocabulary {
         }
         let record = (entry & 0xffff_ffff) as usize - 1;
         let (index, bytes) = self.record(record);
-        (bytes == term).then_some(index)
+        same_bytes(bytes, term).then_some(index)
     }
 
     fn record(&self, offset: usize) -> (u32, &[u8]) {
@@ -230,15 +233,55 @@ fn term_hash(bytes: &[u8]) -> u64 {
     let mut hash: u64 = bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
-        let value = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-        hash = (hash.rotate_left(5) ^ value).wrapping_mul(SEED);
+        hash = (hash.rotate_left(5) ^ read_u64(word)).wrapping_mul(SEED);
     }
-    let mut tail = [0u8; 8];
-    tail[..words.remainder().len()].copy_from_slice(words.remainder());
-    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(SEED);
+    hash = (hash.rotate_left(5) ^ tail_word(bytes, words.remainder().len())).wrapping_mul(SEED);
     // Mix the high bits into the low ones (which pick the slot) and vice versa.
     hash ^= hash >> 29;
     hash.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (hash >> 32)
+}
+
+/// The last `tail` (< 8) bytes of `bytes` as one word, read without a byte-by-byte copy (which
+/// costs a store-forwarding stall on every n-gram): overlapping reads, as wyhash does. Distinct
+/// tails of one length give distinct words, and the hash has the length already.
+fn tail_word(bytes: &[u8], tail: usize) -> u64 {
+    let len = bytes.len();
+    match tail {
+        0 => 0,
+        _ if len >= 8 => read_u64(&bytes[len - 8..]) >> (64 - 8 * tail),
+        4.. => {
+            let rest = &bytes[len - tail..];
+            u64::from(read_u32(rest)) << 32 | u64::from(read_u32(&rest[tail - 4..]))
+        }
+        _ => {
+            let rest = &bytes[len - tail..];
+            u64::from(rest[0]) << 16 | u64::from(rest[tail / 2]) << 8 | u64::from(rest[tail - 1])
+        }
+    }
+}
+
+/// `a == b`, a word at a time and inlined: n-grams are short, and a call to `memcmp` per
+/// candidate costs more than the comparison.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    let words_equal = (&mut a_words).zip(&mut b_words).all(|(x, y)| read_u64(x) == read_u64(y));
+    let tail = a_words.remainder().len();
+    words_equal && tail_word(a, tail) == tail_word(b, tail)
+}
+
+fn read_u64(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(word)
+}
+
+fn read_u32(bytes: &[u8]) -> u32 {
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[..4]);
+    u32::from_le_bytes(word)
 }
 
 #[cfg(test)]
@@ -276,16 +319,40 @@ mod tests {
         let terms: Vec<String> = (0..5_000).map(|i| format!("t{}", i * 7)).collect();
         let vocabulary = Vocabulary::from_terms(terms.iter().map(String::as_str)).unwrap();
         let queries: Vec<String> = (0..20_000).map(|i| format!("t{i}")).collect();
-        let queries: Vec<&str> = queries.iter().map(String::as_str).collect();
         let mut found = Vec::new();
-        vocabulary.lookup_all(&queries, |position, index| found.push((position, index)));
-        let expected: Vec<(usize, u32)> = queries
-            .iter()
-            .enumerate()
-            .filter_map(|(position, q)| vocabulary.get(q).map(|index| (position, index)))
-            .collect();
+        let mut probes = Vec::new();
+        vocabulary.lookup_all(queries.iter().map(String::as_bytes), &mut probes, |index| {
+            found.push(index)
+        });
+        let expected: Vec<u32> = queries.iter().filter_map(|q| vocabulary.get(q)).collect();
         assert_eq!(found, expected);
         assert_eq!(found.len(), 2_858);
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        for len in 0..=20usize {
+            let base: Vec<u8> = (0..len as u8).map(|b| b'a' + b).collect();
+            assert!(same_bytes(&base, &base.clone()));
+            assert!(!same_bytes(&base, &base[..len.saturating_sub(1)]) || len == 0);
+            for position in 0..len {
+                let mut changed = base.clone();
+                changed[position] ^= 0x20;
+                assert!(!same_bytes(&base, &changed), "len {len} byte {position}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_tail_length_distinguishes_its_bytes() {
+        for len in 0..=24usize {
+            let base: Vec<u8> = (0..len as u8).map(|b| b'a' + b).collect();
+            for position in 0..len {
+                let mut changed = base.clone();
+                changed[position] = b'Z';
+                assert_ne!(term_hash(&base), term_hash(&changed), "len {len} byte {position}");
+            }
+        }
     }
 
     #[test]
