@@ -137,14 +137,14 @@ fn char_token_spans(
 /// `tokenize_spans` on ASCII text, where a character is a byte. Runs are found 64 bytes at a
 /// time: a bit per byte says whether it belongs to a token, and the bits where that changes are
 /// where tokens start and end, so the work is per token rather than a branch per byte.
-fn ascii_token_spans(bytes: &[u8], token_bytes: AsciiSet, min_len: usize, tokens: &mut Vec<Span>) {
+fn ascii_token_spans(bytes: &[u8], token_bytes: &AsciiSet, min_len: usize, tokens: &mut Vec<Span>) {
     let mut open_token: Option<usize> = None;
     let mut previous_is_token = 0u64;
     for (block_index, block) in bytes.chunks(64).enumerate() {
         let members = block
             .iter()
             .enumerate()
-            .fold(0u64, |bits, (i, &byte)| bits | u64::from(token_bytes.contains(byte)) << i);
+            .fold(0u64, |bits, (i, &byte)| bits | token_bytes.bit(byte) << i);
         let valid = if block.len() == 64 { u64::MAX } else { (1 << block.len()) - 1 };
         let mut changes = (members ^ (members << 1 | previous_is_token)) & valid;
         previous_is_token = (members >> (block.len() - 1)) & 1;
