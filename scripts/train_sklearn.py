@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Train the classic recipe's model with scikit-learn and pickle it as that recipe does.
 
-CountVectorizer(ngram_range=(1, 2)) + LinearSVC on a `label<TAB>text` file; prints held-out
-accuracy on a seeded 80/20 split, then refits on everything and writes two pickles (vectorizer and
-classifier), ready for scripts/export_sklearn.py.
+CountVectorizer(ngram_range=(1, 2)) + LinearSVC on a `label<TAB>text` file, with sklearn's other
+defaults unless --min-df/--max-features say otherwise; prints held-out accuracy on a seeded 80/20
+split, then refits on everything and writes two pickles (vectorizer and classifier), ready for
+scripts/export_sklearn.py.
 """
 
 import argparse
@@ -33,8 +34,9 @@ def main():
     parser.add_argument("--vectorizer-out", required=True)
     parser.add_argument("--classifier-out", required=True)
     parser.add_argument("--held-out-texts", help="write the held-out texts here, one per line")
-    parser.add_argument("--min-df", type=int, default=2)
-    parser.add_argument("--max-features", type=int, default=200_000)
+    parser.add_argument("--min-df", type=int, default=1, help="CountVectorizer min_df (default 1)")
+    parser.add_argument("--max-features", type=int, default=None,
+                        help="CountVectorizer max_features (default: no limit)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

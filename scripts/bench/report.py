@@ -318,7 +318,7 @@ def run_report(args):
     dur = meta.get("duration", "?")
     intro = (
         f"`scripts/bench/run --duration {dur}` — one model, "
-        f"CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=200000) + LinearSVC "
+        f"{meta.get('vectorizer', 'CountVectorizer(ngram_range=(1, 2))')} + LinearSVC "
         f"(scripts/train_sklearn.py) on {meta.get('documents', '?')} documents: "
         f"{meta.get('n_features', '?'):,} features, {meta.get('n_classes', '?')} classes; "
         f"served from a {meta.get('model_format', '?')} model file of "
