@@ -25,6 +25,11 @@
 //! The small per-pair arrays of a kernel SVM (intercept, prob_a, prob_b) and n_support stay in
 //! META: JSON floats round-trip bit-exactly (serde_json's `float_roundtrip`).
 
+use std::io::Read;
+use std::path::PathBuf;
+
+use xxhash_rust::xxh3::Xxh3;
+
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
@@ -69,9 +74,14 @@ pub fn write(model: &Model) -> Vec<u8> {
         }
     }
 
+    file_from_sections(&sections)
+}
+
+/// Lays sections out as a binary model file: header, table, then each section 8-byte aligned.
+fn file_from_sections(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
     let mut offset = align8(HEADER_LEN + ENTRY_LEN * sections.len());
     let mut table = Vec::new();
-    for (tag, content) in &sections {
+    for (tag, content) in sections {
         table.extend_from_slice(tag);
         table.extend_from_slice(&0u32.to_le_bytes());
         table.extend_from_slice(&(offset as u64).to_le_bytes());
@@ -79,7 +89,7 @@ pub fn write(model: &Model) -> Vec<u8> {
         offset = align8(offset + content.len());
     }
     let mut body = table;
-    for (_, content) in &sections {
+    for (_, content) in sections {
         body.resize(align8(HEADER_LEN + body.len()) - HEADER_LEN, 0);
         body.extend_from_slice(content);
     }
@@ -94,152 +104,277 @@ pub fn write(model: &Model) -> Vec<u8> {
     file
 }
 
-/// Reads and validates a binary model file.
+/// Reads and validates a binary model file held in memory.
 pub fn read(bytes: &[u8]) -> Result<Model, ModelError> {
-    if bytes.len() < HEADER_LEN || !is_binary(bytes) {
+    read_from(bytes, bytes.len() as u64)
+}
+
+/// Reads and validates a binary model file of `file_len` bytes from `source`. Each section is
+/// read once, straight into the vector that keeps it, and checksummed on the way: loading needs
+/// no copy of the whole file, so its peak memory is the model's own size.
+pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelError> {
+    let mut header = [0u8; HEADER_LEN];
+    if file_len < HEADER_LEN as u64 {
         return Err(ModelError::NotAModel { reason: "binary header missing or truncated".into() });
     }
-    let version = u64::from(u32_at(bytes, 8));
+    source.read_exact(&mut header).map_err(io_error)?;
+    if !is_binary(&header) {
+        return Err(ModelError::NotAModel { reason: "binary header missing or truncated".into() });
+    }
+    let version = u64::from(u32_at(&header, 8));
     if version != FORMAT_VERSION {
         return Err(ModelError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
-    let section_count = u32_at(bytes, 12) as usize;
-    let checksum = u64_at(bytes, 16);
-    let declared_length = u64_at(bytes, 24);
-    if declared_length != bytes.len() as u64 {
+    let section_count = u32_at(&header, 12) as usize;
+    let checksum = u64_at(&header, 16);
+    let declared_length = u64_at(&header, 24);
+    if declared_length != file_len {
         return Err(ModelError::Syntax(format!(
-            "binary model is {} bytes but its header says {declared_length}: truncated or \
-             appended to; re-run `classify convert`",
-            bytes.len()
+            "binary model is {file_len} bytes but its header says {declared_length}: truncated or \
+             appended to; re-run `classify convert`"
         )));
     }
-    if xxhash_rust::xxh3::xxh3_64(&bytes[HEADER_LEN..]) != checksum {
+    let table_len = section_count * ENTRY_LEN;
+    if section_count > MAX_SECTIONS || (HEADER_LEN + table_len) as u64 > file_len {
+        return Err(ModelError::Syntax(format!("section table of {section_count} entries")));
+    }
+    let mut table = vec![0u8; table_len];
+    source.read_exact(&mut table).map_err(io_error)?;
+    let mut stream = ChecksummedReader {
+        source,
+        hasher: Xxh3::new(),
+        position: (HEADER_LEN + table_len) as u64,
+    };
+    stream.hasher.update(&table);
+
+    let mut entries = Vec::with_capacity(section_count);
+    for entry in table.chunks_exact(ENTRY_LEN) {
+        let tag: [u8; 4] = [entry[0], entry[1], entry[2], entry[3]];
+        let (offset, length) = (u64_at(entry, 8), u64_at(entry, 16));
+        let name = String::from_utf8_lossy(&tag).into_owned();
+        if offset.checked_add(length).is_none_or(|end| end > file_len) {
+            return Err(ModelError::Syntax(format!(
+                "section {name} ({length} bytes at {offset}) lies outside the file"
+            )));
+        }
+        entries.push((offset, length, tag, name));
+    }
+    entries.sort_by_key(|&(offset, ..)| offset);
+    let mut sections = Sections::default();
+    for (offset, length, tag, name) in entries {
+        if offset < stream.position {
+            return Err(ModelError::Syntax(format!(
+                "section {name} (at {offset}) overlaps the section table or another section; \
+                 re-run `classify convert`"
+            )));
+        }
+        stream.skip(offset - stream.position)?;
+        let length = length as usize;
+        let slot = match &tag {
+            b"META" => Some(Section::Bytes(&mut sections.meta)),
+            b"VTXT" => Some(Section::Bytes(&mut sections.terms)),
+            b"VEND" => Some(Section::U32(&mut sections.term_ends)),
+            b"IDF_" => Some(Section::F64(&mut sections.idf)),
+            b"COEF" => Some(Section::F64(&mut sections.coef)),
+            b"SVPT" => Some(Section::U64(&mut sections.sv_indptr)),
+            b"SVIX" => Some(Section::U32(&mut sections.sv_indices)),
+            b"SVVL" => Some(Section::F64(&mut sections.sv_data)),
+            b"DUAL" => Some(Section::F64(&mut sections.dual_coef)),
+            // Sections this version does not know are skipped (and still checksummed).
+            _ => None,
+        };
+        match slot {
+            None => stream.skip(length as u64)?,
+            Some(Section::Bytes(slot)) => stream.fill(slot, length, &name)?,
+            Some(Section::U32(slot)) => stream.fill(slot, length, &name)?,
+            Some(Section::U64(slot)) => stream.fill(slot, length, &name)?,
+            Some(Section::F64(slot)) => stream.fill(slot, length, &name)?,
+        }
+    }
+    stream.skip(file_len - stream.position)?;
+    if stream.hasher.digest() != checksum {
         return Err(ModelError::Syntax(
             "binary model checksum mismatch: the file is corrupted; re-run `classify convert`"
                 .into(),
         ));
     }
-    if section_count > MAX_SECTIONS || HEADER_LEN + section_count * ENTRY_LEN > bytes.len() {
-        return Err(ModelError::Syntax(format!("section table of {section_count} entries")));
-    }
-    let sections = Sections { bytes, count: section_count };
-
-    let mut settings: ModelFile = serde_json::from_slice(sections.required(b"META")?)
-        .map_err(|e| ModelError::Syntax(format!("META section: {e}")))?;
-    let vocabulary = match (sections.find(b"VTXT")?, sections.find(b"VEND")?) {
-        (Some(text), Some(ends)) => {
-            let text = String::from_utf8(text.to_vec()).map_err(|e| {
-                ModelError::invalid(
-                    "VTXT",
-                    format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-                )
-            })?;
-            let ends = fixed_width(ends, "VEND")?.map(u32::from_le_bytes).collect();
-            Some(Vocabulary::from_parts(text, ends)?)
-        }
-        (None, None) => None,
-        _ => return Err(ModelError::invalid("VTXT/VEND", "one of the pair is missing")),
-    };
-    let idf = sections.find(b"IDF_")?.map(|idf| f64s(idf, "IDF_")).transpose()?;
-
-    // The META copy is authoritative for settings only: drop any arrays a writer left in it.
-    settings.vectorizer.vocabulary = None;
-    if let Some(tfidf) = settings.tfidf.as_mut() {
-        tfidf.idf = None;
-    }
-    let featurizer = Featurizer::new(
-        &settings.vectorizer,
-        settings.tfidf.as_ref(),
-        FittedArrays { vocabulary, idf },
-    )?;
-    let classifier = match &mut settings.classifier {
-        ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
-            coef.clear();
-            let weights = f64s(sections.required(b"COEF")?, "COEF")?;
-            let n_classes = classes.len();
-            let n_rows = intercept.len();
-            let shape = Shape { n_rows, n_features: featurizer.n_features(), n_classes };
-            Classifier::Linear(LinearClassifier::from_feature_major(
-                weights,
-                intercept.clone(),
-                shape,
-                *probability,
-            )?)
-        }
-        ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
-            *support_vectors = CsrSpec::default();
-            dual_coef.clear();
-            let indptr =
-                fixed_width(sections.required(b"SVPT")?, "SVPT")?.map(u64::from_le_bytes).collect();
-            let indices =
-                fixed_width(sections.required(b"SVIX")?, "SVIX")?.map(u32::from_le_bytes).collect();
-            let data = f64s(sections.required(b"SVVL")?, "SVVL")?;
-            let dual = f64s(sections.required(b"DUAL")?, "DUAL")?;
-            Classifier::Kernel(kernel_classifier(
-                &settings.classifier,
-                SupportVectors { indptr, indices, data },
-                dual,
-                featurizer.n_features(),
-            )?)
-        }
-    };
-    let mut model = Model::assemble(settings, featurizer, classifier)?;
-    model.checksum = checksum;
-    Ok(model)
+    sections.into_model(checksum)
 }
 
-struct Sections<'a> {
-    bytes: &'a [u8],
-    count: usize,
+/// The arrays of a binary model file, each read into its own vector.
+#[derive(Default)]
+struct Sections {
+    meta: Option<Vec<u8>>,
+    terms: Option<Vec<u8>>,
+    term_ends: Option<Vec<u32>>,
+    idf: Option<Vec<f64>>,
+    coef: Option<Vec<f64>>,
+    sv_indptr: Option<Vec<u64>>,
+    sv_indices: Option<Vec<u32>>,
+    sv_data: Option<Vec<f64>>,
+    dual_coef: Option<Vec<f64>>,
 }
 
-impl<'a> Sections<'a> {
-    fn find(&self, tag: &[u8; 4]) -> Result<Option<&'a [u8]>, ModelError> {
-        for index in 0..self.count {
-            let entry = HEADER_LEN + index * ENTRY_LEN;
-            if &self.bytes[entry..entry + 4] != tag {
-                continue;
+/// Where one section's values go.
+enum Section<'a> {
+    Bytes(&'a mut Option<Vec<u8>>),
+    U32(&'a mut Option<Vec<u32>>),
+    U64(&'a mut Option<Vec<u64>>),
+    F64(&'a mut Option<Vec<f64>>),
+}
+
+fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
+    section.ok_or_else(|| ModelError::Syntax(format!("section {tag} is missing")))
+}
+
+impl Sections {
+    fn into_model(self, checksum: u64) -> Result<Model, ModelError> {
+        let mut settings: ModelFile = serde_json::from_slice(&required(self.meta, "META")?)
+            .map_err(|e| ModelError::Syntax(format!("META section: {e}")))?;
+        let vocabulary = match (self.terms, self.term_ends) {
+            (Some(text), Some(ends)) => {
+                let text = String::from_utf8(text).map_err(|e| {
+                    ModelError::invalid(
+                        "VTXT",
+                        format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+                    )
+                })?;
+                Some(Vocabulary::from_parts(text, ends)?)
             }
-            let offset = u64_at(self.bytes, entry + 8);
-            let length = u64_at(self.bytes, entry + 16);
-            let name = String::from_utf8_lossy(tag);
-            let end = offset.checked_add(length).filter(|&end| end <= self.bytes.len() as u64);
-            let Some(end) = end else {
-                return Err(ModelError::Syntax(format!(
-                    "section {name} ({length} bytes at {offset}) lies outside the file"
-                )));
-            };
-            return Ok(Some(&self.bytes[offset as usize..end as usize]));
+            (None, None) => None,
+            _ => return Err(ModelError::invalid("VTXT/VEND", "one of the pair is missing")),
+        };
+
+        // The META copy is authoritative for settings only: drop any arrays a writer left in it.
+        settings.vectorizer.vocabulary = None;
+        if let Some(tfidf) = settings.tfidf.as_mut() {
+            tfidf.idf = None;
         }
-        Ok(None)
-    }
-
-    fn required(&self, tag: &[u8; 4]) -> Result<&'a [u8], ModelError> {
-        self.find(tag)?.ok_or_else(|| {
-            ModelError::Syntax(format!("section {} is missing", String::from_utf8_lossy(tag)))
-        })
+        let featurizer = Featurizer::new(
+            &settings.vectorizer,
+            settings.tfidf.as_ref(),
+            FittedArrays { vocabulary, idf: self.idf },
+        )?;
+        let classifier = match &mut settings.classifier {
+            ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
+                coef.clear();
+                let weights = required(self.coef, "COEF")?;
+                let n_classes = classes.len();
+                let n_rows = intercept.len();
+                let shape = Shape { n_rows, n_features: featurizer.n_features(), n_classes };
+                Classifier::Linear(LinearClassifier::from_feature_major(
+                    weights,
+                    intercept.clone(),
+                    shape,
+                    *probability,
+                )?)
+            }
+            ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
+                *support_vectors = CsrSpec::default();
+                dual_coef.clear();
+                let support = SupportVectors {
+                    indptr: required(self.sv_indptr, "SVPT")?,
+                    indices: required(self.sv_indices, "SVIX")?,
+                    data: required(self.sv_data, "SVVL")?,
+                };
+                let dual = required(self.dual_coef, "DUAL")?;
+                Classifier::Kernel(kernel_classifier(
+                    &settings.classifier,
+                    support,
+                    dual,
+                    featurizer.n_features(),
+                )?)
+            }
+        };
+        let mut model = Model::assemble(settings, featurizer, classifier)?;
+        model.checksum = checksum;
+        Ok(model)
     }
 }
 
-fn fixed_width<'a, const N: usize>(
-    bytes: &'a [u8],
-    section: &str,
-) -> Result<impl Iterator<Item = [u8; N]> + 'a, ModelError> {
-    if !bytes.len().is_multiple_of(N) {
-        return Err(ModelError::invalid(
-            section,
-            format!("{} bytes is not a whole number of {N}-byte values", bytes.len()),
-        ));
-    }
-    Ok(bytes.chunks_exact(N).map(|chunk| {
-        let mut value = [0u8; N];
-        value.copy_from_slice(chunk);
-        value
-    }))
+/// Reads a file front to back, hashing every byte after the header.
+struct ChecksummedReader<R> {
+    source: R,
+    hasher: Xxh3,
+    position: u64,
 }
 
-fn f64s(bytes: &[u8], section: &str) -> Result<Vec<f64>, ModelError> {
-    Ok(fixed_width(bytes, section)?.map(f64::from_le_bytes).collect())
+impl<R: Read> ChecksummedReader<R> {
+    /// Reads `length` bytes of section `name` as little-endian values into `slot`.
+    fn fill<T: FileValue>(
+        &mut self,
+        slot: &mut Option<Vec<T>>,
+        length: usize,
+        name: &str,
+    ) -> Result<(), ModelError> {
+        if slot.is_some() {
+            return Err(ModelError::Syntax(format!("section {name} appears twice")));
+        }
+        let width = size_of::<T>();
+        if !length.is_multiple_of(width) {
+            return Err(ModelError::invalid(
+                name,
+                format!("{length} bytes is not a whole number of {width}-byte values"),
+            ));
+        }
+        let mut values = vec![T::zeroed(); length / width];
+        let bytes = bytemuck::cast_slice_mut(&mut values);
+        self.source.read_exact(bytes).map_err(io_error)?;
+        self.hasher.update(bytes);
+        self.position += length as u64;
+        if cfg!(target_endian = "big") {
+            values.iter_mut().for_each(|value| *value = value.little_endian_to_native());
+        }
+        *slot = Some(values);
+        Ok(())
+    }
+
+    /// Reads and hashes `length` bytes that no section keeps (padding, unknown sections).
+    fn skip(&mut self, mut length: u64) -> Result<(), ModelError> {
+        let mut buffer = [0u8; 4096];
+        while length > 0 {
+            let chunk = &mut buffer[..length.min(4096) as usize];
+            self.source.read_exact(chunk).map_err(io_error)?;
+            self.hasher.update(chunk);
+            length -= chunk.len() as u64;
+            self.position += chunk.len() as u64;
+        }
+        Ok(())
+    }
+}
+
+/// A value stored little-endian in a section.
+trait FileValue: bytemuck::Pod {
+    fn little_endian_to_native(self) -> Self;
+}
+
+impl FileValue for u8 {
+    fn little_endian_to_native(self) -> Self {
+        self
+    }
+}
+
+impl FileValue for u32 {
+    fn little_endian_to_native(self) -> Self {
+        u32::from_le(self)
+    }
+}
+
+impl FileValue for u64 {
+    fn little_endian_to_native(self) -> Self {
+        u64::from_le(self)
+    }
+}
+
+impl FileValue for f64 {
+    fn little_endian_to_native(self) -> Self {
+        f64::from_bits(u64::from_le(self.to_bits()))
+    }
+}
+
+/// Read errors carry no path here; `Model::load` adds it.
+fn io_error(error: std::io::Error) -> ModelError {
+    ModelError::Io { path: PathBuf::new(), error }
 }
 
 fn f64_bytes(values: &[f64]) -> Vec<u8> {
@@ -337,6 +472,61 @@ mod tests {
         let err = Model::from_bytes(&bytes[..bytes.len() - 8]).unwrap_err();
         assert!(err.to_string().contains("header says"), "{err}");
         assert!(Model::from_bytes(&bytes[..20]).is_err());
+    }
+
+    /// TINY's sections, as `write` lays them out, for files built by hand.
+    fn tiny_sections() -> Vec<([u8; 4], Vec<u8>)> {
+        let bytes = write(&Model::from_json(TINY.as_bytes()).unwrap());
+        let count = u32_at(&bytes, 12) as usize;
+        (0..count)
+            .map(|index| {
+                let entry = HEADER_LEN + index * ENTRY_LEN;
+                let (offset, length) =
+                    (u64_at(&bytes, entry + 8) as usize, u64_at(&bytes, entry + 16) as usize);
+                let tag = [bytes[entry], bytes[entry + 1], bytes[entry + 2], bytes[entry + 3]];
+                (tag, bytes[offset..offset + length].to_vec())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn unknown_sections_are_skipped_and_repeated_ones_refused() {
+        let mut sections = tiny_sections();
+        sections.insert(1, (*b"XTRA", vec![7; 13]));
+        let model = Model::from_bytes(&file_from_sections(&sections)).unwrap();
+        assert_eq!(
+            model.predict("good phone"),
+            Model::from_json(TINY.as_bytes()).unwrap().predict("good phone")
+        );
+
+        let coef = sections.iter().find(|(tag, _)| tag == b"COEF").unwrap().clone();
+        sections.push(coef);
+        let err = Model::from_bytes(&file_from_sections(&sections)).unwrap_err();
+        assert!(err.to_string().contains("section COEF appears twice"), "{err}");
+    }
+
+    #[test]
+    fn overlapping_sections_are_refused() {
+        let mut bytes = write(&Model::from_json(TINY.as_bytes()).unwrap());
+        // Point the second section at the first one's bytes.
+        let first_offset = bytes[HEADER_LEN + 8..HEADER_LEN + 16].to_vec();
+        let second = HEADER_LEN + ENTRY_LEN;
+        bytes[second + 8..second + 16].copy_from_slice(&first_offset);
+        let err = Model::from_bytes(&bytes).unwrap_err();
+        assert!(err.to_string().contains("overlaps the section table or another"), "{err}");
+    }
+
+    #[test]
+    fn a_file_loads_as_its_bytes_do() {
+        let bytes = write(&Model::from_json(TINY.as_bytes()).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.model");
+        std::fs::write(&path, &bytes).unwrap();
+        let loaded = Model::load(&path).unwrap();
+        assert_eq!(write(&loaded), bytes);
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        let err = Model::load(&path).unwrap_err();
+        assert!(err.to_string().contains("header says"), "{err}");
     }
 
     #[test]

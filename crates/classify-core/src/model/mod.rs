@@ -7,6 +7,7 @@ pub mod kernel;
 pub mod linear;
 
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::ModelError;
@@ -99,9 +100,22 @@ pub struct Model {
 impl Model {
     /// Reads and validates a model file, binary or JSON (told apart by the binary form's magic).
     pub fn load(path: &Path) -> Result<Model, ModelError> {
-        let bytes =
-            std::fs::read(path).map_err(|error| ModelError::Io { path: path.to_owned(), error })?;
-        Model::from_bytes(&bytes)
+        let with_path = |error| ModelError::Io { path: path.to_owned(), error };
+        let mut file = std::fs::File::open(path).map_err(with_path)?;
+        let file_len = file.metadata().map_err(with_path)?.len();
+        let mut start = Vec::with_capacity(binary::MAGIC.len());
+        (&mut file).take(binary::MAGIC.len() as u64).read_to_end(&mut start).map_err(with_path)?;
+        let loaded = if binary::is_binary(&start) {
+            binary::read_from(start.as_slice().chain(file), file_len)
+        } else {
+            let mut bytes = start;
+            file.read_to_end(&mut bytes).map_err(with_path)?;
+            Model::from_json(&bytes)
+        };
+        loaded.map_err(|error| match error {
+            ModelError::Io { error, .. } => with_path(error),
+            other => other,
+        })
     }
 
     /// Parses and validates either form of a model file.
