@@ -388,6 +388,18 @@ fn finish_model_sections(sections: Vec<ModelSection>, server: *const ffi::server
     models::set_named(named);
 }
 
+/// Returns the heap pages freed while loading (the dry-run pass's models, the previous
+/// generation's, the loaders' temporaries) to the kernel before the children fork. glibc keeps
+/// free pages in the middle of its heap resident, and every child would share them: with a
+/// 130 MB model that was 14 MB more memory than the model itself.
+fn release_freed_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers; it only hands free heap pages back to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub unsafe extern "C" fn post_config(
     _pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
@@ -408,6 +420,7 @@ pub unsafe extern "C" fn post_config(
             log::server(server, Level::Notice, &line);
         }
         finish_model_sections(sections, server);
+        release_freed_heap();
     });
     if let Err(panic) = outcome {
         log::server(

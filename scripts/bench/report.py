@@ -253,27 +253,35 @@ def run_report(args):
         values = [r["pss_kib"] for r in loads if r["server"] == server]
         return max(values) if values else None
 
+    def ratio(a, b):
+        return a / b if a and b else None
+
+    def ratio_row(label, value, digits, target="", holds=None):
+        """A row of the ratio table; a ratio missing a side (a partial run) is not measured."""
+        if value is None:
+            return [label, "not measured", target, ""]
+        return [label, f"{value:.{digits}f}×", target, verdict(holds(value)) if holds else ""]
+
     ratio_rows = []
     for c in conns:
-        v = (rps("mod_classify", c) or 0) / (rps("static", c) or 1)
-        ratio_rows.append([f"mod_classify / static file, req/s at -c{c}", f"{v:.2f}×", "≥ 0.9×",
-                           verdict(v >= 0.9)])
+        ratio_rows.append(ratio_row(f"mod_classify / static file, req/s at -c{c}",
+                                    ratio(rps("mod_classify", c), rps("static", c)), 2,
+                                    "≥ 0.9×", lambda v: v >= 0.9))
     for c in conns:
-        v = (rps("mod_classify", c) or 0) / (rps(recipe, c) or 1)
-        ratio_rows.append([f"mod_classify / incumbent (recipe), req/s at -c{c}", f"{v:.0f}×",
-                           "≥ 100×", verdict(v >= 100)])
+        ratio_rows.append(ratio_row(f"mod_classify / incumbent (recipe), req/s at -c{c}",
+                                    ratio(rps("mod_classify", c), rps(recipe, c)), 0,
+                                    "≥ 100×", lambda v: v >= 100))
         if tuned and tuned != recipe:
-            v = (rps("mod_classify", c) or 0) / (rps(tuned, c) or 1)
-            ratio_rows.append([f"mod_classify / incumbent (tuned), req/s at -c{c}", f"{v:.0f}×",
-                               "", ""])
-        v = (rps("static", c) or 0) / (rps(recipe, c) or 1)
-        ratio_rows.append([f"static file / incumbent (recipe), req/s at -c{c}", f"{v:.0f}×",
-                           "(issue: ~140×)", ""])
-    v = (p99("mod_classify", high) or 0) / (p99("static", high) or 1)
-    ratio_rows.append([f"mod_classify / static file, p99 at -c{high}", f"{v:.2f}×", "≤ 1.2×",
-                       verdict(v <= 1.2)])
-    v = (pss(recipe) or 0) / (pss("mod_classify") or 1)
-    ratio_rows.append(["incumbent (recipe) / mod_classify, PSS under load", f"{v:.1f}×", "", ""])
+            ratio_rows.append(ratio_row(f"mod_classify / incumbent (tuned), req/s at -c{c}",
+                                        ratio(rps("mod_classify", c), rps(tuned, c)), 0))
+        ratio_rows.append(ratio_row(f"static file / incumbent (recipe), req/s at -c{c}",
+                                    ratio(rps("static", c), rps(recipe, c)), 0,
+                                    "(issue: ~140×)"))
+    ratio_rows.append(ratio_row(f"mod_classify / static file, p99 at -c{high}",
+                                ratio(p99("mod_classify", high), p99("static", high)), 2,
+                                "≤ 1.2×", lambda v: v <= 1.2))
+    ratio_rows.append(ratio_row("incumbent (recipe) / mod_classify, PSS under load",
+                                ratio(pss(recipe), pss("mod_classify")), 1))
 
     tune_header = ["mod_wsgi daemon"]
     for c in conns:
