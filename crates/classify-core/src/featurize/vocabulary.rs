@@ -12,11 +12,11 @@ use crate::error::ModelError;
 
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
-    /// Every term's UTF-8 bytes, in feature-index order (the binary form's VTXT section).
-    text: String,
-    /// `ends[i]` is the byte offset in `text` where term `i` ends (the VEND section).
+    /// `ends[i]` is the byte offset where term `i` ends in all terms' bytes concatenated in
+    /// index order (the binary form's VEND section over its VTXT section).
     ends: Vec<u32>,
-    /// Per term in index order: feature index (u32 LE), length (u32 LE), then the bytes.
+    /// Per term in index order: feature index (u32 LE), length (u32 LE), then the bytes. The
+    /// only copy of the terms: term `i`'s record starts at `8 * i` plus its start in VTXT.
     records: Vec<u8>,
     /// 0 = empty; else `(hash tag << 32) | (record offset + 1)`. Power-of-two size, at most
     /// half full; linear probing.
@@ -63,29 +63,22 @@ impl Vocabulary {
             return Err(ModelError::invalid("vocabulary", "terms total more than 4 GiB"));
         }
         let size = (ends.len() * 2).next_power_of_two().max(16);
-        let mut vocabulary = Vocabulary {
-            text,
-            ends,
-            records: Vec::with_capacity(records_len),
-            slots: vec![0; size],
-        };
-        vocabulary.fill_table()?;
+        let mut vocabulary =
+            Vocabulary { ends, records: Vec::with_capacity(records_len), slots: vec![0; size] };
+        vocabulary.fill_table(text.as_bytes())?;
         Ok(vocabulary)
     }
 
     /// Writes every term's record (in index order), then its slot. Terms are placed in the order
     /// of their home slots, so the table is written front to back instead of at random: a
     /// million-term table fills in a fraction of the time.
-    fn fill_table(&mut self) -> Result<(), ModelError> {
+    fn fill_table(&mut self, text: &[u8]) -> Result<(), ModelError> {
         let mut homes: Vec<(u64, u32)> = Vec::with_capacity(self.ends.len());
-        let mut record_offsets: Vec<u32> = Vec::with_capacity(self.ends.len());
         let mut start = 0;
         for (index, &end) in self.ends.iter().enumerate() {
-            let term = &self.text.as_bytes()[start..end as usize];
+            let term = &text[start..end as usize];
             start = end as usize;
-            let hash = term_hash(term);
-            homes.push((hash, index as u32));
-            record_offsets.push(self.records.len() as u32);
+            homes.push((term_hash(term), index as u32));
             self.records.extend_from_slice(&(index as u32).to_le_bytes());
             self.records.extend_from_slice(&(term.len() as u32).to_le_bytes());
             self.records.extend_from_slice(term);
@@ -93,16 +86,15 @@ impl Vocabulary {
         let mask = self.mask() as u64;
         homes.sort_unstable_by_key(|&(hash, index)| ((hash & mask) << 32) | u64::from(index));
         for (hash, index) in homes {
-            let index = index as usize;
-            let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
-            let term = &self.text.as_bytes()[start..self.ends[index] as usize];
+            let record_offset = self.record_offset(index as usize);
+            let (_, term) = self.record(record_offset);
             let mut slot = self.slot_index(hash);
             loop {
                 match self.slots[slot] {
                     0 => break,
                     entry => {
                         if let Some(first) = self.candidate(term, hash, entry) {
-                            let (first, index) = (first.min(index as u32), first.max(index as u32));
+                            let (first, index) = (first.min(index), first.max(index));
                             return Err(ModelError::invalid(
                                 "vectorizer.vocabulary",
                                 format!(
@@ -115,8 +107,7 @@ impl Vocabulary {
                 }
                 slot = (slot + 1) & self.mask();
             }
-            self.slots[slot] =
-                (hash & 0xffff_ffff_0000_0000) | (u64::from(record_offsets[index]) + 1);
+            self.slots[slot] = (hash & 0xffff_ffff_0000_0000) | (record_offset as u64 + 1);
         }
         Ok(())
     }
@@ -158,8 +149,16 @@ impl Vocabulary {
 
     /// The term of feature `index`.
     pub fn term(&self, index: usize) -> &str {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
-        &self.text[start..self.ends[index] as usize]
+        let (_, bytes) = self.record(self.record_offset(index));
+        // Records are cut from a validated `String` at character boundaries (`from_parts`).
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// Where term `index`'s record starts: the records before it hold 8 header bytes each plus
+    /// the bytes of every earlier term.
+    fn record_offset(&self, index: usize) -> usize {
+        let text_start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
+        RECORD_HEADER * index + text_start
     }
 
     pub fn len(&self) -> usize {
@@ -170,9 +169,14 @@ impl Vocabulary {
         self.ends.is_empty()
     }
 
-    /// The flat arrays, for writing a binary model file.
-    pub fn parts(&self) -> (&str, &[u32]) {
-        (&self.text, &self.ends)
+    /// All terms' bytes concatenated in index order, and where each ends in them: the binary
+    /// form's VTXT and VEND sections.
+    pub fn parts(&self) -> (Vec<u8>, &[u32]) {
+        let mut text = Vec::with_capacity(self.ends.last().map_or(0, |&end| end as usize));
+        for index in 0..self.len() {
+            text.extend_from_slice(self.record(self.record_offset(index)).1);
+        }
+        (text, &self.ends)
     }
 
     fn mask(&self) -> usize {

@@ -56,7 +56,7 @@ pub fn write(model: &Model) -> Vec<u8> {
     sections.push((*b"META", meta));
     if let Some(vocabulary) = model.featurizer().vocabulary() {
         let (text, ends) = vocabulary.parts();
-        sections.push((*b"VTXT", text.as_bytes().to_vec()));
+        sections.push((*b"VTXT", text));
         sections.push((*b"VEND", ends.iter().flat_map(|e| e.to_le_bytes()).collect()));
     }
     if let Some(idf) = model.featurizer().idf() {
