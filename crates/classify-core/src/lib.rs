@@ -8,6 +8,7 @@ pub mod featurize;
 #[cfg(test)]
 mod fixtures;
 pub mod inference_v2;
+pub mod large_array;
 pub mod metrics;
 pub mod model;
 pub mod protocol;

@@ -9,6 +9,7 @@
 //! records.
 
 use crate::error::ModelError;
+use crate::large_array::LargeArray;
 
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
@@ -17,10 +18,10 @@ pub struct Vocabulary {
     ends: Vec<u32>,
     /// Per term in index order: feature index (u32 LE), length (u32 LE), then the bytes. The
     /// only copy of the terms: term `i`'s record starts at `8 * i` plus its start in VTXT.
-    records: Vec<u8>,
+    records: LargeArray<u8>,
     /// 0 = empty; else `(hash tag << 32) | (record offset + 1)`. Power-of-two size, at most
     /// half full; linear probing.
-    slots: Vec<u64>,
+    slots: LargeArray<u64>,
 }
 
 const RECORD_HEADER: usize = 8;
@@ -63,8 +64,11 @@ impl Vocabulary {
             return Err(ModelError::invalid("vocabulary", "terms total more than 4 GiB"));
         }
         let size = (ends.len() * 2).next_power_of_two().max(16);
-        let mut vocabulary =
-            Vocabulary { ends, records: Vec::with_capacity(records_len), slots: vec![0; size] };
+        let mut vocabulary = Vocabulary {
+            ends,
+            records: LargeArray::zeroed(records_len),
+            slots: LargeArray::zeroed(size),
+        };
         vocabulary.fill_table(text.as_bytes())?;
         Ok(vocabulary)
     }
@@ -75,13 +79,17 @@ impl Vocabulary {
     fn fill_table(&mut self, text: &[u8]) -> Result<(), ModelError> {
         let mut homes: Vec<(u64, u32)> = Vec::with_capacity(self.ends.len());
         let mut start = 0;
+        let mut record = 0;
         for (index, &end) in self.ends.iter().enumerate() {
             let term = &text[start..end as usize];
             start = end as usize;
             homes.push((term_hash(term), index as u32));
-            self.records.extend_from_slice(&(index as u32).to_le_bytes());
-            self.records.extend_from_slice(&(term.len() as u32).to_le_bytes());
-            self.records.extend_from_slice(term);
+            for field in [index as u32, term.len() as u32] {
+                self.records[record..record + 4].copy_from_slice(&field.to_le_bytes());
+                record += 4;
+            }
+            self.records[record..record + term.len()].copy_from_slice(term);
+            record += term.len();
         }
         let mask = self.mask() as u64;
         homes.sort_unstable_by_key(|&(hash, index)| ((hash & mask) << 32) | u64::from(index));

@@ -26,6 +26,7 @@
 //! META: JSON floats round-trip bit-exactly (serde_json's `float_roundtrip`).
 
 use std::io::Read;
+use std::ops::DerefMut;
 use std::path::PathBuf;
 
 use xxhash_rust::xxh3::Xxh3;
@@ -33,6 +34,7 @@ use xxhash_rust::xxh3::Xxh3;
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
+use crate::large_array::LargeArray;
 use crate::model::format::{ClassifierSpec, CsrSpec, ModelFile, FORMAT_VERSION};
 use crate::model::kernel::SupportVectors;
 use crate::model::linear::{LinearClassifier, Shape};
@@ -175,7 +177,7 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
             b"VTXT" => Some(Section::Bytes(&mut sections.terms)),
             b"VEND" => Some(Section::U32(&mut sections.term_ends)),
             b"IDF_" => Some(Section::F64(&mut sections.idf)),
-            b"COEF" => Some(Section::F64(&mut sections.coef)),
+            b"COEF" => Some(Section::LargeF64(&mut sections.coef)),
             b"SVPT" => Some(Section::U64(&mut sections.sv_indptr)),
             b"SVIX" => Some(Section::U32(&mut sections.sv_indices)),
             b"SVVL" => Some(Section::F64(&mut sections.sv_data)),
@@ -185,10 +187,13 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
         };
         match slot {
             None => stream.skip(length as u64)?,
-            Some(Section::Bytes(slot)) => stream.fill(slot, length, &name)?,
-            Some(Section::U32(slot)) => stream.fill(slot, length, &name)?,
-            Some(Section::U64(slot)) => stream.fill(slot, length, &name)?,
-            Some(Section::F64(slot)) => stream.fill(slot, length, &name)?,
+            Some(Section::Bytes(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+            Some(Section::U32(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+            Some(Section::U64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+            Some(Section::F64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+            Some(Section::LargeF64(slot)) => {
+                stream.fill(slot, length, &name, LargeArray::zeroed)?
+            }
         }
     }
     stream.skip(file_len - stream.position)?;
@@ -208,7 +213,7 @@ struct Sections {
     terms: Option<Vec<u8>>,
     term_ends: Option<Vec<u32>>,
     idf: Option<Vec<f64>>,
-    coef: Option<Vec<f64>>,
+    coef: Option<LargeArray<f64>>,
     sv_indptr: Option<Vec<u64>>,
     sv_indices: Option<Vec<u32>>,
     sv_data: Option<Vec<f64>>,
@@ -221,6 +226,7 @@ enum Section<'a> {
     U32(&'a mut Option<Vec<u32>>),
     U64(&'a mut Option<Vec<u64>>),
     F64(&'a mut Option<Vec<f64>>),
+    LargeF64(&'a mut Option<LargeArray<f64>>),
 }
 
 fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
@@ -300,12 +306,14 @@ struct ChecksummedReader<R> {
 }
 
 impl<R: Read> ChecksummedReader<R> {
-    /// Reads `length` bytes of section `name` as little-endian values into `slot`.
-    fn fill<T: FileValue>(
+    /// Reads `length` bytes of section `name` as little-endian values into `slot`, in storage
+    /// that `zeroed` makes for a given number of values.
+    fn fill<T: FileValue, S: DerefMut<Target = [T]>>(
         &mut self,
-        slot: &mut Option<Vec<T>>,
+        slot: &mut Option<S>,
         length: usize,
         name: &str,
+        zeroed: fn(usize) -> S,
     ) -> Result<(), ModelError> {
         if slot.is_some() {
             return Err(ModelError::Syntax(format!("section {name} appears twice")));
@@ -317,7 +325,7 @@ impl<R: Read> ChecksummedReader<R> {
                 format!("{length} bytes is not a whole number of {width}-byte values"),
             ));
         }
-        let mut values = vec![T::zeroed(); length / width];
+        let mut values = zeroed(length / width);
         let bytes = bytemuck::cast_slice_mut(&mut values);
         self.source.read_exact(bytes).map_err(io_error)?;
         self.hasher.update(bytes);
@@ -341,6 +349,10 @@ impl<R: Read> ChecksummedReader<R> {
         }
         Ok(())
     }
+}
+
+fn zeroed_vec<T: FileValue>(len: usize) -> Vec<T> {
+    vec![T::zeroed(); len]
 }
 
 /// A value stored little-endian in a section.

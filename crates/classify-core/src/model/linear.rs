@@ -3,6 +3,7 @@
 //! matrix, summed in feature-index order as scipy's CSR product does.
 
 use crate::error::ModelError;
+use crate::large_array::LargeArray;
 use crate::model::format::ProbabilityKind;
 use crate::sparse::SparseRow;
 
@@ -20,7 +21,7 @@ pub struct Shape {
 pub struct LinearClassifier {
     n_rows: usize,
     n_features: usize,
-    weights: Vec<f64>,
+    weights: LargeArray<f64>,
     intercept: Vec<f64>,
     probability: Option<ProbabilityKind>,
 }
@@ -36,7 +37,7 @@ impl LinearClassifier {
         probability: Option<ProbabilityKind>,
     ) -> Result<Self, ModelError> {
         let n_rows = coef.len();
-        let mut weights = vec![0.0; n_rows * n_features];
+        let mut weights = LargeArray::zeroed(n_rows * n_features);
         for (row_index, row) in coef.iter().enumerate() {
             if row.len() != n_features {
                 return Err(ModelError::invalid(
@@ -57,7 +58,7 @@ impl LinearClassifier {
 
     /// Builds from weights already in feature-major order (binary form), checking every value.
     pub fn from_feature_major(
-        weights: Vec<f64>,
+        weights: LargeArray<f64>,
         intercept: Vec<f64>,
         shape: Shape,
         probability: Option<ProbabilityKind>,
