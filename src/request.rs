@@ -62,12 +62,13 @@ impl Req {
         let request_line = str_field(self.rec().the_request).unwrap_or("");
         let target = request_line.split(' ').nth(1).unwrap_or("");
         let target = target.split(['?', '#']).next().unwrap_or("");
+        if target.starts_with('/') {
+            return target;
+        }
         // An absolute-form target (`http://host/path`) carries scheme and authority first.
         match target.split_once("://") {
-            Some((_, rest)) if !target.starts_with('/') => {
-                rest.find('/').map_or("", |slash| &rest[slash..])
-            }
-            _ => target,
+            Some((_, rest)) => rest.find('/').map_or("", |slash| &rest[slash..]),
+            None => target,
         }
     }
 

@@ -478,6 +478,12 @@ fn form_pairs(form: &str, what: &str) -> Result<Vec<(String, String)>, ClientErr
 
 /// Strict percent-decoding: `%` must be followed by two hex digits and the result must be UTF-8.
 /// In forms and query strings `+` means a space; in a path it is a literal `+`.
+/// The value of one hexadecimal digit (no sign, unlike `u8::from_str_radix`, which reads
+/// `%+f` as 15).
+fn hex_digit(byte: u8) -> Option<u8> {
+    char::from(byte).to_digit(16).map(|digit| digit as u8)
+}
+
 pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<String, ClientError> {
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
@@ -485,10 +491,13 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| {
-                    ClientError::new(400, format!("bad percent-encoding in the {what} at byte {i}"))
-                })?;
+                let high = bytes.get(i + 1).copied().and_then(hex_digit);
+                let low = bytes.get(i + 2).copied().and_then(hex_digit);
+                let (Some(high), Some(low)) = (high, low) else {
+                    let message = format!("bad percent-encoding in the {what} at byte {i}");
+                    return Err(ClientError::new(400, message));
+                };
+                let byte = high << 4 | low;
                 decoded.push(byte);
                 i += 3;
             }
@@ -549,6 +558,15 @@ mod tests {
     fn plus_in_a_path_is_literal_but_a_space_in_a_query() {
         assert_eq!(percent_decode("a+b", false, "p").unwrap(), "a+b");
         assert_eq!(percent_decode("a+b", true, "p").unwrap(), "a b");
+    }
+
+    #[test]
+    fn percent_escapes_take_exactly_two_hex_digits() {
+        assert_eq!(percent_decode("%41%c3%A9%2b", false, "p").unwrap(), "Aé+");
+        for bad in ["%+f", "%4", "%", "%g1", "%-1", "a%%"] {
+            let err = percent_decode(bad, false, "URL path").unwrap_err();
+            assert_eq!(err.status, 400, "{bad}");
+        }
     }
 
     #[test]
