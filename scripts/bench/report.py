@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 
@@ -175,10 +176,29 @@ def micro(args):
 def load_results(path):
     records = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     meta = next((r for r in records if r["kind"] == "meta"), {})
-    loads = [r for r in records if r["kind"] == "load"]
+    loads = median_rounds([r for r in records if r["kind"] == "load"])
     starts = {r["server"]: r for r in records if r["kind"] == "start"}
     prefork = [r for r in records if r["kind"] == "prefork"]
     return meta, loads, starts, prefork
+
+
+def median_rounds(loads):
+    """One record per (server, connections): the median of its rounds' req/s and latencies,
+    every round's errors, the largest PSS."""
+    groups = {}
+    for r in loads:
+        groups.setdefault((r["server"], r["conns"]), []).append(r)
+    merged = []
+    for rounds in groups.values():
+        record = dict(rounds[0])
+        for key in ("rps", "p50_ms", "p99_ms"):
+            record[key] = statistics.median(r[key] for r in rounds)
+        for key in ("requests", "errors_status", "errors_socket"):
+            record[key] = sum(r[key] for r in rounds)
+        record["pss_kib"] = max(r["pss_kib"] for r in rounds)
+        record["rounds"] = [r["rps"] for r in rounds]
+        merged.append(record)
+    return merged
 
 
 def by(loads, server, conns):
@@ -335,6 +355,9 @@ def run_report(args):
         + " and ".join(f"-c{c}" for c in conns)
         + f", keep-alive, rotating through {meta.get('texts', '?')} real texts "
         f"(first {meta.get('words', '?')} words of held-out descriptions, percent-encoded in the path). "
+        f"mod_classify and the static file are measured in {meta.get('rounds', 1)} alternating "
+        "rounds at each connection count and reported by their medians (every round is listed "
+        "below the chart); the incumbent runs once per setting. "
         "All servers are Debian's apache2 with the event MPM (Apache's compiled-in defaults: "
         "StartServers 3, ThreadsPerChild 25, MaxRequestWorkers 400 — with Debian's StartServers 2 "
         "the event MPM closes keep-alive connections early at -c64; no access log; keep-alive "
@@ -351,6 +374,11 @@ def run_report(args):
           table(["ratio", "measured", "target", ""], ratio_rows), ""]
     if args.chart:
         md += [f"![req/s and memory]({os.path.basename(args.chart)})", ""]
+    round_lines = [f"{r['server']} -c{r['conns']}: "
+                   + ", ".join(f"{v:,.0f}" for v in r["rounds"]) + " req/s"
+                   for r in loads if len(r.get("rounds", [])) > 1]
+    if round_lines:
+        md += ["Every round, in order: " + "; ".join(round_lines) + ".", ""]
     md += ["### The incumbent at other process/thread counts", "",
            "Same Apache, same app; only `WSGIDaemonProcess app processes=P threads=T` changes. "
            f"The best at -c{high} is the \"tuned\" row above.", "",
