@@ -162,48 +162,115 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
         entries.push((offset, length, tag, name));
     }
     entries.sort_by_key(|&(offset, ..)| offset);
-    let mut sections = Sections::default();
-    for (offset, length, tag, name) in entries {
-        if offset < stream.position {
-            return Err(ModelError::Syntax(format!(
-                "section {name} (at {offset}) overlaps the section table or another section; \
-                 re-run `classify convert`"
-            )));
+    // The vocabulary's table is built on a second thread while the weights are still being
+    // read: on a million-term model the two take about as long as each other.
+    std::thread::scope(|scope| {
+        let mut sections = Sections::default();
+        let mut seen: Vec<[u8; 4]> = Vec::new();
+        let mut vocabulary_build = None;
+        for (offset, length, tag, name) in entries {
+            if offset < stream.position {
+                return Err(ModelError::Syntax(format!(
+                    "section {name} (at {offset}) overlaps the section table or another \
+                     section; re-run `classify convert`"
+                )));
+            }
+            if seen.contains(&tag) {
+                return Err(ModelError::Syntax(format!("section {name} appears twice")));
+            }
+            seen.push(tag);
+            stream.skip(offset - stream.position)?;
+            let length = length as usize;
+            let slot = match &tag {
+                b"META" => Some(Section::Bytes(&mut sections.meta)),
+                b"VTXT" => Some(Section::Bytes(&mut sections.terms)),
+                b"VEND" => Some(Section::U32(&mut sections.term_ends)),
+                b"IDF_" => Some(Section::F64(&mut sections.idf)),
+                b"COEF" => Some(Section::LargeF64(&mut sections.coef)),
+                b"SVPT" => Some(Section::U64(&mut sections.sv_indptr)),
+                b"SVIX" => Some(Section::U32(&mut sections.sv_indices)),
+                b"SVVL" => Some(Section::F64(&mut sections.sv_data)),
+                b"DUAL" => Some(Section::F64(&mut sections.dual_coef)),
+                // Sections this version does not know are skipped (and still checksummed).
+                _ => None,
+            };
+            match slot {
+                None => stream.skip(length as u64)?,
+                Some(Section::Bytes(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+                Some(Section::U32(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+                Some(Section::U64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+                Some(Section::F64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+                Some(Section::LargeF64(slot)) => {
+                    stream.fill(slot, length, &name, LargeArray::zeroed)?
+                }
+            }
+            if sections.terms.is_some() && sections.term_ends.is_some() {
+                let (text, ends) = (sections.terms.take(), sections.term_ends.take());
+                let (text, ends) = (text.unwrap_or_default(), ends.unwrap_or_default());
+                vocabulary_build = Some(VocabularyBuild::start(scope, text, ends));
+            }
         }
-        stream.skip(offset - stream.position)?;
-        let length = length as usize;
-        let slot = match &tag {
-            b"META" => Some(Section::Bytes(&mut sections.meta)),
-            b"VTXT" => Some(Section::Bytes(&mut sections.terms)),
-            b"VEND" => Some(Section::U32(&mut sections.term_ends)),
-            b"IDF_" => Some(Section::F64(&mut sections.idf)),
-            b"COEF" => Some(Section::LargeF64(&mut sections.coef)),
-            b"SVPT" => Some(Section::U64(&mut sections.sv_indptr)),
-            b"SVIX" => Some(Section::U32(&mut sections.sv_indices)),
-            b"SVVL" => Some(Section::F64(&mut sections.sv_data)),
-            b"DUAL" => Some(Section::F64(&mut sections.dual_coef)),
-            // Sections this version does not know are skipped (and still checksummed).
-            _ => None,
-        };
-        match slot {
-            None => stream.skip(length as u64)?,
-            Some(Section::Bytes(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
-            Some(Section::U32(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
-            Some(Section::U64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
-            Some(Section::F64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
-            Some(Section::LargeF64(slot)) => {
-                stream.fill(slot, length, &name, LargeArray::zeroed)?
+        stream.skip(file_len - stream.position)?;
+        let vocabulary = vocabulary_build.map(VocabularyBuild::finish).transpose()?;
+        if stream.hasher.digest() != checksum {
+            return Err(ModelError::Syntax(
+                "binary model checksum mismatch: the file is corrupted; re-run `classify convert`"
+                    .into(),
+            ));
+        }
+        sections.into_model(vocabulary, checksum)
+    })
+}
+
+/// A vocabulary being built from its VTXT and VEND sections, on its own thread when one can be
+/// started.
+enum VocabularyBuild<'scope> {
+    Running(std::thread::ScopedJoinHandle<'scope, Result<Vocabulary, ModelError>>),
+    Done(Result<Vocabulary, ModelError>),
+}
+
+impl<'scope> VocabularyBuild<'scope> {
+    fn start<'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        text: Vec<u8>,
+        ends: Vec<u32>,
+    ) -> Self {
+        let thread = std::thread::Builder::new().name("classify-vocabulary".into());
+        // `spawn_scoped` hands the closure back only by running it, so the inputs wait in a
+        // slot the closure empties; if no thread can be started they are still there.
+        let inputs = std::sync::Arc::new(std::sync::Mutex::new(Some((text, ends))));
+        let thread_inputs = std::sync::Arc::clone(&inputs);
+        let spawned = thread.spawn_scoped(scope, move || {
+            let taken = thread_inputs.lock().ok().and_then(|mut slot| slot.take());
+            let (text, ends) = taken.unwrap_or_default();
+            vocabulary_from_sections(text, ends)
+        });
+        match spawned {
+            Ok(handle) => VocabularyBuild::Running(handle),
+            Err(_) => {
+                let taken = inputs.lock().ok().and_then(|mut slot| slot.take());
+                let (text, ends) = taken.unwrap_or_default();
+                VocabularyBuild::Done(vocabulary_from_sections(text, ends))
             }
         }
     }
-    stream.skip(file_len - stream.position)?;
-    if stream.hasher.digest() != checksum {
-        return Err(ModelError::Syntax(
-            "binary model checksum mismatch: the file is corrupted; re-run `classify convert`"
-                .into(),
-        ));
+
+    fn finish(self) -> Result<Vocabulary, ModelError> {
+        match self {
+            // A panic while building is a bug: let it reach the caller's panic guard.
+            VocabularyBuild::Running(handle) => {
+                handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }
+            VocabularyBuild::Done(result) => result,
+        }
     }
-    sections.into_model(checksum)
+}
+
+fn vocabulary_from_sections(text: Vec<u8>, ends: Vec<u32>) -> Result<Vocabulary, ModelError> {
+    let text = String::from_utf8(text).map_err(|e| {
+        ModelError::invalid("VTXT", format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()))
+    })?;
+    Vocabulary::from_parts(text, ends)
 }
 
 /// The arrays of a binary model file, each read into its own vector.
@@ -234,22 +301,16 @@ fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
 }
 
 impl Sections {
-    fn into_model(self, checksum: u64) -> Result<Model, ModelError> {
+    fn into_model(
+        self,
+        vocabulary: Option<Vocabulary>,
+        checksum: u64,
+    ) -> Result<Model, ModelError> {
         let mut settings: ModelFile = serde_json::from_slice(&required(self.meta, "META")?)
             .map_err(|e| ModelError::Syntax(format!("META section: {e}")))?;
-        let vocabulary = match (self.terms, self.term_ends) {
-            (Some(text), Some(ends)) => {
-                let text = String::from_utf8(text).map_err(|e| {
-                    ModelError::invalid(
-                        "VTXT",
-                        format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-                    )
-                })?;
-                Some(Vocabulary::from_parts(text, ends)?)
-            }
-            (None, None) => None,
-            _ => return Err(ModelError::invalid("VTXT/VEND", "one of the pair is missing")),
-        };
+        if vocabulary.is_none() && (self.terms.is_some() || self.term_ends.is_some()) {
+            return Err(ModelError::invalid("VTXT/VEND", "one of the pair is missing"));
+        }
 
         // The META copy is authoritative for settings only: drop any arrays a writer left in it.
         settings.vectorizer.vocabulary = None;
@@ -315,9 +376,6 @@ impl<R: Read> ChecksummedReader<R> {
         name: &str,
         zeroed: fn(usize) -> S,
     ) -> Result<(), ModelError> {
-        if slot.is_some() {
-            return Err(ModelError::Syntax(format!("section {name} appears twice")));
-        }
         let width = size_of::<T>();
         if !length.is_multiple_of(width) {
             return Err(ModelError::invalid(
