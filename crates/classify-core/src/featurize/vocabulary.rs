@@ -77,14 +77,16 @@ impl Vocabulary {
     /// of their home slots, so the table is written front to back instead of at random: a
     /// million-term table fills in a fraction of the time.
     fn fill_table(&mut self, text: &[u8]) -> Result<(), ModelError> {
-        // (hash, feature index, record offset): 16 bytes, the same as without the offset.
-        let mut homes: Vec<(u64, u32, u32)> = Vec::with_capacity(self.ends.len());
+        // Per term: [hash, feature index << 32 | record offset]. A LargeArray, not a Vec: the
+        // table may be built on a loader thread, and glibc keeps a thread arena's freed top
+        // resident (malloc_trim does not trim it), in the Apache parent and all its children.
+        let mut homes: LargeArray<[u64; 2]> = LargeArray::zeroed(self.ends.len());
         let mut start = 0;
         let mut record = 0;
-        for (index, &end) in self.ends.iter().enumerate() {
+        for (index, (&end, home)) in self.ends.iter().zip(homes.iter_mut()).enumerate() {
             let term = &text[start..end as usize];
             start = end as usize;
-            homes.push((term_hash(term), index as u32, record as u32));
+            *home = [term_hash(term), (index as u64) << 32 | record as u64];
             for field in [index as u32, term.len() as u32] {
                 self.records[record..record + 4].copy_from_slice(&field.to_le_bytes());
                 record += 4;
@@ -93,8 +95,11 @@ impl Vocabulary {
             record += term.len();
         }
         let mask = self.mask() as u64;
-        homes.sort_unstable_by_key(|&(hash, index, _)| ((hash & mask) << 32) | u64::from(index));
-        for (hash, index, record_offset) in homes {
+        homes.sort_unstable_by_key(|&[hash, index_and_offset]| {
+            ((hash & mask) << 32) | (index_and_offset >> 32)
+        });
+        for &[hash, index_and_offset] in homes.iter() {
+            let (index, record_offset) = ((index_and_offset >> 32) as u32, index_and_offset as u32);
             let record_offset = record_offset as usize;
             let mut slot = self.slot_index(hash);
             loop {
