@@ -244,6 +244,10 @@ fn send(req: &mut Req, response: &protocol::Response) {
     req.respond(response.status, content_type, response.allow, &response.body);
 }
 
+/// The file name `classify_translate_name` gives the requests it claims. Like mod_proxy's
+/// "proxy:" names, it is one no file-serving module will open.
+const CLAIMED_FILENAME: &str = "classify:";
+
 /// Claims the URLs this module answers before httpd maps them to files. httpd's own translation
 /// would join the document root and the text into a file name (a text over PATH_MAX gets a 403,
 /// AH00127) and its directory walk would `stat` it (a word over NAME_MAX gets a 403); neither has
@@ -255,8 +259,7 @@ pub unsafe extern "C" fn classify_translate_name(raw: *mut ffi::request_rec) -> 
     let mut req = unsafe { Req::new(raw) };
     match guard::catch(|| answered_here(&req)) {
         Ok(true) => {
-            // Like mod_proxy's "proxy:" names: a file name no file-serving module will open.
-            req.set_filename("classify:");
+            req.set_filename(CLAIMED_FILENAME);
             ffi::OK as c_int
         }
         Ok(false) => ffi::DECLINED,
@@ -267,11 +270,15 @@ pub unsafe extern "C" fn classify_translate_name(raw: *mut ffi::request_rec) -> 
     }
 }
 
-/// Skips the directory walk (see `classify_translate_name`) for the URLs this module answers.
+/// Skips the directory walk for the URLs `classify_translate_name` claimed, as mod_proxy does
+/// for its "proxy:" names. httpd resets the request to the server's default configuration before
+/// this hook, so the claim is recognised by its file name, not by the `<Location>`: deciding by
+/// the configuration here never matched, and every request paid for a walk of `/classify:` (a
+/// `getcwd`, two failed `stat`s and a failed `/.htaccess` open).
 pub unsafe extern "C" fn classify_map_to_storage(raw: *mut ffi::request_rec) -> c_int {
     // SAFETY: httpd passes the live request it is processing.
     let req = unsafe { Req::new(raw) };
-    match guard::catch(|| answered_here(&req)) {
+    match guard::catch(|| req.filename() == Some(CLAIMED_FILENAME)) {
         Ok(true) => ffi::OK as c_int,
         Ok(false) => ffi::DECLINED,
         Err(panic) => {

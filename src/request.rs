@@ -182,6 +182,11 @@ impl Req {
     }
 
     /// Sets `r->filename` (copied into the request pool).
+    /// The file name httpd mapped the request to, if any.
+    pub fn filename(&self) -> Option<&str> {
+        str_field(self.rec().filename)
+    }
+
     pub fn set_filename(&mut self, value: &str) {
         let Ok(value) = CString::new(value) else { return };
         // SAFETY: apr_pstrdup copies into the live request pool, which outlives the request.

@@ -590,3 +590,24 @@ fn explanations_match_numpy() {
     assert!(compared > 200, "only {compared} explanations compared");
     apache.assert_no_crashed_children();
 }
+
+/// The URLs below a model's `<Location>` are not files: httpd's directory walk is skipped for
+/// them, as for mod_proxy's, so `<Directory>` sections (Debian's `<Directory />` deny included)
+/// do not apply, while `<Location>` access control does.
+#[test]
+fn location_access_control_applies_and_directory_sections_do_not() {
+    let body = format!(
+        "<Directory />\n  Require all denied\n</Directory>\n{}{}\
+         <Location /closed>\n  Require all denied\n</Location>\n",
+        location("/open", "count_word12_linearsvc_multi"),
+        location("/closed", "count_word12_linearsvc_multi"),
+    );
+    for mpm in ["prefork", "event"] {
+        let apache = Apache::start(mpm, &body);
+        let open = apache.get("/open/arcade%20game", &[]);
+        assert_eq!((open.status, open.text().as_str()), (200, "games\n"), "{mpm}");
+        let closed = apache.get("/closed/arcade%20game", &[]);
+        assert_eq!(closed.status, 403, "{mpm}: {}", closed.text());
+        apache.assert_no_crashed_children();
+    }
+}
