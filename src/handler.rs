@@ -251,7 +251,7 @@ const CLAIMED_FILENAME: &str = "classify:";
 /// Claims the URLs this module answers before httpd maps them to files. httpd's own translation
 /// would join the document root and the text into a file name (a text over PATH_MAX gets a 403,
 /// AH00127) and its directory walk would `stat` it (a word over NAME_MAX gets a 403); neither has
-/// meaning for a model. Both hooks run before `SetHandler` is applied, so they go by the
+/// meaning for a model. This hook runs before `SetHandler` is applied, so it goes by the
 /// configuration: a model named in a `<Location>` that covers the request's path. `<Location>`
 /// access control still applies: httpd walks locations again afterwards.
 pub unsafe extern "C" fn classify_translate_name(raw: *mut ffi::request_rec) -> c_int {

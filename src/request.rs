@@ -181,12 +181,12 @@ impl Req {
         unsafe { ffi::ap_rwrite(bytes.as_ptr() as *const _, bytes.len() as c_int, self.raw) };
     }
 
-    /// Sets `r->filename` (copied into the request pool).
     /// The file name httpd mapped the request to, if any.
     pub fn filename(&self) -> Option<&str> {
         str_field(self.rec().filename)
     }
 
+    /// Sets `r->filename` (copied into the request pool).
     pub fn set_filename(&mut self, value: &str) {
         let Ok(value) = CString::new(value) else { return };
         // SAFETY: apr_pstrdup copies into the live request pool, which outlives the request.

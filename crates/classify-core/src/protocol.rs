@@ -476,14 +476,14 @@ fn form_pairs(form: &str, what: &str) -> Result<Vec<(String, String)>, ClientErr
         .collect()
 }
 
-/// Strict percent-decoding: `%` must be followed by two hex digits and the result must be UTF-8.
-/// In forms and query strings `+` means a space; in a path it is a literal `+`.
 /// The value of one hexadecimal digit (no sign, unlike `u8::from_str_radix`, which reads
 /// `%+f` as 15).
 fn hex_digit(byte: u8) -> Option<u8> {
     char::from(byte).to_digit(16).map(|digit| digit as u8)
 }
 
+/// Strict percent-decoding: `%` must be followed by two hex digits and the result must be UTF-8.
+/// In forms and query strings `+` means a space; in a path it is a literal `+`.
 pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<String, ClientError> {
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
