@@ -702,7 +702,7 @@ impl TensorData {
 mod tests {
     use super::*;
 
-    use crate::fixtures::TINY;
+    use crate::fixtures::tiny;
 
     /// The same with logistic-regression probabilities.
     const TINY_PROBA: &str = r#"{
@@ -713,10 +713,6 @@ mod tests {
                        "coef": [[1.0, 0.5, -2.0, 0.0]], "intercept": [-0.1],
                        "probability": "ovr_sigmoid"}
     }"#;
-
-    fn tiny() -> Model {
-        Model::from_json(TINY.as_bytes()).unwrap()
-    }
 
     fn tiny_proba() -> Model {
         Model::from_json(TINY_PROBA.as_bytes()).unwrap()

@@ -22,7 +22,7 @@ use super::{numpy_sort, Progress, TrainError};
 use crate::featurize::analyzer::StripAccents;
 use crate::featurize::Featurizer;
 use crate::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
-use crate::sparse::Norm;
+use crate::sparse::{Norm, SparseRow};
 
 /// A document-frequency bound, as sklearn's `min_df`/`max_df`: an integer is a number of
 /// documents, a float in [0, 1] a proportion of them.
@@ -143,13 +143,7 @@ pub fn fit_transform(
             hits.push(id);
         });
         hits.sort_unstable();
-        let mut row: Vec<(u32, f64)> = Vec::new();
-        for &id in &hits {
-            match row.last_mut() {
-                Some((last, count)) if *last == id => *count += 1.0,
-                _ => row.push((id, 1.0)),
-            }
-        }
+        let mut row = SparseRow::count_sorted(&hits).entries;
         for &(id, count) in &row {
             df[id as usize] += 1;
             tf[id as usize] += if options.binary { 1 } else { count as i64 };
