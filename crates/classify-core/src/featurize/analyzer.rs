@@ -91,15 +91,11 @@ pub fn tokenize(text: &str, rule: TokenRule) -> Vec<&str> {
 
 /// `tokenize`, appending each token's span of `text` to `tokens`.
 pub fn tokenize_spans(text: &str, rule: TokenRule, tokens: &mut Vec<Span>) {
-    let (min_len, is_token_char): (usize, fn(char) -> bool) = match rule {
-        TokenRule::WordRuns { min_len } => (min_len, is_word_char),
-        TokenRule::NonSpaceRuns => (1, |c| !is_space(c)),
+    let (min_len, is_token_char, token_bytes): (usize, fn(char) -> bool, _) = match rule {
+        TokenRule::WordRuns { min_len } => (min_len, is_word_char, AsciiSet::WORD),
+        TokenRule::NonSpaceRuns => (1, |c| !is_space(c), AsciiSet::NON_SPACE),
     };
     if text.is_ascii() {
-        let token_bytes = match rule {
-            TokenRule::WordRuns { .. } => AsciiSet::WORD,
-            TokenRule::NonSpaceRuns => AsciiSet::NON_SPACE,
-        };
         ascii_token_spans(text.as_bytes(), token_bytes, min_len, tokens);
     } else {
         char_token_spans(text, is_token_char, min_len, tokens);

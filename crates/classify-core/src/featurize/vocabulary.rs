@@ -82,17 +82,16 @@ impl Vocabulary {
         // resident (malloc_trim does not trim it), in the Apache parent and all its children.
         let mut homes: LargeArray<[u64; 2]> = LargeArray::zeroed(self.ends.len());
         let mut start = 0;
-        let mut record = 0;
         for (index, (&end, home)) in self.ends.iter().zip(homes.iter_mut()).enumerate() {
             let term = &text[start..end as usize];
             start = end as usize;
+            let record = self.record_offset(index);
             *home = [term_hash(term), (index as u64) << 32 | record as u64];
-            for field in [index as u32, term.len() as u32] {
-                self.records[record..record + 4].copy_from_slice(&field.to_le_bytes());
-                record += 4;
-            }
-            self.records[record..record + term.len()].copy_from_slice(term);
-            record += term.len();
+            let header = &mut self.records[record..record + RECORD_HEADER];
+            header[..4].copy_from_slice(&(index as u32).to_le_bytes());
+            header[4..].copy_from_slice(&(term.len() as u32).to_le_bytes());
+            self.records[record + RECORD_HEADER..record + RECORD_HEADER + term.len()]
+                .copy_from_slice(term);
         }
         let mask = self.mask() as u64;
         homes.sort_unstable_by_key(|&[hash, index_and_offset]| {
