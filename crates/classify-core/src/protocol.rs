@@ -488,29 +488,26 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let high = bytes.get(i + 1).copied().and_then(hex_digit);
-                let low = bytes.get(i + 2).copied().and_then(hex_digit);
-                let (Some(high), Some(low)) = (high, low) else {
-                    let message = format!("bad percent-encoding in the {what} at byte {i}");
-                    return Err(ClientError::new(400, message));
-                };
-                let byte = high << 4 | low;
-                decoded.push(byte);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                decoded.push(b' ');
-                i += 1;
-            }
-            byte => {
-                decoded.push(byte);
-                i += 1;
-            }
+    // Texts are mostly runs of plain bytes between escapes: copy each run whole.
+    let is_special = |byte: &u8| *byte == b'%' || (plus_is_space && *byte == b'+');
+    while let Some(run) = bytes[i..].iter().position(is_special) {
+        decoded.extend_from_slice(&bytes[i..i + run]);
+        i += run;
+        if bytes[i] == b'+' {
+            decoded.push(b' ');
+            i += 1;
+            continue;
         }
+        let high = bytes.get(i + 1).copied().and_then(hex_digit);
+        let low = bytes.get(i + 2).copied().and_then(hex_digit);
+        let (Some(high), Some(low)) = (high, low) else {
+            let message = format!("bad percent-encoding in the {what} at byte {i}");
+            return Err(ClientError::new(400, message));
+        };
+        decoded.push(high << 4 | low);
+        i += 3;
     }
+    decoded.extend_from_slice(&bytes[i..]);
     String::from_utf8(decoded).map_err(|e| {
         ClientError::new(
             400,
@@ -558,6 +555,8 @@ mod tests {
     fn plus_in_a_path_is_literal_but_a_space_in_a_query() {
         assert_eq!(percent_decode("a+b", false, "p").unwrap(), "a+b");
         assert_eq!(percent_decode("a+b", true, "p").unwrap(), "a b");
+        assert_eq!(percent_decode("run+of%20text+", true, "p").unwrap(), "run of text ");
+        assert_eq!(percent_decode("run+of%20text+", false, "p").unwrap(), "run+of text+");
     }
 
     #[test]
