@@ -207,6 +207,9 @@ def export_vectorizer(vec, label="vectorizer"):
         "token_pattern": None,
         "stop_words": None,
         "binary": bool(vec.binary),
+        # sklearn's analyzers classify, lowercase and decompose characters with this Python's
+        # Unicode database; the core hides the characters its newer tables add.
+        "unicode_version": unicodedata.unidata_version,
     }
     if vec.analyzer == "word":
         pattern = vec.token_pattern

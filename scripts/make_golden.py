@@ -143,6 +143,11 @@ TORTURE = [
     "A B C D",
     "GPL-2+ LGPL v3.0",
     "Free Software GAME ENGINE for X11 and Wayland",
+    # characters newer than Python 3.11's Unicode 14.0: unassigned there, so not \w and caseless
+    # (U+1E030 modifier letter 15.0, U+1E4F0 Nag Mundari digit 15.0, U+1C89 TJE 16.0 with a
+    # lowercase, U+11F00 Kawi mark 15.0)
+    "new\U0001E030letters \U0001E4F1\U0001E4F2 digits ΑΣ\u1C89Σ Ab\u1C89Σ kawi\U00011F00mark",
+    "\u1C89\u1C89 TJE\u1C89tje \U0001E030\U0001E030",
     LONG_TEXT,
 ]
 

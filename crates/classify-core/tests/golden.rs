@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use classify_core::featurize::analyzer::{preprocess, strip_accents_unicode, StripAccents};
-use classify_core::featurize::pychar::{is_space, is_word_char};
+use classify_core::featurize::analyzer::{preprocess, StripAccents};
+use classify_core::featurize::pychar::{is_space, is_word_char_in, UnicodeVersion};
 use classify_core::Model;
 use serde_json::Value;
 
@@ -284,10 +284,9 @@ fn golden_models_match_sklearn_in_binary_form() {
 // Python's character tables, code point by code point.
 //
 // The fixtures come from Python 3.11, whose Unicode database is 14.0; Rust's standard library and
-// the unicode-* crates carry a newer Unicode. Code points Python knows must behave identically
-// (default tests). Code points assigned only after Python's version behave differently, a version
-// difference the core cannot settle without pinning its tables to one Python: that list is the
-// ignored test `characters_newer_than_pythons_unicode`, run it with `-- --ignored` to see it.
+// the unicode-* crates carry a newer Unicode. Exported models declare their Python's version, and
+// the core then treats the code points assigned after it as that Python does (unassigned). Every
+// code point must behave identically: those Python knows, and those only the core's tables know.
 
 struct Tables {
     word: Vec<bool>,
@@ -358,9 +357,14 @@ fn compare_chars(
     diffs
 }
 
+/// The fixtures' Python as a model it exported declares it.
+fn python_unicode(t: &Tables) -> Option<UnicodeVersion> {
+    Some(UnicodeVersion::parse(&t.version).expect("the fixtures' Unicode version"))
+}
+
 fn word_diffs(t: &Tables) -> CharDiffs {
-    compare_chars(t, "re's \\w (pychar::is_word_char)", |cp, c| {
-        let (python, core) = (t.word[cp as usize], is_word_char(c));
+    compare_chars(t, "re's \\w (pychar::is_word_char_in)", |cp, c| {
+        let (python, core) = (t.word[cp as usize], is_word_char_in(c, python_unicode(t)));
         (python != core).then(|| format!("Python {python}, core {core}"))
     })
 }
@@ -376,7 +380,7 @@ fn lower_diffs(t: &Tables) -> CharDiffs {
     compare_chars(t, "str.lower (analyzer::preprocess lowercase)", |cp, c| {
         let text = c.to_string();
         let python = t.lower.get(&cp).cloned().unwrap_or_else(|| text.clone());
-        let core = preprocess(&text, true, None);
+        let core = preprocess(&text, true, None, python_unicode(t));
         (python != core).then(|| format!("Python {python:?}, core {core:?}"))
     })
 }
@@ -386,14 +390,15 @@ fn nfkd_of(t: &Tables, cp: u32, c: char) -> String {
 }
 
 fn strip_unicode_diffs(t: &Tables) -> CharDiffs {
-    compare_chars(t, "strip_accents='unicode' (analyzer::strip_accents_unicode)", |cp, c| {
+    compare_chars(t, "strip_accents='unicode' (analyzer::preprocess)", |cp, c| {
         // sklearn: an ASCII string unchanged, else NFKD without combining characters.
         let python: String = if c.is_ascii() {
             c.to_string()
         } else {
             nfkd_of(t, cp, c).chars().filter(|d| !t.combining[*d as usize]).collect()
         };
-        let core = strip_accents_unicode(&c.to_string());
+        let core =
+            preprocess(&c.to_string(), false, Some(StripAccents::Unicode), python_unicode(t));
         (python != core).then(|| format!("sklearn {python:?}, core {core:?}"))
     })
 }
@@ -401,7 +406,7 @@ fn strip_unicode_diffs(t: &Tables) -> CharDiffs {
 fn strip_ascii_diffs(t: &Tables) -> CharDiffs {
     compare_chars(t, "strip_accents='ascii' (analyzer::preprocess)", |cp, c| {
         let python: String = nfkd_of(t, cp, c).chars().filter(char::is_ascii).collect();
-        let core = preprocess(&c.to_string(), false, Some(StripAccents::Ascii));
+        let core = preprocess(&c.to_string(), false, Some(StripAccents::Ascii), python_unicode(t));
         (python != core).then(|| format!("sklearn {python:?}, core {core:?}"))
     })
 }
@@ -454,12 +459,11 @@ fn strip_accents_ascii_is_sklearns_for_every_character() {
     assert_assigned_match(strip_ascii_diffs(&t), &t.version);
 }
 
-/// KNOWN DIFFERENCE, not a bug in the core's rules: characters assigned in a newer Unicode than the
-/// training Python's are word characters / cased / decomposable for the core but not for Python
-/// 3.11 (Unicode 14.0). A text containing one tokenizes differently. Lists them all.
+/// Characters assigned in a newer Unicode than the model's Python (3.11: Unicode 14.0) are word
+/// characters, cased or decomposable in the core's own tables but not to that Python: with the
+/// model's version they must behave as Python's unassigned code points. Lists every difference.
 #[test]
-#[ignore = "known: the core's Unicode tables are newer than Python 3.11's 14.0; see the report"]
-fn characters_newer_than_pythons_unicode() {
+fn characters_newer_than_pythons_unicode_are_unassigned_for_its_models() {
     let t = load_tables();
     let all = [
         word_diffs(&t),

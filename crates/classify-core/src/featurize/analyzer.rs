@@ -4,7 +4,7 @@
 
 use unicode_normalization::{char::canonical_combining_class, UnicodeNormalization};
 
-use super::pychar::{is_space, is_word_char, AsciiSet};
+use super::pychar::{is_space, is_word_char, is_word_char_in, AsciiSet, UnicodeVersion};
 
 /// How accents are removed, as sklearn's `strip_accents`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,6 +49,7 @@ pub fn preprocess_into(
     text: &str,
     lowercase: bool,
     strip_accents: Option<StripAccents>,
+    unicode: Option<UnicodeVersion>,
     out: &mut String,
 ) {
     if text.is_ascii() {
@@ -58,12 +59,42 @@ pub fn preprocess_into(
             out[start..].make_ascii_lowercase();
         }
     } else {
-        out.push_str(&preprocess(text, lowercase, strip_accents));
+        out.push_str(&preprocess(text, lowercase, strip_accents, unicode));
     }
 }
 
-/// sklearn's preprocessing: `str.lower()` first, then the accent stripper.
-pub fn preprocess(text: &str, lowercase: bool, strip_accents: Option<StripAccents>) -> String {
+/// sklearn's preprocessing: `str.lower()` first, then the accent stripper, as the Python of
+/// Unicode `unicode` does them (`None`: the core's own, newer, tables).
+pub fn preprocess(
+    text: &str,
+    lowercase: bool,
+    strip_accents: Option<StripAccents>,
+    unicode: Option<UnicodeVersion>,
+) -> String {
+    let Some(version) = unicode.filter(|version| !text.chars().all(|c| version.has(c))) else {
+        return preprocess_known(text, lowercase, strip_accents);
+    };
+    // Characters that Python's Unicode lacks are caseless, are their own NFKD and have combining
+    // class 0 there: they stay as they are, except that the ASCII stripper drops them as it drops
+    // any non-ASCII character. The runs between them are preprocessed as usual; Python's final
+    // sigma and canonical reordering stop at such a character as they stop at a run's end.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let known = rest.find(|c| !version.has(c)).unwrap_or(rest.len());
+        out.push_str(&preprocess_known(&rest[..known], lowercase, strip_accents));
+        rest = &rest[known..];
+        let unknown = rest.find(|c| version.has(c)).unwrap_or(rest.len());
+        if strip_accents != Some(StripAccents::Ascii) {
+            out.push_str(&rest[..unknown]);
+        }
+        rest = &rest[unknown..];
+    }
+    out
+}
+
+/// `preprocess` of text whose characters Python's Unicode has.
+fn preprocess_known(text: &str, lowercase: bool, strip_accents: Option<StripAccents>) -> String {
     let lowered = if lowercase { text.to_lowercase() } else { text.to_owned() };
     match strip_accents {
         None => lowered,
@@ -82,30 +113,43 @@ pub fn strip_accents_unicode(text: &str) -> String {
     text.nfkd().filter(|&c| canonical_combining_class(c) == 0).collect()
 }
 
-/// Splits preprocessed text into tokens with the given rule, in order of appearance.
-pub fn tokenize(text: &str, rule: TokenRule) -> Vec<&str> {
+/// Splits preprocessed text into tokens with the given rule, in order of appearance, with the
+/// character classes of the Python of Unicode `unicode` (`None`: the core's own tables).
+pub fn tokenize(text: &str, rule: TokenRule, unicode: Option<UnicodeVersion>) -> Vec<&str> {
     let mut spans = Vec::new();
-    tokenize_spans(text, rule, &mut spans);
+    tokenize_spans(text, rule, unicode, &mut spans);
     spans.into_iter().map(|(start, end)| &text[start..end]).collect()
 }
 
 /// `tokenize`, appending each token's span of `text` to `tokens`.
-pub fn tokenize_spans(text: &str, rule: TokenRule, tokens: &mut Vec<Span>) {
-    let (min_len, is_token_char, token_bytes): (usize, fn(char) -> bool, _) = match rule {
-        TokenRule::WordRuns { min_len } => (min_len, is_word_char, AsciiSet::WORD),
-        TokenRule::NonSpaceRuns => (1, |c| !is_space(c), AsciiSet::NON_SPACE),
+pub fn tokenize_spans(
+    text: &str,
+    rule: TokenRule,
+    unicode: Option<UnicodeVersion>,
+    tokens: &mut Vec<Span>,
+) {
+    let (min_len, token_bytes) = match rule {
+        TokenRule::WordRuns { min_len } => (min_len, AsciiSet::WORD),
+        TokenRule::NonSpaceRuns => (1, AsciiSet::NON_SPACE),
     };
     if text.is_ascii() {
         ascii_token_spans(text.as_bytes(), token_bytes, min_len, tokens);
-    } else {
-        char_token_spans(text, is_token_char, min_len, tokens);
+        return;
+    }
+    match rule {
+        // Every character, assigned or not, is either a space or not: `\S` needs no version.
+        TokenRule::NonSpaceRuns => char_token_spans(text, |c| !is_space(c), min_len, tokens),
+        TokenRule::WordRuns { .. } => match unicode {
+            None => char_token_spans(text, is_word_char, min_len, tokens),
+            Some(_) => char_token_spans(text, |c| is_word_char_in(c, unicode), min_len, tokens),
+        },
     }
 }
 
 /// `tokenize_spans` on any text, a character at a time.
 fn char_token_spans(
     text: &str,
-    is_token_char: fn(char) -> bool,
+    is_token_char: impl Fn(char) -> bool,
     min_len: usize,
     tokens: &mut Vec<Span>,
 ) {
@@ -270,7 +314,7 @@ mod tests {
     #[test]
     fn default_pattern_keeps_runs_of_two_or_more_word_chars() {
         let rule = TokenRule::from_pattern(r"(?u)\b\w\w+\b").unwrap();
-        assert_eq!(tokenize("a bc, d_e 1 22", rule), vec!["bc", "d_e", "22"]);
+        assert_eq!(tokenize("a bc, d_e 1 22", rule, None), vec!["bc", "d_e", "22"]);
     }
 
     #[test]
@@ -305,7 +349,7 @@ mod tests {
     fn combining_mark_splits_a_token() {
         let rule = TokenRule::WordRuns { min_len: 2 };
         // "cafe" + COMBINING ACUTE + "xy": the mark is not \w, so it ends the first token.
-        assert_eq!(tokenize("cafe\u{301}xy", rule), vec!["cafe", "xy"]);
+        assert_eq!(tokenize("cafe\u{301}xy", rule, None), vec!["cafe", "xy"]);
     }
 
     #[test]
@@ -315,7 +359,7 @@ mod tests {
 
     #[test]
     fn lowercase_handles_final_sigma() {
-        assert_eq!(preprocess("ΟΔΟΣ", true, None), "οδος");
+        assert_eq!(preprocess("ΟΔΟΣ", true, None, None), "οδος");
     }
 
     #[test]
@@ -334,13 +378,42 @@ mod tests {
 
     #[test]
     fn strip_accents_ascii_drops_what_has_no_ascii_form() {
-        assert_eq!(preprocess("Ñandú 東京", false, Some(StripAccents::Ascii)), "Nandu ");
+        assert_eq!(preprocess("Ñandú 東京", false, Some(StripAccents::Ascii), None), "Nandu ");
+    }
+
+    // U+1C89 CYRILLIC CAPITAL LETTER TJE (lowercase U+1C8A) arrived in Unicode 16.0, U+1E030
+    // MODIFIER LETTER CYRILLIC SMALL A in 15.0: Python 3.11 (Unicode 14.0) has neither.
+    const PYTHON_3_11: Option<UnicodeVersion> = Some(UnicodeVersion::new(14, 0));
+
+    #[test]
+    fn characters_newer_than_the_models_python_are_not_word_characters() {
+        let rule = TokenRule::WordRuns { min_len: 2 };
+        assert_eq!(tokenize("ab\u{1E030}cd", rule, None), vec!["ab\u{1E030}cd"]);
+        assert_eq!(tokenize("ab\u{1E030}cd", rule, PYTHON_3_11), vec!["ab", "cd"]);
+        let non_space = TokenRule::NonSpaceRuns;
+        assert_eq!(tokenize("ab\u{1E030} cd", non_space, PYTHON_3_11), vec!["ab\u{1E030}", "cd"]);
+    }
+
+    #[test]
+    fn characters_newer_than_the_models_python_keep_their_case_and_form() {
+        assert_eq!(preprocess("Ab\u{1C89}Σ", true, None, None), "ab\u{1C8A}ς");
+        // Python 3.11 cannot lowercase TJE; the sigma before it still ends a word.
+        assert_eq!(preprocess("AΣ\u{1C89}Σ", true, None, PYTHON_3_11), "aς\u{1C89}σ");
+        assert_eq!(preprocess("Ab\u{1C89}Σ", true, None, PYTHON_3_11), "ab\u{1C89}σ");
+        let unicode = Some(StripAccents::Unicode);
+        assert_eq!(preprocess("É\u{1C89}é", true, unicode, PYTHON_3_11), "e\u{1C89}e");
+        let ascii = Some(StripAccents::Ascii);
+        assert_eq!(preprocess("É\u{1C89}é", false, ascii, PYTHON_3_11), "Ee");
+        assert_eq!(
+            preprocess("É\u{1C89}é", false, None, Some(UnicodeVersion::new(16, 0))),
+            "É\u{1C89}é"
+        );
     }
 
     fn word_ngrams(text: &str, min_n: usize, max_n: usize) -> Vec<String> {
         let mut text = text.to_owned();
         let (mut tokens, mut grams) = (Vec::new(), Vec::new());
-        tokenize_spans(&text, TokenRule::WordRuns { min_len: 1 }, &mut tokens);
+        tokenize_spans(&text, TokenRule::WordRuns { min_len: 1 }, None, &mut tokens);
         word_ngram_spans(&mut text, &tokens, min_n, max_n, &mut grams);
         grams.iter().map(|&(start, end)| text[start..end].to_owned()).collect()
     }

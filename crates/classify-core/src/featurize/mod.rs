@@ -5,6 +5,7 @@
 pub mod analyzer;
 pub mod hashing;
 pub mod pychar;
+mod unicode_ages;
 pub mod vocabulary;
 
 use std::cell::Cell;
@@ -15,6 +16,7 @@ use crate::error::ModelError;
 use crate::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
 use crate::sparse::{Norm, SparseRow};
 use analyzer::{StripAccents, TokenRule};
+use pychar::UnicodeVersion;
 use vocabulary::Vocabulary;
 
 /// A ready-to-use featurizer built from a validated model file.
@@ -25,6 +27,8 @@ pub struct Featurizer {
     max_n: usize,
     lowercase: bool,
     strip_accents: Option<StripAccents>,
+    /// The Unicode of the Python that trained the model, when the core's tables are newer.
+    unicode: Option<UnicodeVersion>,
     terms: TermIndex,
     binary: bool,
     tfidf: Option<Tfidf>,
@@ -140,12 +144,20 @@ impl Featurizer {
             }
         }
         let tfidf = tfidf.map(|t| Tfidf::new(t, arrays.idf, n_features)).transpose()?;
+        let unicode = spec
+            .unicode_version
+            .as_deref()
+            .map(UnicodeVersion::parse)
+            .transpose()
+            .map_err(|problem| ModelError::invalid("vectorizer.unicode_version", problem))?
+            .and_then(UnicodeVersion::older_than_the_core);
         Ok(Featurizer {
             analyzer,
             min_n: min_n as usize,
             max_n: max_n as usize,
             lowercase: spec.lowercase,
             strip_accents: spec.strip_accents,
+            unicode,
             terms,
             binary: spec.binary,
             tfidf,
@@ -185,10 +197,16 @@ impl Featurizer {
     /// Runs the analyzer on `text`, leaving every n-gram in `grams`.
     fn analyze_into(&self, text: &str, grams: &mut Grams) {
         grams.clear();
-        analyzer::preprocess_into(text, self.lowercase, self.strip_accents, &mut grams.text);
+        analyzer::preprocess_into(
+            text,
+            self.lowercase,
+            self.strip_accents,
+            self.unicode,
+            &mut grams.text,
+        );
         let Grams { text, tokens, spans } = grams;
         if let Analyzer::Word { rule, stop_words } = &self.analyzer {
-            analyzer::tokenize_spans(text, *rule, tokens);
+            analyzer::tokenize_spans(text, *rule, self.unicode, tokens);
             if !stop_words.is_empty() {
                 tokens.retain(|&(start, end)| !stop_words.contains(&text[start..end]));
             }

@@ -4,6 +4,8 @@
 
 use unicode_general_category::{get_general_category, GeneralCategory as Gc};
 
+use super::unicode_ages;
+
 /// Python's `\w` in a `str` pattern: `str.isalnum()` (letters and all numbers) or `_`.
 /// Combining marks (Mn, Mc, Me) are not word characters.
 pub fn is_word_char(c: char) -> bool {
@@ -44,6 +46,81 @@ pub fn is_space(c: char) -> bool {
             | '\u{205F}'
             | '\u{3000}'
     )
+}
+
+/// A version of the Unicode database, as Python's `unicodedata.unidata_version` names it
+/// ("14.0.0" for Python 3.11). Characters assigned after the version a model was trained with
+/// are unassigned to that model's Python: no `\w`, caseless, their own NFKD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnicodeVersion {
+    major: u8,
+    minor: u8,
+}
+
+impl UnicodeVersion {
+    pub const fn new(major: u8, minor: u8) -> UnicodeVersion {
+        UnicodeVersion { major, minor }
+    }
+
+    /// Parses `unidata_version` ("15.1.0"), checking it is one a Python or `unicodedata2`
+    /// release shipped and this build has the history of.
+    pub fn parse(text: &str) -> Result<UnicodeVersion, String> {
+        let mut parts = text.split('.').map(|part| part.parse::<u8>());
+        let (Some(Ok(major)), Some(Ok(minor)), Ok(0)) =
+            (parts.next(), parts.next(), parts.next().unwrap_or(Ok(0)))
+        else {
+            return Err(format!("{text:?} is not a Unicode version such as \"14.0.0\""));
+        };
+        let version = UnicodeVersion::new(major, minor);
+        if version > unicode_ages::NEWEST || unicode_ages::KNOWN.contains(&version) {
+            return Ok(version);
+        }
+        let known: Vec<String> = unicode_ages::KNOWN.iter().map(|v| v.to_string()).collect();
+        Err(format!(
+            "Unicode {text} is not a version this build knows the characters of; it knows {}",
+            known.join(", ")
+        ))
+    }
+
+    /// Whether Python's `unicodedata` at this version has `c` assigned, as far as the core's
+    /// own tables know `c` at all.
+    pub fn has(self, c: char) -> bool {
+        let code = u32::from(c);
+        let ranges = unicode_ages::ASSIGNED_AFTER_OLDEST;
+        if code < ranges.first().map_or(u32::MAX, |&(first, _, _)| first) {
+            return true;
+        }
+        match ranges.binary_search_by(|&(first, last, _)| {
+            if last < code {
+                std::cmp::Ordering::Less
+            } else if first > code {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        }) {
+            Ok(at) => ranges[at].2 <= self,
+            Err(_) => true,
+        }
+    }
+
+    /// `None` for a version newer than every one this build knows: its Python knows every
+    /// character the core's tables know.
+    pub fn older_than_the_core(self) -> Option<UnicodeVersion> {
+        (self <= unicode_ages::NEWEST).then_some(self)
+    }
+}
+
+impl std::fmt::Display for UnicodeVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.0", self.major, self.minor)
+    }
+}
+
+/// `is_word_char` as a model's Python sees it: characters its Unicode lacks are not word
+/// characters. `None`: the core's own tables.
+pub fn is_word_char_in(c: char, unicode: Option<UnicodeVersion>) -> bool {
+    is_word_char(c) && unicode.is_none_or(|version| version.has(c))
 }
 
 /// A set of ASCII bytes, for classifying ASCII text a byte at a time: a table lookup per byte,
@@ -111,6 +188,31 @@ mod tests {
         assert!(is_word_char('_'));
         assert!(!is_word_char('-'));
         assert!(!is_word_char('\u{1F600}'));
+    }
+
+    #[test]
+    fn versions_parse_as_python_names_them() {
+        assert_eq!(UnicodeVersion::parse("14.0.0"), Ok(UnicodeVersion::new(14, 0)));
+        assert_eq!(UnicodeVersion::parse("15.1.0"), Ok(UnicodeVersion::new(15, 1)));
+        assert_eq!(UnicodeVersion::parse("99.0.0"), Ok(UnicodeVersion::new(99, 0)));
+        assert_eq!(UnicodeVersion::new(14, 0).to_string(), "14.0.0");
+        for bad in ["", "14", "14.x.0", "14.0.1", "10.0.0", "8.0.0"] {
+            assert!(UnicodeVersion::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn characters_are_assigned_from_their_version_on() {
+        // U+1E030 MODIFIER LETTER CYRILLIC SMALL A arrived in Unicode 15.0.
+        let (v14, v15) = (UnicodeVersion::new(14, 0), UnicodeVersion::new(15, 0));
+        assert!(!v14.has('\u{1E030}') && v15.has('\u{1E030}'));
+        assert!(v14.has('a') && v14.has('é') && v14.has('\u{10FFFD}'));
+        assert!(is_word_char_in('\u{1E030}', None));
+        assert!(!is_word_char_in('\u{1E030}', Some(v14)));
+        assert_eq!(UnicodeVersion::new(18, 0).older_than_the_core(), None);
+        // Unassigned in every known version: hidden even from the newest.
+        assert!(!UnicodeVersion::new(17, 0).has('\u{E0080}'));
+        assert_eq!(v14.older_than_the_core(), Some(v14));
     }
 
     #[test]

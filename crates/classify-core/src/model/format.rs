@@ -74,6 +74,10 @@ pub struct VectorizerSpec {
     /// Hashing vectorizers only: the row normalization `HashingVectorizer` itself applies.
     #[serde(default)]
     pub norm: Option<Norm>,
+    /// `unicodedata.unidata_version` of the Python that exported the model ("14.0.0"): characters
+    /// assigned after it are treated as that Python treats them. Absent: the core's own tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unicode_version: Option<String>,
 }
 
 /// `TfidfTransformer` settings and its fitted `idf_`.

@@ -489,6 +489,17 @@ mod tests {
     }
 
     #[test]
+    fn unicode_version_is_checked_and_named() {
+        let declare = |version: &str| {
+            let field = format!("\"lowercase\": true, \"unicode_version\": \"{version}\"");
+            TINY.replacen("\"lowercase\": true", &field, 1)
+        };
+        assert!(Model::from_json(declare("14.0.0").as_bytes()).is_ok());
+        let err = Model::from_json(declare("8.0.0").as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("vectorizer.unicode_version") && err.contains("14.0"), "{err}");
+    }
+
+    #[test]
     fn random_bytes_are_not_a_model() {
         assert!(Model::from_json(b"\x00\x01garbage").is_err());
         assert!(Model::from_json(b"[]").is_err());

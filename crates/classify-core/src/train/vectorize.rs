@@ -273,6 +273,8 @@ fn spec_without_vocabulary(options: &VectorizerOptions) -> Result<VectorizerSpec
         n_features: None,
         alternate_sign: None,
         norm: None,
+        // Trained here, on the core's own character tables, and served with them.
+        unicode_version: None,
     })
 }
 
