@@ -35,11 +35,17 @@ pub fn murmurhash3_32(bytes: &[u8], seed: u32) -> i32 {
 /// The (index, sign) sklearn's `_hashing_fast` gives a token.
 pub fn hashed_feature(token: &str, n_features: u32, alternate_sign: bool) -> (u32, f64) {
     let h = murmurhash3_32(token.as_bytes(), 0);
-    let n = i64::from(n_features);
     // sklearn special-cases i32::MIN, whose abs overflows, as (2**31 - 1 - (n - 1)) % n.
-    let index = if h == i32::MIN { (2_147_483_647 - (n - 1)) % n } else { i64::from(h).abs() % n };
+    let index = if h == i32::MIN {
+        (i32::MAX as u32 - (n_features - 1)) % n_features
+    } else if n_features.is_power_of_two() {
+        // The usual 2**k width: a mask instead of a division per n-gram.
+        h.unsigned_abs() & (n_features - 1)
+    } else {
+        h.unsigned_abs() % n_features
+    };
     let sign = if alternate_sign && h < 0 { -1.0 } else { 1.0 };
-    (index as u32, sign)
+    (index, sign)
 }
 
 #[cfg(test)]
@@ -53,5 +59,16 @@ mod tests {
         assert_eq!(murmurhash3_32(b"", 0), 0);
         // sklearn.utils.murmurhash3_32(b"foo", seed=42) == -1322301282
         assert_eq!(murmurhash3_32(b"foo", 42), -1_322_301_282);
+    }
+
+    #[test]
+    fn indices_are_sklearns_abs_modulo_for_every_width() {
+        for n_features in [1u32, 2, 3, 1000, 1 << 10, (1 << 20) + 7, 1 << 20, i32::MAX as u32] {
+            for token in ["foo", "bar baz", "", "é", "a longer n-gram of words"] {
+                let h = i64::from(murmurhash3_32(token.as_bytes(), 0));
+                let (index, _) = hashed_feature(token, n_features, true);
+                assert_eq!(i64::from(index), h.abs() % i64::from(n_features), "{token:?}");
+            }
+        }
     }
 }
