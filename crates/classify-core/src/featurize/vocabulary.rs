@@ -107,8 +107,9 @@ impl Vocabulary {
                     // The term's bytes are read only when a tag matches: they are scattered
                     // over the records, and a million terms would cost a million cache misses.
                     entry if entry >> 32 == hash >> 32 => {
-                        let (_, term) = self.record(record_offset);
-                        if let Some(first) = self.candidate(term, hash, entry) {
+                        let table = self.table();
+                        let (_, term) = table.record(record_offset);
+                        if let Some(first) = table.candidate(term, hash, entry) {
                             let (first, index) = (first.min(index), first.max(index));
                             return Err(ModelError::invalid(
                                 "vectorizer.vocabulary",
@@ -130,8 +131,15 @@ impl Vocabulary {
 
     /// The feature index of `term`, if it is in the vocabulary.
     pub fn get(&self, term: &str) -> Option<u32> {
+        let table = self.table();
         let hash = term_hash(term.as_bytes());
-        self.probe(term.as_bytes(), hash, self.slot_index(hash))
+        table.probe(term.as_bytes(), hash, table.slot_index(hash))
+    }
+
+    /// The slots and records as plain slices, taken once per lookup: each access through
+    /// `LargeArray` picks its storage and re-checks the cast.
+    fn table(&self) -> Table<'_> {
+        Table { slots: &self.slots, records: &self.records }
     }
 
     /// Looks up many terms at once (the n-grams of one document), calling `found` with the
@@ -142,20 +150,21 @@ impl Vocabulary {
         probes: &mut Vec<(u64, u64)>,
         mut found: impl FnMut(u32),
     ) {
+        let table = self.table();
         // First pass: every term's first slot, loaded without waiting on one another.
         probes.clear();
         probes.extend(terms.clone().map(|term| {
             let hash = term_hash(term);
-            (hash, self.slots[self.slot_index(hash)])
+            (hash, table.slots[table.slot_index(hash)])
         }));
         // Second pass: check candidates, probing further only past a different term's slot.
         for (term, &(hash, first)) in terms.zip(probes.iter()) {
             if first == 0 {
                 continue;
             }
-            let index = match self.candidate(term, hash, first) {
+            let index = match table.candidate(term, hash, first) {
                 Some(index) => Some(index),
-                None => self.probe(term, hash, (self.slot_index(hash) + 1) & self.mask()),
+                None => table.probe(term, hash, (table.slot_index(hash) + 1) & table.mask()),
             };
             if let Some(index) = index {
                 found(index);
@@ -165,7 +174,7 @@ impl Vocabulary {
 
     /// The term of feature `index`.
     pub fn term(&self, index: usize) -> &str {
-        let (_, bytes) = self.record(self.record_offset(index));
+        let (_, bytes) = self.table().record(self.record_offset(index));
         // Records are cut from a validated `String` at character boundaries (`from_parts`).
         std::str::from_utf8(bytes).unwrap_or_default()
     }
@@ -190,11 +199,27 @@ impl Vocabulary {
     pub fn parts(&self) -> (Vec<u8>, &[u32]) {
         let mut text = Vec::with_capacity(self.ends.last().map_or(0, |&end| end as usize));
         for index in 0..self.len() {
-            text.extend_from_slice(self.record(self.record_offset(index)).1);
+            text.extend_from_slice(self.table().record(self.record_offset(index)).1);
         }
         (text, &self.ends)
     }
 
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    fn slot_index(&self, hash: u64) -> usize {
+        hash as usize & self.mask()
+    }
+}
+
+/// A vocabulary's lookup arrays, borrowed as slices.
+struct Table<'v> {
+    slots: &'v [u64],
+    records: &'v [u8],
+}
+
+impl<'v> Table<'v> {
     fn mask(&self) -> usize {
         self.slots.len() - 1
     }
@@ -219,6 +244,7 @@ impl Vocabulary {
     }
 
     /// The feature index if the slot `entry` holds `term`.
+    #[inline]
     fn candidate(&self, term: &[u8], hash: u64, entry: u64) -> Option<u32> {
         if entry >> 32 != hash >> 32 {
             return None;
@@ -228,7 +254,8 @@ impl Vocabulary {
         same_bytes(bytes, term).then_some(index)
     }
 
-    fn record(&self, offset: usize) -> (u32, &[u8]) {
+    #[inline]
+    fn record(&self, offset: usize) -> (u32, &'v [u8]) {
         let word = |at: usize| {
             let mut bytes = [0u8; 4];
             bytes.copy_from_slice(&self.records[at..at + 4]);

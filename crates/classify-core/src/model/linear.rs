@@ -139,12 +139,13 @@ impl LinearClassifier {
 
     /// sklearn's `decision_function` for one row (one value per coefficient row).
     pub fn decision(&self, row: &SparseRow) -> Vec<f64> {
-        self.touch_weights(row);
+        // One view of the weights for the whole row: each `LargeArray` access picks its storage.
+        let weights: &[f64] = &self.weights;
+        touch_weights(weights, self.n_rows, row);
         let mut scores = vec![0.0; self.n_rows];
         for &(feature, value) in &row.entries {
             let start = feature as usize * self.n_rows;
-            for (score, weight) in scores.iter_mut().zip(&self.weights[start..start + self.n_rows])
-            {
+            for (score, weight) in scores.iter_mut().zip(&weights[start..start + self.n_rows]) {
                 *score += value * weight;
             }
         }
@@ -152,20 +153,6 @@ impl LinearClassifier {
             *score += intercept;
         }
         scores
-    }
-
-    /// Reads one weight in every cache line the row's features will need. The reads do not
-    /// depend on one another, so the memory system fetches them all at once; the summing loop
-    /// that follows would otherwise wait for a few features' lines at a time.
-    fn touch_weights(&self, row: &SparseRow) {
-        const PER_LINE: usize = 64 / size_of::<f64>();
-        let mut touched = 0.0;
-        for &(feature, _) in &row.entries {
-            let start = feature as usize * self.n_rows;
-            let weights = &self.weights[start..start + self.n_rows];
-            touched += weights.iter().step_by(PER_LINE).sum::<f64>() + weights[self.n_rows - 1];
-        }
-        std::hint::black_box(touched);
     }
 
     /// The index of the predicted class, breaking ties to the lowest index as numpy's argmax does.
@@ -200,6 +187,20 @@ impl LinearClassifier {
         };
         Some(per_class)
     }
+}
+
+/// Reads one weight in every cache line the row's features will need (`n_rows` weights per
+/// feature). The reads do not depend on one another, so the memory system fetches them all at
+/// once; the summing loop that follows would otherwise wait for a few features' lines at a time.
+fn touch_weights(weights: &[f64], n_rows: usize, row: &SparseRow) {
+    const PER_LINE: usize = 64 / size_of::<f64>();
+    let mut touched = 0.0;
+    for &(feature, _) in &row.entries {
+        let start = feature as usize * n_rows;
+        let line = &weights[start..start + n_rows];
+        touched += line.iter().step_by(PER_LINE).sum::<f64>() + line[n_rows - 1];
+    }
+    std::hint::black_box(touched);
 }
 
 fn expit(x: f64) -> f64 {
