@@ -271,6 +271,33 @@ mod tests {
     }
 
     #[test]
+    fn every_class_count_sums_each_class_in_row_order() {
+        // Weights whose sums depend on the order of addition, for 2..=21 classes: every mix of
+        // the 8-, 4- and 1-class blocks must give exactly the sequential sum plus intercept.
+        let entries = [(0, 1.0), (2, 3.0), (5, 0.5), (6, 7.0)];
+        for n_classes in 2..=21usize {
+            let coef: Vec<Vec<f64>> = (0..n_classes)
+                .map(|c| {
+                    (0..7).map(|f| 1e16 * ((c + f) % 3) as f64 - 0.1 * (f + c) as f64).collect()
+                })
+                .collect();
+            let intercept: Vec<f64> = (0..n_classes).map(|c| c as f64 * 0.25).collect();
+            let model = LinearClassifier::new(&coef, &intercept, n_classes, 7, None).unwrap();
+            let scores = model.decision(&row(&entries));
+            for (class, score) in scores.iter().enumerate() {
+                let sequential = entries.iter().fold(0.0, |sum, &(feature, value)| {
+                    sum + value * coef[class][feature as usize]
+                });
+                assert_eq!(
+                    *score,
+                    sequential + intercept[class],
+                    "{n_classes} classes, class {class}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn non_finite_weights_are_rejected_with_their_position() {
         let err = LinearClassifier::new(&[vec![0.0, f64::NAN]], &[0.0], 2, 2, None).unwrap_err();
         assert!(err.to_string().contains("classifier.coef[0][1]"), "{err}");
