@@ -181,10 +181,18 @@ fn ascii_token_spans(bytes: &[u8], token_bytes: &AsciiSet, min_len: usize, token
     let mut open_token: Option<usize> = None;
     let mut previous_is_token = 0u64;
     for (block_index, block) in bytes.chunks(64).enumerate() {
-        let members = block
-            .iter()
-            .enumerate()
-            .fold(0u64, |bits, (i, &byte)| bits | token_bytes.bit(byte) << i);
+        let mut words = block.chunks_exact(8);
+        let mut members = 0u64;
+        for (i, word) in (&mut words).enumerate() {
+            let word = u64::from_le_bytes([
+                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+            ]);
+            members |= token_bytes.word_bits(word) << (8 * i);
+        }
+        let tail_start = block.len() - words.remainder().len();
+        for (i, &byte) in words.remainder().iter().enumerate() {
+            members |= token_bytes.bit(byte) << (tail_start + i);
+        }
         let valid = if block.len() == 64 { u64::MAX } else { (1 << block.len()) - 1 };
         let mut changes = (members ^ (members << 1 | previous_is_token)) & valid;
         previous_is_token = (members >> (block.len() - 1)) & 1;
