@@ -32,7 +32,6 @@ import json
 import os
 import pickle
 import random
-import re
 import sys
 import tempfile
 import unicodedata
@@ -43,6 +42,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from python_char_tables import char_tables  # noqa: E402
 
 import export_sklearn  # noqa: E402
 
@@ -522,7 +522,7 @@ def generate(out, data_path):
                 f.write(json.dumps(case, allow_nan=False, ensure_ascii=False, separators=(",", ":")))
                 f.write("\n")
         names.append(s["name"])
-    dump_json(unicode_tables(), os.path.join(out, "unicode.json"))
+    dump_json(char_tables(), os.path.join(out, "unicode.json"))
     import platform
 
     import sklearn
@@ -542,47 +542,6 @@ def generate(out, data_path):
         os.path.join(out, "manifest.json"),
     )
     return names
-
-
-# ----------------------------------------------------------------------------------------------
-# Python's character tables
-
-
-def _ranges(predicate):
-    out, start = [], None
-    for cp in range(0x110000 + 1):
-        inside = cp <= 0x10FFFF and predicate(cp)
-        if inside and start is None:
-            start = cp
-        elif not inside and start is not None:
-            out.append([start, cp - 1])
-            start = None
-    return out
-
-
-def unicode_tables():
-    word = re.compile(r"\w")
-    chars = [chr(cp) for cp in range(0x110000)]
-    lower = {}
-    nfkd = {}
-    for cp, c in enumerate(chars):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        low = c.lower()
-        if low != c:
-            lower[str(cp)] = low
-        decomposed = unicodedata.normalize("NFKD", c)
-        if decomposed != c:
-            nfkd[str(cp)] = decomposed
-    return {
-        "python_unicode_version": unicodedata.unidata_version,
-        "word": _ranges(lambda cp: not 0xD800 <= cp <= 0xDFFF and word.match(chars[cp]) is not None),
-        "space": _ranges(lambda cp: chars[cp].isspace()),
-        "combining": _ranges(lambda cp: unicodedata.combining(chars[cp]) != 0),
-        "assigned": _ranges(lambda cp: unicodedata.category(chars[cp]) != "Cn"),
-        "lower": lower,
-        "nfkd": nfkd,
-    }
 
 
 # ----------------------------------------------------------------------------------------------

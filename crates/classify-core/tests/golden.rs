@@ -287,6 +287,8 @@ fn golden_models_match_sklearn_in_binary_form() {
 // the unicode-* crates carry a newer Unicode. Exported models declare their Python's version, and
 // the core then treats the code points assigned after it as that Python does (unassigned). Every
 // code point must behave identically: those Python knows, and those only the core's tables know.
+// testdata/unicode/ holds the same tables from Python 3.9, 3.12 and 3.13 (Unicode 13.0, 15.0,
+// 15.1; scripts/python_char_tables.py), checked the same way for their versions.
 
 struct Tables {
     word: Vec<bool>,
@@ -299,7 +301,11 @@ struct Tables {
 }
 
 fn load_tables() -> Tables {
-    let value = read_json(&golden_dir().join("unicode.json"));
+    tables_from(&golden_dir().join("unicode.json"))
+}
+
+fn tables_from(path: &Path) -> Tables {
+    let value = read_json(path);
     let ranges = |key: &str| {
         let mut set = vec![false; 0x11_0000];
         for range in value[key].as_array().unwrap() {
@@ -464,13 +470,57 @@ fn strip_accents_ascii_is_sklearns_for_every_character() {
 /// model's version they must behave as Python's unassigned code points. Lists every difference.
 #[test]
 fn characters_newer_than_pythons_unicode_are_unassigned_for_its_models() {
-    let t = load_tables();
+    let message = newer_character_differences(&load_tables());
+    assert!(message.is_empty(), "{message}");
+}
+
+/// Every property of every code point, for other Pythons' tables with their own versions.
+#[test]
+fn other_pythons_match_the_core_at_their_unicode_versions() {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/unicode");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .expect("testdata/unicode")
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "tables of Python 3.9, 3.12 and 3.13 in {directory:?}");
+    let mut message = String::new();
+    for path in &paths {
+        let t = tables_from(path);
+        for diffs in [
+            word_diffs(&t),
+            space_diffs(&t),
+            lower_diffs(&t),
+            strip_unicode_diffs(&t),
+            strip_ascii_diffs(&t),
+        ] {
+            if !diffs.assigned.is_empty() {
+                let _ = writeln!(
+                    message,
+                    "{}: {}: {} code points assigned in Unicode {} differ:\n  {}",
+                    path.display(),
+                    diffs.what,
+                    diffs.assigned.len(),
+                    t.version,
+                    show(&diffs.assigned)
+                );
+            }
+        }
+        message.push_str(&newer_character_differences(&t));
+    }
+    assert!(message.is_empty(), "{message}");
+}
+
+/// The differences on code points the tables' Python has unassigned, one paragraph per
+/// property; empty if there are none.
+fn newer_character_differences(t: &Tables) -> String {
     let all = [
-        word_diffs(&t),
-        space_diffs(&t),
-        lower_diffs(&t),
-        strip_unicode_diffs(&t),
-        strip_ascii_diffs(&t),
+        word_diffs(t),
+        space_diffs(t),
+        lower_diffs(t),
+        strip_unicode_diffs(t),
+        strip_ascii_diffs(t),
     ];
     let mut message = String::new();
     for diffs in &all {
@@ -485,7 +535,7 @@ fn characters_newer_than_pythons_unicode_are_unassigned_for_its_models() {
             );
         }
     }
-    assert!(message.is_empty(), "{message}");
+    message
 }
 
 /// Regenerates the fixtures with sklearn (`make_golden.py --check`, a few seconds) and fails if
