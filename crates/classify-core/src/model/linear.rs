@@ -141,11 +141,12 @@ impl LinearClassifier {
     pub fn decision(&self, row: &SparseRow) -> Vec<f64> {
         // One view of the weights for the whole row: each `LargeArray` access picks its storage.
         let weights: &[f64] = &self.weights;
-        touch_weights(weights, self.n_rows, row);
         let mut scores = vec![0.0; self.n_rows];
         // Classes in blocks whose sums stay in registers over all the features; summing into
         // `scores` reloaded and stored every class's sum once per feature. Each class still adds
-        // its terms in the row's order, as scipy's sparse product does.
+        // its terms in the row's order, as scipy's sparse product does. A block's reads of the
+        // features' rows do not wait on one another, so their cache misses overlap (a separate
+        // pass touching every row's lines first no longer gains anything).
         let mut first = 0;
         while first < self.n_rows {
             let width = self.n_rows - first;
@@ -214,25 +215,6 @@ fn add_block<const N: usize>(
     }
     scores[..N].copy_from_slice(&sums);
     N
-}
-
-/// Reads one weight in every cache line the row's features will need (`n_rows` weights per
-/// feature). The reads do not depend on one another, so the memory system fetches them all at
-/// once; the summing loop that follows would otherwise wait for a few features' lines at a time.
-fn touch_weights(weights: &[f64], n_rows: usize, row: &SparseRow) {
-    const PER_LINE: usize = 64 / size_of::<f64>();
-    // Combined with xor on the bits: a chain of float additions (4 cycles each) cost more than
-    // the reads themselves when the weights are in cache.
-    let mut touched = 0u64;
-    for &(feature, _) in &row.entries {
-        let start = feature as usize * n_rows;
-        let line = &weights[start..start + n_rows];
-        touched ^= line
-            .iter()
-            .step_by(PER_LINE)
-            .fold(line[n_rows - 1].to_bits(), |bits, w| bits ^ w.to_bits());
-    }
-    std::hint::black_box(touched);
 }
 
 fn expit(x: f64) -> f64 {
