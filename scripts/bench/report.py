@@ -162,7 +162,8 @@ def micro(args):
     ]
     header = ["", "mod_classify core", "sklearn", "ratio", "target", ""]
     facts = machine_facts()
-    if tr.get("vectorizer") == "hashing":
+    hashing = tr.get("vectorizer") == "hashing"
+    if hashing:
         vectorizer = f"HashingVectorizer(ngram_range=({ngram[0]}, {ngram[1]}), n_features=2**20)"
     else:
         vectorizer = f"CountVectorizer(ngram_range=({ngram[0]}, {ngram[1]})), no min_df,"
@@ -178,7 +179,6 @@ def micro(args):
     print()
     print(text_table(header, [[str(c).replace("**", "") for c in row] for row in rows]))
     if args.markdown:
-        hashing = tr.get("vectorizer") == "hashing"
         name = f"micro-{'hash' if hashing else ''}{ngram[0]}{ngram[1]}"
         option = " --vectorizer hashing" if hashing else ""
         body = (f"## Micro-benchmark: featurize + predict per document, "

@@ -4,7 +4,7 @@
 
 use unicode_normalization::{char::canonical_combining_class, UnicodeNormalization};
 
-use super::pychar::{is_space, is_word_char, is_word_char_in, AsciiSet, UnicodeVersion};
+use super::pychar::{is_space, is_word_char_in, AsciiSet, UnicodeVersion};
 
 /// How accents are removed, as sklearn's `strip_accents`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -139,10 +139,9 @@ pub fn tokenize_spans(
     match rule {
         // Every character, assigned or not, is either a space or not: `\S` needs no version.
         TokenRule::NonSpaceRuns => char_token_spans(text, |c| !is_space(c), min_len, tokens),
-        TokenRule::WordRuns { .. } => match unicode {
-            None => char_token_spans(text, is_word_char, min_len, tokens),
-            Some(_) => char_token_spans(text, |c| is_word_char_in(c, unicode), min_len, tokens),
-        },
+        TokenRule::WordRuns { .. } => {
+            char_token_spans(text, |c| is_word_char_in(c, unicode), min_len, tokens)
+        }
     }
 }
 
@@ -312,6 +311,7 @@ pub fn char_wb_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnM
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::featurize::pychar::is_word_char;
 
     fn collect(f: impl FnOnce(&mut dyn FnMut(&str))) -> Vec<String> {
         let mut out = Vec::new();

@@ -93,14 +93,14 @@ impl Vocabulary {
             self.records[record + RECORD_HEADER..record + RECORD_HEADER + term.len()]
                 .copy_from_slice(term);
         }
-        let mask = self.mask() as u64;
+        let mask = self.slots.len() - 1;
         homes.sort_unstable_by_key(|&[hash, index_and_offset]| {
-            ((hash & mask) << 32) | (index_and_offset >> 32)
+            ((hash & mask as u64) << 32) | (index_and_offset >> 32)
         });
         for &[hash, index_and_offset] in homes.iter() {
             let (index, record_offset) = ((index_and_offset >> 32) as u32, index_and_offset as u32);
             let record_offset = record_offset as usize;
-            let mut slot = self.slot_index(hash);
+            let mut slot = hash as usize & mask;
             loop {
                 match self.slots[slot] {
                     0 => break,
@@ -122,7 +122,7 @@ impl Vocabulary {
                     }
                     _ => {}
                 }
-                slot = (slot + 1) & self.mask();
+                slot = (slot + 1) & mask;
             }
             self.slots[slot] = (hash & 0xffff_ffff_0000_0000) | (record_offset as u64 + 1);
         }
@@ -197,19 +197,12 @@ impl Vocabulary {
     /// All terms' bytes concatenated in index order, and where each ends in them: the binary
     /// form's VTXT and VEND sections.
     pub fn parts(&self) -> (Vec<u8>, &[u32]) {
+        let table = self.table();
         let mut text = Vec::with_capacity(self.ends.last().map_or(0, |&end| end as usize));
         for index in 0..self.len() {
-            text.extend_from_slice(self.table().record(self.record_offset(index)).1);
+            text.extend_from_slice(table.record(self.record_offset(index)).1);
         }
         (text, &self.ends)
-    }
-
-    fn mask(&self) -> usize {
-        self.slots.len() - 1
-    }
-
-    fn slot_index(&self, hash: u64) -> usize {
-        hash as usize & self.mask()
     }
 }
 
@@ -256,14 +249,9 @@ impl<'v> Table<'v> {
 
     #[inline]
     fn record(&self, offset: usize) -> (u32, &'v [u8]) {
-        let word = |at: usize| {
-            let mut bytes = [0u8; 4];
-            bytes.copy_from_slice(&self.records[at..at + 4]);
-            u32::from_le_bytes(bytes)
-        };
-        let length = word(offset + 4) as usize;
+        let length = read_u32(&self.records[offset + 4..]) as usize;
         let start = offset + RECORD_HEADER;
-        (word(offset), &self.records[start..start + length])
+        (read_u32(&self.records[offset..]), &self.records[start..start + length])
     }
 }
 
