@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use classify_core::protocol::Limits;
 
+use crate::code_pages;
 use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
@@ -421,6 +422,7 @@ pub unsafe extern "C" fn post_config(
         }
         finish_model_sections(sections, server);
         release_freed_heap();
+        code_pages::release_parent_pages();
     });
     if let Err(panic) = outcome {
         log::server(

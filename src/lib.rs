@@ -2,13 +2,15 @@
 //!
 //! This file holds the module record and hook registration only. The FFI edge is `ffi` (raw
 //! bindings), `guard` (the panic barrier every Apache-called function goes through), `config`
-//! (directives), `request` (safe views of `request_rec`) and `log`; `handler` maps a request onto
+//! (directives), `request` (safe views of `request_rec`), `log` and `code_pages` (the memory
+//! layout of the module's own code); `handler` maps a request onto
 //! `classify_core::protocol`, where the request logic lives as safe, Apache-free code.
 
 // Every unsafe operation sits in its own `unsafe {}` block with a SAFETY comment, also inside
 // `unsafe fn`s and the closures they define.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod code_pages;
 mod config;
 mod ffi;
 mod guard;

@@ -106,7 +106,7 @@ impl Apache {
         fs::read_to_string(self.path("error.log")).unwrap_or_default()
     }
 
-    fn pid(&self) -> Option<i32> {
+    pub fn pid(&self) -> Option<i32> {
         fs::read_to_string(self.path("httpd.pid")).ok()?.trim().parse().ok()
     }
 
