@@ -10,6 +10,17 @@ fn main() {
     println!("cargo:rerun-if-env-changed=APXS");
     println!("cargo:rerun-if-env-changed=APR_CONFIG");
 
+    // Lays out the module's code with the functions a child runs per request first, together
+    // (see src/hot-text.ld, scripts/hot-text and src/code_pages.rs). `-Xlinker` pairs, not
+    // `-Wl,`, so that a comma in the checkout's path cannot split the argument.
+    println!("cargo:rerun-if-changed=src/hot-text.ld");
+    let hot_text =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("src/hot-text.ld");
+    for arg in ["-Xlinker".into(), "-T".into(), "-Xlinker".into(), hot_text.display().to_string()] {
+        println!("cargo:rustc-cdylib-link-arg={arg}");
+    }
+
     let apxs = env::var("APXS").unwrap_or_else(|_| "apxs".into());
     let apr_config = env::var("APR_CONFIG").unwrap_or_else(|_| "apr-1-config".into());
     let httpd_include = command_output(&apxs, &["-q", "INCLUDEDIR"], "APXS");
