@@ -7,6 +7,7 @@ pub mod hashing;
 pub mod pychar;
 mod unicode_ages;
 pub mod vocabulary;
+pub mod word_index;
 
 use std::cell::Cell;
 
@@ -18,6 +19,7 @@ use crate::sparse::{Norm, SparseRow};
 use analyzer::{StripAccents, TokenRule};
 use pychar::UnicodeVersion;
 use vocabulary::Vocabulary;
+use word_index::{WordIndex, WordScratch};
 
 /// A ready-to-use featurizer built from a validated model file.
 #[derive(Debug)]
@@ -44,8 +46,17 @@ enum Analyzer {
 
 #[derive(Debug)]
 enum TermIndex {
-    Vocabulary(Vocabulary),
-    Hashing { n_features: u32, alternate_sign: bool, norm: Option<Norm> },
+    /// A count vectorizer's vocabulary. With the word analyzer, n-grams are looked up by token
+    /// in `words`; with the others, by their bytes in the vocabulary's own table.
+    Vocabulary {
+        vocabulary: Vocabulary,
+        words: Option<Box<WordIndex>>,
+    },
+    Hashing {
+        n_features: u32,
+        alternate_sign: bool,
+        norm: Option<Norm>,
+    },
 }
 
 #[derive(Debug)]
@@ -108,11 +119,20 @@ impl Featurizer {
         };
         let (terms, n_features) = match spec.kind {
             VectorizerKind::Count => {
-                let vocabulary = arrays.vocabulary.ok_or_else(|| {
+                let mut vocabulary = arrays.vocabulary.ok_or_else(|| {
                     ModelError::invalid("vectorizer.vocabulary", "missing (required for \"count\")")
                 })?;
                 let n_features = vocabulary.len();
-                (TermIndex::Vocabulary(vocabulary), n_features)
+                let words = match analyzer {
+                    Analyzer::Word { .. } => {
+                        Some(Box::new(WordIndex::new(&vocabulary, min_n as usize, max_n as usize)?))
+                    }
+                    Analyzer::Char | Analyzer::CharWb => {
+                        vocabulary.index_bytes()?;
+                        None
+                    }
+                };
+                (TermIndex::Vocabulary { vocabulary, words }, n_features)
             }
             VectorizerKind::Hashing => {
                 let n_features = spec.n_features.ok_or_else(|| {
@@ -168,7 +188,7 @@ impl Featurizer {
     /// The vocabulary of a count vectorizer.
     pub fn vocabulary(&self) -> Option<&Vocabulary> {
         match &self.terms {
-            TermIndex::Vocabulary(vocabulary) => Some(vocabulary),
+            TermIndex::Vocabulary { vocabulary, .. } => Some(vocabulary),
             TermIndex::Hashing { .. } => None,
         }
     }
@@ -196,23 +216,12 @@ impl Featurizer {
 
     /// Runs the analyzer on `text`, leaving every n-gram in `grams`.
     fn analyze_into(&self, text: &str, grams: &mut Grams) {
-        grams.clear();
-        analyzer::preprocess_into(
-            text,
-            self.lowercase,
-            self.strip_accents,
-            self.unicode,
-            &mut grams.text,
-        );
-        let Grams { text, tokens, spans } = grams;
-        if let Analyzer::Word { rule, stop_words } = &self.analyzer {
-            analyzer::tokenize_spans(text, *rule, self.unicode, tokens);
-            if !stop_words.is_empty() {
-                tokens.retain(|&(start, end)| !stop_words.contains(&text[start..end]));
-            }
+        if self.tokenize_into(text, grams) {
+            let Grams { text, tokens, spans } = grams;
             analyzer::word_ngram_spans(text, tokens, self.min_n, self.max_n, spans);
             return;
         }
+        let Grams { text, spans, .. } = grams;
         // Character n-grams are copied out of the preprocessed text, which is then dropped.
         let preprocessed = std::mem::take(text);
         let emit = |gram: &str| {
@@ -227,21 +236,48 @@ impl Featurizer {
         }
     }
 
+    /// Preprocesses `text` into `grams.text` and, for the word analyzer, lists its tokens (stop
+    /// words removed) in `grams.tokens` and returns true.
+    fn tokenize_into(&self, text: &str, grams: &mut Grams) -> bool {
+        grams.clear();
+        analyzer::preprocess_into(
+            text,
+            self.lowercase,
+            self.strip_accents,
+            self.unicode,
+            &mut grams.text,
+        );
+        let Analyzer::Word { rule, stop_words } = &self.analyzer else { return false };
+        let Grams { text, tokens, .. } = grams;
+        analyzer::tokenize_spans(text, *rule, self.unicode, tokens);
+        if !stop_words.is_empty() {
+            tokens.retain(|&(start, end)| !stop_words.contains(&text[start..end]));
+        }
+        true
+    }
+
     /// The feature row sklearn's `transform` gives `text`.
     pub fn transform(&self, text: &str) -> SparseRow {
         with_scratch(|scratch| self.transform_with(text, scratch))
     }
 
     fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
-        self.analyze_into(text, &mut scratch.grams);
-        let grams = &scratch.grams;
         let mut row = match &self.terms {
-            TermIndex::Vocabulary(vocabulary) => {
-                let indices = &mut scratch.indices;
+            TermIndex::Vocabulary { vocabulary, words } => {
+                let Scratch { grams, words: word_scratch, probes, indices } = scratch;
                 indices.clear();
-                let terms =
-                    grams.spans.iter().map(|&(start, end)| &grams.text.as_bytes()[start..end]);
-                vocabulary.lookup_all(terms, &mut scratch.probes, |index| indices.push(index));
+                let found = |index| indices.push(index);
+                match words {
+                    Some(words) if self.tokenize_into(text, grams) => {
+                        words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
+                    }
+                    _ => {
+                        self.analyze_into(text, grams);
+                        let text = grams.text.as_bytes();
+                        let terms = grams.spans.iter().map(|&(start, end)| &text[start..end]);
+                        vocabulary.lookup_all(terms, probes, found);
+                    }
+                }
                 indices.sort_unstable();
                 let mut row = SparseRow::count_sorted(indices);
                 if self.binary {
@@ -250,6 +286,8 @@ impl Featurizer {
                 row
             }
             TermIndex::Hashing { n_features, alternate_sign, norm } => {
+                self.analyze_into(text, &mut scratch.grams);
+                let grams = &scratch.grams;
                 let hits = grams
                     .spans
                     .iter()
@@ -305,6 +343,7 @@ impl Grams {
 #[derive(Debug, Default)]
 struct Scratch {
     grams: Grams,
+    words: WordScratch,
     probes: Vec<(u64, u64)>,
     indices: Vec<u32>,
 }
@@ -317,6 +356,7 @@ impl Scratch {
         let grams = &self.grams;
         let bytes = grams.text.capacity()
             + (grams.tokens.capacity() + grams.spans.capacity()) * size_of::<analyzer::Span>()
+            + self.words.capacity_bytes()
             + self.probes.capacity() * size_of::<(u64, u64)>()
             + self.indices.capacity() * size_of::<u32>();
         if bytes > Scratch::KEPT_BYTES {

@@ -7,6 +7,9 @@
 //! together, so that checking a candidate touches one more cache line. `lookup_all` first reads
 //! the slots of every n-gram (independent loads the processor runs in parallel), then checks the
 //! records.
+//!
+//! The table is built by `index_bytes`, for the char analyzers; the word analyzer's n-grams are
+//! looked up by token instead (`word_index`), and the vocabulary only keeps their records.
 
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
@@ -20,7 +23,7 @@ pub struct Vocabulary {
     /// only copy of the terms: term `i`'s record starts at `8 * i` plus its start in VTXT.
     records: LargeArray<u8>,
     /// 0 = empty; else `(hash tag << 32) | (record offset + 1)`. Power-of-two size, at most
-    /// half full; linear probing.
+    /// half full; linear probing. Empty until `index_bytes`.
     slots: LargeArray<u64>,
 }
 
@@ -63,35 +66,50 @@ impl Vocabulary {
         if records_len >= u32::MAX as usize {
             return Err(ModelError::invalid("vocabulary", "terms total more than 4 GiB"));
         }
-        let size = (ends.len() * 2).next_power_of_two().max(16);
         let mut vocabulary = Vocabulary {
             ends,
             records: LargeArray::zeroed(records_len),
-            slots: LargeArray::zeroed(size),
+            slots: LargeArray::zeroed(0),
         };
-        vocabulary.fill_table(text.as_bytes())?;
+        vocabulary.write_records(text.as_bytes());
         Ok(vocabulary)
     }
 
-    /// Writes every term's record (in index order), then its slot. Terms are placed in the order
-    /// of their home slots, so the table is written front to back instead of at random: a
-    /// million-term table fills in a fraction of the time.
-    fn fill_table(&mut self, text: &[u8]) -> Result<(), ModelError> {
-        // Per term: [hash, feature index << 32 | record offset]. A LargeArray, not a Vec: the
-        // table may be built on a loader thread, and glibc keeps a thread arena's freed top
-        // resident (malloc_trim does not trim it), in the Apache parent and all its children.
-        let mut homes: LargeArray<[u64; 2]> = LargeArray::zeroed(self.ends.len());
+    /// Writes every term's record, in index order.
+    fn write_records(&mut self, text: &[u8]) {
         let mut start = 0;
-        for (index, (&end, home)) in self.ends.iter().zip(homes.iter_mut()).enumerate() {
-            let term = &text[start..end as usize];
-            start = end as usize;
+        for index in 0..self.ends.len() {
+            let end = self.ends[index] as usize;
+            let term = &text[start..end];
+            start = end;
             let record = self.record_offset(index);
-            *home = [term_hash(term), (index as u64) << 32 | record as u64];
             let header = &mut self.records[record..record + RECORD_HEADER];
             header[..4].copy_from_slice(&(index as u32).to_le_bytes());
             header[4..].copy_from_slice(&(term.len() as u32).to_le_bytes());
             self.records[record + RECORD_HEADER..record + RECORD_HEADER + term.len()]
                 .copy_from_slice(term);
+        }
+    }
+
+    /// Builds the table that looks terms up by their bytes, refusing duplicates. Until then (and
+    /// for a vocabulary that `WordIndex` looks up instead) lookups read every term.
+    pub fn index_bytes(&mut self) -> Result<(), ModelError> {
+        self.slots = LargeArray::zeroed((self.len() * 2).next_power_of_two().max(16));
+        self.fill_table()
+    }
+
+    /// Writes every term's slot. Terms are placed in the order of their home slots, so the table
+    /// is written front to back instead of at random: a million-term table fills in a fraction
+    /// of the time.
+    fn fill_table(&mut self) -> Result<(), ModelError> {
+        // Per term: [hash, feature index << 32 | record offset]. A LargeArray, not a Vec: the
+        // table may be built on a loader thread, and glibc keeps a thread arena's freed top
+        // resident (malloc_trim does not trim it), in the Apache parent and all its children.
+        let mut homes: LargeArray<[u64; 2]> = LargeArray::zeroed(self.ends.len());
+        let terms = self.terms_bytes().zip(homes.iter_mut()).enumerate();
+        for (index, (term, home)) in terms {
+            let record = self.record_offset(index);
+            *home = [term_hash(term), (index as u64) << 32 | record as u64];
         }
         let mask = self.slots.len() - 1;
         homes.sort_unstable_by_key(|&[hash, index_and_offset]| {
@@ -131,9 +149,21 @@ impl Vocabulary {
 
     /// The feature index of `term`, if it is in the vocabulary.
     pub fn get(&self, term: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return self.scan(term.as_bytes());
+        }
         let table = self.table();
         let hash = term_hash(term.as_bytes());
         table.probe(term.as_bytes(), hash, table.slot_index(hash))
+    }
+
+    /// The feature index of `term`, read term by term: for a vocabulary without its table.
+    fn scan(&self, term: &[u8]) -> Option<u32> {
+        let table = Table { slots: &[], records: &self.records };
+        (0..self.len()).find_map(|index| {
+            let (feature, bytes) = table.record(self.record_offset(index));
+            same_bytes(bytes, term).then_some(feature)
+        })
     }
 
     /// The slots and records as plain slices, taken once per lookup: each access through
@@ -150,25 +180,39 @@ impl Vocabulary {
         probes: &mut Vec<(u64, u64)>,
         mut found: impl FnMut(u32),
     ) {
-        let table = self.table();
-        // First pass: every term's first slot, loaded without waiting on one another.
-        probes.clear();
-        probes.extend(terms.clone().map(|term| {
-            let hash = term_hash(term);
-            (hash, table.slots[table.slot_index(hash)])
-        }));
-        // Second pass: check candidates, probing further only past a different term's slot.
-        for (term, &(hash, first)) in terms.zip(probes.iter()) {
-            if first == 0 {
-                continue;
-            }
-            let index = match table.candidate(term, hash, first) {
-                Some(index) => Some(index),
-                None => table.probe(term, hash, (table.slot_index(hash) + 1) & table.mask()),
-            };
+        self.lookup_each(terms.clone(), terms.map(term_hash), probes, |index| {
             if let Some(index) = index {
                 found(index);
             }
+        });
+    }
+
+    /// Looks up many terms at once, given their `term_hash`es, calling `each` once per term, in
+    /// order, with its feature index if it is in the vocabulary. `probes` is working space.
+    pub fn lookup_each<'t>(
+        &self,
+        terms: impl Iterator<Item = &'t [u8]>,
+        hashes: impl Iterator<Item = u64>,
+        probes: &mut Vec<(u64, u64)>,
+        mut each: impl FnMut(Option<u32>),
+    ) {
+        if self.slots.is_empty() {
+            terms.for_each(|term| each(self.scan(term)));
+            return;
+        }
+        let table = self.table();
+        // First pass: every term's first slot, loaded without waiting on one another.
+        probes.clear();
+        probes.extend(hashes.map(|hash| (hash, table.slots[table.slot_index(hash)])));
+        // Second pass: check candidates, probing further only past a different term's slot.
+        for (term, &(hash, first)) in terms.zip(probes.iter()) {
+            let index = match first {
+                0 => None,
+                _ => table.candidate(term, hash, first).or_else(|| {
+                    table.probe(term, hash, (table.slot_index(hash) + 1) & table.mask())
+                }),
+            };
+            each(index);
         }
     }
 
@@ -177,6 +221,18 @@ impl Vocabulary {
         let (_, bytes) = self.table().record(self.record_offset(index));
         // Records are cut from a validated `String` at character boundaries (`from_parts`).
         std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// Every term's bytes, in index order.
+    pub fn terms_bytes(&self) -> impl Iterator<Item = &[u8]> {
+        let records: &[u8] = &self.records;
+        let mut offset = 0;
+        (0..self.len()).map(move |_| {
+            let length = read_u32(&records[offset + 4..]) as usize;
+            let start = offset + RECORD_HEADER;
+            offset = start + length;
+            &records[start..offset]
+        })
     }
 
     /// Where term `index`'s record starts: the records before it hold 8 header bytes each plus
@@ -263,7 +319,7 @@ fn end_offset(length: usize) -> Result<u32, ModelError> {
 
 /// FxHash-style word-at-a-time hash: fast on short n-grams, and only used in memory. The low bits
 /// pick the slot, the high 32 bits are the tag.
-fn term_hash(bytes: &[u8]) -> u64 {
+pub fn term_hash(bytes: &[u8]) -> u64 {
     const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let mut hash: u64 = bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
@@ -323,21 +379,32 @@ fn read_u32(bytes: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
+    fn indexed<'a>(terms: impl IntoIterator<Item = &'a str>) -> Vocabulary {
+        let mut vocabulary = Vocabulary::from_terms(terms).unwrap();
+        vocabulary.index_bytes().unwrap();
+        vocabulary
+    }
+
     #[test]
-    fn finds_every_term_and_nothing_else() {
+    fn finds_every_term_and_nothing_else_with_and_without_the_table() {
         let terms = ["good", "good phone", "bad", "", "phone", "日本語"];
-        let vocabulary = Vocabulary::from_terms(terms).unwrap();
-        for (index, term) in terms.iter().enumerate() {
-            assert_eq!(vocabulary.get(term), Some(index as u32), "{term:?}");
-            assert_eq!(vocabulary.term(index), *term);
+        let unindexed = Vocabulary::from_terms(terms).unwrap();
+        for vocabulary in [&unindexed, &indexed(terms)] {
+            for (index, term) in terms.iter().enumerate() {
+                assert_eq!(vocabulary.get(term), Some(index as u32), "{term:?}");
+                assert_eq!(vocabulary.term(index), *term);
+            }
+            assert_eq!(vocabulary.get("goo"), None);
+            assert_eq!(vocabulary.get("good phone "), None);
         }
-        assert_eq!(vocabulary.get("goo"), None);
-        assert_eq!(vocabulary.get("good phone "), None);
+        let bytes: Vec<&[u8]> = unindexed.terms_bytes().collect();
+        assert_eq!(bytes, terms.map(str::as_bytes));
     }
 
     #[test]
     fn duplicates_are_refused_with_both_indices() {
-        let err = Vocabulary::from_terms(["a", "b", "a"]).unwrap_err();
+        let mut vocabulary = Vocabulary::from_terms(["a", "b", "a"]).unwrap();
+        let err = vocabulary.index_bytes().unwrap_err();
         assert!(err.to_string().contains("indices 0 and 2"), "{err}");
     }
 
@@ -352,7 +419,7 @@ mod tests {
     #[test]
     fn lookup_all_finds_the_same_terms_as_get() {
         let terms: Vec<String> = (0..5_000).map(|i| format!("t{}", i * 7)).collect();
-        let vocabulary = Vocabulary::from_terms(terms.iter().map(String::as_str)).unwrap();
+        let vocabulary = indexed(terms.iter().map(String::as_str));
         let queries: Vec<String> = (0..20_000).map(|i| format!("t{i}")).collect();
         let mut found = Vec::new();
         let mut probes = Vec::new();
@@ -393,7 +460,7 @@ mod tests {
     #[test]
     fn large_vocabularies_stay_findable() {
         let terms: Vec<String> = (0..100_000).map(|i| format!("term{i}")).collect();
-        let vocabulary = Vocabulary::from_terms(terms.iter().map(String::as_str)).unwrap();
+        let vocabulary = indexed(terms.iter().map(String::as_str));
         assert!(terms.iter().enumerate().all(|(i, t)| vocabulary.get(t) == Some(i as u32)));
     }
 }

@@ -152,6 +152,7 @@ impl LinearClassifier {
             let width = self.n_rows - first;
             let block = &mut scores[first..];
             first += match width {
+                16.. => add_block::<16>(weights, self.n_rows, first, row, block),
                 8.. => add_block::<8>(weights, self.n_rows, first, row, block),
                 4.. => add_block::<4>(weights, self.n_rows, first, row, block),
                 _ => add_block::<1>(weights, self.n_rows, first, row, block),

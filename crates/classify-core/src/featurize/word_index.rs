@@ -1,0 +1,403 @@
+//! The vocabulary of a word-analyzer vectorizer, indexed by token: the form the request path
+//! looks word n-grams up in.
+//!
+//! A word n-gram is its tokens joined by single spaces, and tokens are never empty and never hold
+//! a space (see `TokenRule`), so an n-gram is equally well named by the sequence of its tokens.
+//! Each distinct token of the vocabulary gets a token id (one byte-compared lookup per token of
+//! a document, in a table small enough to stay in cache), and every longer n-gram is named by a
+//! pair of integers: the id of its first `n - 1` tokens (a *gram id*) and the id of its last
+//! token. The pairs live in one open-addressing table whose entries hold their key, so checking
+//! a bigram candidate is an integer comparison in the cache line that was loaded anyway, instead
+//! of a second cache miss on the term's bytes.
+//!
+//! Gram ids: a token's gram id is its token id; an n-gram that begins a longer term of the
+//! vocabulary gets a gram id of its own (from `FIRST_GRAM` on), stored in its pair entry.
+
+use rustc_hash::FxHashMap;
+
+use super::vocabulary::{term_hash, Vocabulary};
+use crate::error::ModelError;
+use crate::large_array::LargeArray;
+
+/// No feature, no token, no gram.
+const NONE: u32 = u32::MAX;
+
+/// Gram ids of n-grams of two tokens or more count from here; token ids stay below it.
+const FIRST_GRAM: u32 = 1 << 31;
+
+/// A pair-table entry: `[key, value]`. The key is `(gram + 1) << 32 | (token + 1)`, never 0,
+/// which marks an empty entry. The value is the n-gram's feature index (low half, `NONE` when
+/// the n-gram is only the beginning of longer terms) and its gram id (high half, `NONE` when
+/// no longer term begins with it).
+type PairEntry = [u64; 2];
+
+#[derive(Debug, Clone)]
+pub struct WordIndex {
+    /// The distinct tokens of the vocabulary's terms; a token's index here is its token id.
+    tokens: Vocabulary,
+    /// Per token id: the feature index of the one-token term, or `NONE`.
+    unigram_features: Vec<u32>,
+    /// Power-of-two size, linear probing, at most 70 % full.
+    pairs: LargeArray<PairEntry>,
+    min_n: usize,
+    max_n: usize,
+}
+
+/// Working space for `WordIndex::lookup`, reused across documents.
+#[derive(Debug, Default)]
+pub struct WordScratch {
+    token_ids: Vec<u32>,
+    gram_ids: Vec<u32>,
+    probes: Vec<(u64, u64)>,
+    /// Per n-gram: its pair key and its home entry's value, see `lookup`.
+    first_entries: Vec<[u64; 2]>,
+}
+
+impl WordScratch {
+    /// Bytes of capacity held, so that an outsized document's buffers can be let go.
+    pub fn capacity_bytes(&self) -> usize {
+        (self.token_ids.capacity() + self.gram_ids.capacity()) * size_of::<u32>()
+            + self.probes.capacity() * size_of::<(u64, u64)>()
+            + self.first_entries.capacity() * size_of::<[u64; 2]>()
+    }
+}
+
+impl WordIndex {
+    /// Indexes the terms of `vocabulary` that a word analyzer with `ngram_range = (min_n, max_n)`
+    /// can produce. Any other term (an empty part, or a number of tokens outside the range) can
+    /// never be found in a document, so leaving it out changes no feature row.
+    pub fn new(vocabulary: &Vocabulary, min_n: usize, max_n: usize) -> Result<Self, ModelError> {
+        let mut token_ids: FxHashMap<&[u8], u32> = FxHashMap::default();
+        let mut token_list: Vec<&[u8]> = Vec::new();
+        // Terms no document can produce are only checked for duplicates.
+        let mut unreachable: FxHashMap<&[u8], u32> = FxHashMap::default();
+        // First the tokens of every term that a document can produce, as token ids, in
+        // `part_ids[first..first + len]` for `(feature, first, len)` in `terms`; the table is then
+        // filled in a loop of its own, whose cache misses overlap.
+        // Both are LargeArrays sized for the worst case, not Vecs: only the pages written become
+        // resident, and they go back to the system when dropped instead of staying on the heap.
+        let mut terms: LargeArray<[u32; 3]> = LargeArray::zeroed(vocabulary.len());
+        let mut part_ids: LargeArray<u32> = LargeArray::zeroed(vocabulary.len() * max_n);
+        let (mut term_count, mut part_count) = (0, 0);
+        // sklearn's vocabularies are sorted, so a term mostly begins with the previous one's
+        // first token: that one is remembered instead of looked up again.
+        let mut previous_first: (&[u8], u32) = (&[], NONE);
+        'terms: for (feature, term) in vocabulary.terms_bytes().enumerate() {
+            let first = part_count;
+            for (position, part) in term.split(|&byte| byte == b' ').enumerate() {
+                if part.is_empty() || position == max_n {
+                    part_count = first;
+                    if let Some(earlier) = unreachable.insert(term, feature as u32) {
+                        return Err(duplicate(vocabulary, earlier, feature as u32));
+                    }
+                    continue 'terms;
+                }
+                let id = match previous_first {
+                    (text, id) if position == 0 && text == part => id,
+                    _ => *token_ids.entry(part).or_insert_with(|| {
+                        token_list.push(part);
+                        (token_list.len() - 1) as u32
+                    }),
+                };
+                if position == 0 {
+                    previous_first = (part, id);
+                }
+                part_ids[part_count] = id;
+                part_count += 1;
+            }
+            let len = part_count - first;
+            if len < min_n {
+                part_count = first;
+                if let Some(earlier) = unreachable.insert(term, feature as u32) {
+                    return Err(duplicate(vocabulary, earlier, feature as u32));
+                }
+                continue;
+            }
+            terms[term_count] = [feature as u32, first as u32, len as u32];
+            term_count += 1;
+        }
+        drop((token_ids, unreachable));
+        if token_list.len() >= FIRST_GRAM as usize {
+            return Err(ModelError::invalid("vectorizer.vocabulary", "over 2 billion tokens"));
+        }
+        let mut unigram_features = vec![NONE; token_list.len()];
+        let pair_count = part_count - term_count;
+        let mut pairs: LargeArray<PairEntry> =
+            LargeArray::zeroed((pair_count * 10 / 7 + 1).next_power_of_two().max(16));
+        let table: &mut [PairEntry] = &mut pairs;
+        let mut next_gram = FIRST_GRAM;
+        for &[feature, first, len] in &terms[..term_count] {
+            let ids = &part_ids[first as usize..(first + len) as usize];
+            let (&last, prefix) = ids.split_last().unwrap_or((&NONE, &[]));
+            let Some((&first, middle)) = prefix.split_first() else {
+                let slot = &mut unigram_features[last as usize];
+                if *slot != NONE {
+                    return Err(duplicate(vocabulary, *slot, feature));
+                }
+                *slot = feature;
+                continue;
+            };
+            let mut gram = first;
+            for &token in middle {
+                let value = pair_entry(table, gram, token);
+                if *value >> 32 == u64::from(NONE) {
+                    *value = (*value & 0xffff_ffff) | u64::from(next_gram) << 32;
+                    next_gram += 1;
+                }
+                gram = (*value >> 32) as u32;
+            }
+            let value = pair_entry(table, gram, last);
+            if *value as u32 != NONE {
+                return Err(duplicate(vocabulary, *value as u32, feature));
+            }
+            *value = (*value & !0xffff_ffff) | u64::from(feature);
+        }
+        if next_gram == NONE {
+            return Err(ModelError::invalid("vectorizer.vocabulary", "over 2 billion n-grams"));
+        }
+        // Parts of valid UTF-8 terms, cut at spaces, are valid UTF-8.
+        let token_text = token_list.iter().map(|t| std::str::from_utf8(t).unwrap_or_default());
+        let mut tokens = Vocabulary::from_terms(token_text)?;
+        tokens.index_bytes()?;
+        Ok(WordIndex { tokens, unigram_features, pairs, min_n, max_n })
+    }
+
+    /// Calls `found` with the feature index of every n-gram of the document whose tokens are
+    /// `tokens` (spans of `text`) that is in the vocabulary, in no particular order.
+    pub fn lookup(
+        &self,
+        text: &[u8],
+        tokens: &[(usize, usize)],
+        scratch: &mut WordScratch,
+        mut found: impl FnMut(u32),
+    ) {
+        let WordScratch { token_ids, gram_ids, probes, first_entries } = scratch;
+        token_ids.clear();
+        let token_bytes = tokens.iter().map(|&(start, end)| &text[start..end]);
+        let hashes = token_bytes.clone().map(term_hash);
+        self.tokens
+            .lookup_each(token_bytes, hashes, probes, |id| token_ids.push(id.unwrap_or(NONE)));
+        if self.min_n <= 1 {
+            let unigram_features = &self.unigram_features[..];
+            for &id in token_ids.iter().filter(|&&id| id != NONE) {
+                let feature = unigram_features[id as usize];
+                if feature != NONE {
+                    found(feature);
+                }
+            }
+        }
+        let pairs: &[PairEntry] = &self.pairs;
+        let mask = pairs.len() - 1;
+        gram_ids.clear();
+        gram_ids.extend_from_slice(token_ids);
+        for n in 2..=self.max_n.min(tokens.len()) {
+            let count = tokens.len() + 1 - n;
+            // First pass: every pair's home entry, loaded without waiting on one another.
+            first_entries.clear();
+            first_entries.extend((0..count).map(|start| {
+                match (gram_ids[start], token_ids[start + n - 1]) {
+                    (NONE, _) | (_, NONE) => [0, 0],
+                    (gram, token) => {
+                        let key = pair_key(gram, token);
+                        let home = pairs[pair_slot(key, mask)];
+                        // The value when the home entry is the pair's; else whether to probe on.
+                        [key, if home[0] == key { home[1] } else { u64::from(home[0] != 0) }]
+                    }
+                }
+            }));
+            // Second pass: probe further only past another pair's entry.
+            for (start, &[key, home]) in first_entries.iter().enumerate() {
+                // A stored value is never 0 or 1: its high half is NONE or a gram id, at least
+                // FIRST_GRAM.
+                let value = match (key, home) {
+                    (0, _) | (_, 0) => u64::MAX,
+                    (_, 1) => find_pair(pairs, key, mask).unwrap_or(u64::MAX),
+                    (_, value) => value,
+                };
+                if n >= self.min_n && value as u32 != NONE {
+                    found(value as u32);
+                }
+                gram_ids[start] = (value >> 32) as u32;
+            }
+            gram_ids.truncate(count);
+        }
+    }
+
+    /// The feature index of `term`, if the vocabulary has it and a document can produce it.
+    pub fn get(&self, term: &str) -> Option<u32> {
+        let parts: Vec<&str> = term.split(' ').collect();
+        if parts.len() < self.min_n || parts.len() > self.max_n {
+            return None;
+        }
+        let ids: Option<Vec<u32>> = parts.iter().map(|part| self.tokens.get(part)).collect();
+        let ids = ids?;
+        let (&last, prefix) = ids.split_last()?;
+        let Some((&first, middle)) = prefix.split_first() else {
+            return Some(self.unigram_features[last as usize]).filter(|&f| f != NONE);
+        };
+        let pairs: &[PairEntry] = &self.pairs;
+        let mask = pairs.len() - 1;
+        let mut gram = first;
+        for &token in middle {
+            let value = find_pair(pairs, pair_key(gram, token), mask)?;
+            gram = (value >> 32) as u32;
+            if gram == NONE {
+                return None;
+            }
+        }
+        let value = find_pair(pairs, pair_key(gram, last), mask)?;
+        Some(value as u32).filter(|&f| f != NONE)
+    }
+}
+
+fn pair_key(gram: u32, token: u32) -> u64 {
+    (u64::from(gram) + 1) << 32 | (u64::from(token) + 1)
+}
+
+fn duplicate(vocabulary: &Vocabulary, earlier: u32, feature: u32) -> ModelError {
+    let term = vocabulary.term(feature as usize);
+    ModelError::invalid(
+        "vectorizer.vocabulary",
+        format!("term {term:?} appears twice (indices {earlier} and {feature})"),
+    )
+}
+
+/// The home slot of a pair key: the key's bits mixed (both ids are small, dense integers).
+fn pair_slot(key: u64, mask: usize) -> usize {
+    let mixed = (key ^ key >> 31).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed ^ mixed >> 32) as usize & mask
+}
+
+/// The value of the entry of the pair `(gram, token)`, inserted with no feature and no gram id
+/// if absent.
+fn pair_entry(pairs: &mut [PairEntry], gram: u32, token: u32) -> &mut u64 {
+    let key = pair_key(gram, token);
+    let mask = pairs.len() - 1;
+    let mut slot = pair_slot(key, mask);
+    while pairs[slot][0] != key {
+        if pairs[slot][0] == 0 {
+            pairs[slot] = [key, u64::MAX];
+            break;
+        }
+        slot = (slot + 1) & mask;
+    }
+    &mut pairs[slot][1]
+}
+
+/// The value of the pair entry with `key`, walking the probe sequence from its home slot.
+fn find_pair(pairs: &[PairEntry], key: u64, mask: usize) -> Option<u64> {
+    let mut slot = pair_slot(key, mask);
+    loop {
+        match pairs[slot] {
+            [0, _] => return None,
+            [existing, value] if existing == key => return Some(value),
+            _ => slot = (slot + 1) & mask,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every n-gram of `tokens` with `min_n..=max_n` tokens that is a term, the slow way.
+    fn expected(vocabulary: &Vocabulary, tokens: &[&str], min_n: usize, max_n: usize) -> Vec<u32> {
+        let mut found: Vec<u32> = (min_n..=max_n)
+            .flat_map(|n| tokens.windows(n))
+            .filter_map(|window| vocabulary.get(&window.join(" ")))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    fn lookup(index: &WordIndex, tokens: &[&str]) -> Vec<u32> {
+        let text = tokens.join(" ");
+        let mut spans = Vec::new();
+        let mut start = 0;
+        for token in tokens {
+            spans.push((start, start + token.len()));
+            start += token.len() + 1;
+        }
+        let mut found = Vec::new();
+        index.lookup(text.as_bytes(), &spans, &mut WordScratch::default(), |f| found.push(f));
+        found.sort_unstable();
+        found
+    }
+
+    /// A small pseudo-random generator, so that the test is the same on every run.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn finds_the_same_ngrams_as_joining_tokens() {
+        let words: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+        let mut state = 0x2545_f491_4f6c_dd1d;
+        let mut terms: Vec<String> = Vec::new();
+        for _ in 0..3_000 {
+            let n = 1 + (next(&mut state) % 3) as usize;
+            let term: Vec<&str> =
+                (0..n).map(|_| words[(next(&mut state) % 40) as usize].as_str()).collect();
+            terms.push(term.join(" "));
+        }
+        terms.sort();
+        terms.dedup();
+        let vocabulary = Vocabulary::from_terms(terms.iter().map(String::as_str)).unwrap();
+        for (min_n, max_n) in [(1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3)] {
+            let index = WordIndex::new(&vocabulary, min_n, max_n).unwrap();
+            for _ in 0..200 {
+                let len = (next(&mut state) % 12) as usize;
+                // Some tokens outside the vocabulary break n-grams.
+                let tokens: Vec<&str> = (0..len)
+                    .map(|_| match next(&mut state) % 45 {
+                        i @ 0..40 => words[i as usize].as_str(),
+                        _ => "unknown",
+                    })
+                    .collect();
+                assert_eq!(
+                    lookup(&index, &tokens),
+                    expected(&vocabulary, &tokens, min_n, max_n),
+                    "ngram_range ({min_n}, {max_n}), {tokens:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn terms_no_document_can_produce_are_never_found() {
+        let terms = ["a", "a b", " a", "a  b", "a b ", "a b c", ""];
+        let vocabulary = Vocabulary::from_terms(terms).unwrap();
+        let index = WordIndex::new(&vocabulary, 1, 2).unwrap();
+        assert_eq!(lookup(&index, &["a", "b", "c"]), vec![0, 1]);
+        assert_eq!(index.get("a b"), Some(1));
+        assert_eq!(index.get("a b c"), None);
+        assert_eq!(index.get(" a"), None);
+    }
+
+    #[test]
+    fn duplicates_are_refused_with_both_indices() {
+        let cases = [
+            (["x", "a b", "a b"], "indices 1 and 2"),
+            (["a", "x", "a"], "indices 0 and 2"),
+            (["a  b", "x", "a  b"], "indices 0 and 2"),
+        ];
+        for (terms, indices) in cases {
+            let vocabulary = Vocabulary::from_terms(terms).unwrap();
+            let err = WordIndex::new(&vocabulary, 1, 2).unwrap_err();
+            assert!(err.to_string().contains(indices), "{terms:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn prefixes_that_are_not_terms_still_lead_to_longer_terms() {
+        // "b c" is only the beginning of "b c d", and "c d" is not a term.
+        let terms = ["b c d", "d"];
+        let vocabulary = Vocabulary::from_terms(terms).unwrap();
+        let index = WordIndex::new(&vocabulary, 1, 3).unwrap();
+        assert_eq!(lookup(&index, &["a", "b", "c", "d"]), vec![0, 1]);
+        assert_eq!(lookup(&index, &["b", "c"]), Vec::<u32>::new());
+    }
+}
