@@ -5,6 +5,7 @@
 pub mod analyzer;
 pub mod hashing;
 pub mod pychar;
+pub mod token_table;
 mod unicode_ages;
 pub mod vocabulary;
 pub mod word_index;
@@ -269,6 +270,8 @@ impl Featurizer {
                 let found = |index| indices.push(index);
                 match words {
                     Some(words) if self.tokenize_into(text, grams) => {
+                        // Room to read every short token as whole words in place.
+                        grams.text.extend(std::iter::repeat_n('\0', token_table::INLINE_BYTES));
                         words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
                     }
                     _ => {

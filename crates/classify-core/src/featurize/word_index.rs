@@ -15,7 +15,8 @@
 
 use rustc_hash::FxHashMap;
 
-use super::vocabulary::{term_hash, Vocabulary};
+use super::token_table::TokenTable;
+use super::vocabulary::Vocabulary;
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
 
@@ -34,7 +35,7 @@ type PairEntry = [u64; 2];
 #[derive(Debug, Clone)]
 pub struct WordIndex {
     /// The distinct tokens of the vocabulary's terms; a token's index here is its token id.
-    tokens: Vocabulary,
+    tokens: TokenTable,
     /// Per token id: the feature index of the one-token term, or `NONE`.
     unigram_features: Vec<u32>,
     /// Power-of-two size, linear probing, at most 70 % full.
@@ -48,7 +49,6 @@ pub struct WordIndex {
 pub struct WordScratch {
     token_ids: Vec<u32>,
     gram_ids: Vec<u32>,
-    probes: Vec<(u64, u64)>,
     /// Per n-gram: its pair key and its home entry's value, see `lookup`.
     first_entries: Vec<[u64; 2]>,
 }
@@ -57,7 +57,6 @@ impl WordScratch {
     /// Bytes of capacity held, so that an outsized document's buffers can be let go.
     pub fn capacity_bytes(&self) -> usize {
         (self.token_ids.capacity() + self.gram_ids.capacity()) * size_of::<u32>()
-            + self.probes.capacity() * size_of::<(u64, u64)>()
             + self.first_entries.capacity() * size_of::<[u64; 2]>()
     }
 }
@@ -155,10 +154,7 @@ impl WordIndex {
         if next_gram == NONE {
             return Err(ModelError::invalid("vectorizer.vocabulary", "over 2 billion n-grams"));
         }
-        // Parts of valid UTF-8 terms, cut at spaces, are valid UTF-8.
-        let token_text = token_list.iter().map(|t| std::str::from_utf8(t).unwrap_or_default());
-        let mut tokens = Vocabulary::from_terms(token_text)?;
-        tokens.index_bytes()?;
+        let tokens = TokenTable::new(&token_list)?;
         Ok(WordIndex { tokens, unigram_features, pairs, min_n, max_n })
     }
 
@@ -171,12 +167,9 @@ impl WordIndex {
         scratch: &mut WordScratch,
         mut found: impl FnMut(u32),
     ) {
-        let WordScratch { token_ids, gram_ids, probes, first_entries } = scratch;
+        let WordScratch { token_ids, gram_ids, first_entries } = scratch;
         token_ids.clear();
-        let token_bytes = tokens.iter().map(|&(start, end)| &text[start..end]);
-        let hashes = token_bytes.clone().map(term_hash);
-        self.tokens
-            .lookup_each(token_bytes, hashes, probes, |id| token_ids.push(id.unwrap_or(NONE)));
+        self.tokens.lookup_each(text, tokens, token_ids);
         if self.min_n <= 1 {
             let unigram_features = &self.unigram_features[..];
             for &id in token_ids.iter().filter(|&&id| id != NONE) {
@@ -229,7 +222,8 @@ impl WordIndex {
         if parts.len() < self.min_n || parts.len() > self.max_n {
             return None;
         }
-        let ids: Option<Vec<u32>> = parts.iter().map(|part| self.tokens.get(part)).collect();
+        let ids: Option<Vec<u32>> =
+            parts.iter().map(|part| self.tokens.get(part.as_bytes())).collect();
         let ids = ids?;
         let (&last, prefix) = ids.split_last()?;
         let Some((&first, middle)) = prefix.split_first() else {

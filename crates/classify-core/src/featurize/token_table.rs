@@ -1,0 +1,195 @@
+//! Token → token id, for `WordIndex`: the first lookup of every token of a document.
+//!
+//! Nearly every token is at most 16 bytes long. Those are kept inline in their slot, as two
+//! zero-padded 8-byte words and the length, so a lookup reads two words of the document's text,
+//! hashes them without a loop or a branch on the length, and compares three integers in the one
+//! cache line it loaded. The few longer tokens live in a `Vocabulary`, looked up by their bytes.
+
+use super::vocabulary::Vocabulary;
+use crate::error::ModelError;
+use crate::large_array::LargeArray;
+
+/// Tokens up to this many bytes are stored inline.
+pub const INLINE_BYTES: usize = 16;
+
+/// `[first word, second word, length << 32 | (id + 1), unused]`; 0 in the third word marks an
+/// empty slot. Four words, so that a slot never straddles two cache lines.
+type Slot = [u64; 4];
+
+#[derive(Debug, Clone)]
+pub struct TokenTable {
+    /// Power-of-two size, at most half full, linear probing.
+    inline: LargeArray<Slot>,
+    /// The tokens longer than `INLINE_BYTES`; `long_ids[i]` is the id of its term `i`.
+    long: Vocabulary,
+    long_ids: Vec<u32>,
+    len: usize,
+}
+
+impl TokenTable {
+    /// Token `i` of `tokens` gets id `i`. Tokens must be distinct.
+    pub fn new(tokens: &[&[u8]]) -> Result<Self, ModelError> {
+        let inline_count = tokens.iter().filter(|t| t.len() <= INLINE_BYTES).count();
+        let mut inline: LargeArray<Slot> =
+            LargeArray::zeroed((inline_count * 2).next_power_of_two().max(16));
+        let slots: &mut [Slot] = &mut inline;
+        let mask = slots.len() - 1;
+        let mut long_terms = Vec::new();
+        let mut long_ids = Vec::new();
+        for (id, &token) in tokens.iter().enumerate() {
+            if token.len() > INLINE_BYTES {
+                long_terms.push(std::str::from_utf8(token).unwrap_or_default());
+                long_ids.push(id as u32);
+                continue;
+            }
+            let (words, len) = padded_words(token);
+            let mut slot = slot_of(words, len, mask);
+            while slots[slot][2] != 0 {
+                if slots[slot][..2] == words && slots[slot][2] >> 32 == len {
+                    return Err(ModelError::invalid(
+                        "vectorizer.vocabulary",
+                        format!("token {:?} listed twice", String::from_utf8_lossy(token)),
+                    ));
+                }
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = [words[0], words[1], len << 32 | (id as u64 + 1), 0];
+        }
+        let mut long = Vocabulary::from_terms(long_terms)?;
+        long.index_bytes()?;
+        Ok(TokenTable { inline, long, long_ids, len: tokens.len() })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The id of `token`, if it is in the table.
+    pub fn get(&self, token: &[u8]) -> Option<u32> {
+        if token.len() > INLINE_BYTES {
+            return self
+                .long
+                .get(std::str::from_utf8(token).ok()?)
+                .map(|i| self.long_ids[i as usize]);
+        }
+        let (words, len) = padded_words(token);
+        self.find_inline(words, len)
+    }
+
+    /// Pushes onto `ids` the id of each token of `tokens` (spans of `text`), or `u32::MAX` for a
+    /// token not in the table. Fastest when `text` goes on for `INLINE_BYTES` bytes past the last
+    /// token (the words of a short token are then read in place).
+    pub fn lookup_each(&self, text: &[u8], tokens: &[(usize, usize)], ids: &mut Vec<u32>) {
+        for &(start, end) in tokens {
+            let len = end - start;
+            let id = match text.get(start..start + INLINE_BYTES) {
+                Some(window) if len <= INLINE_BYTES => {
+                    let words = [
+                        read_u64(&window[..8]) & LOW_BYTES[len.min(8)],
+                        read_u64(&window[8..]) & LOW_BYTES[len.saturating_sub(8)],
+                    ];
+                    self.find_inline(words, len as u64)
+                }
+                _ => self.get(&text[start..end]),
+            };
+            ids.push(id.unwrap_or(u32::MAX));
+        }
+    }
+
+    fn find_inline(&self, words: [u64; 2], len: u64) -> Option<u32> {
+        let slots: &[Slot] = &self.inline;
+        let mask = slots.len() - 1;
+        let mut slot = slot_of(words, len, mask);
+        loop {
+            let [first, second, length_and_id, _] = slots[slot];
+            if length_and_id == 0 {
+                return None;
+            }
+            if first == words[0] && second == words[1] && length_and_id >> 32 == len {
+                return Some((length_and_id as u32).wrapping_sub(1));
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// `LOW_BYTES[k]` keeps the low `k` bytes of a little-endian word.
+const LOW_BYTES: [u64; 9] = {
+    let mut masks = [u64::MAX; 9];
+    let mut k = 0;
+    while k < 8 {
+        masks[k] = (1u64 << (8 * k)) - 1;
+        k += 1;
+    }
+    masks
+};
+
+/// A short token as two zero-padded little-endian words, and its length.
+fn padded_words(token: &[u8]) -> ([u64; 2], u64) {
+    let mut bytes = [0u8; INLINE_BYTES];
+    bytes[..token.len()].copy_from_slice(token);
+    ([read_u64(&bytes[..8]), read_u64(&bytes[8..])], token.len() as u64)
+}
+
+fn slot_of(words: [u64; 2], len: u64, mask: usize) -> usize {
+    let mixed = (words[0] ^ words[1].rotate_left(29) ^ len.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    (mixed ^ mixed >> 31) as usize & mask
+}
+
+fn read_u64(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[..8]);
+    u64::from_le_bytes(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_every_token_of_every_length_and_nothing_else() {
+        let tokens: Vec<String> = (0..40)
+            .map(|len| (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect())
+            .chain(["x\0".to_string(), "x".to_string(), "日本語".to_string()])
+            .collect();
+        let bytes: Vec<&[u8]> = tokens.iter().map(String::as_bytes).collect();
+        let table = TokenTable::new(&bytes).unwrap();
+        assert_eq!(table.len(), tokens.len());
+        for (id, token) in bytes.iter().enumerate() {
+            assert_eq!(table.get(token), Some(id as u32), "{token:?}");
+        }
+        assert_eq!(table.get(b"y"), None);
+        assert_eq!(table.get(b"abcdefghijklmnopq "), None);
+        assert_eq!(table.get(b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq"), None);
+
+        // The same tokens in a text, with and without room to read past the last one.
+        let mut text = Vec::new();
+        let mut spans = Vec::new();
+        for token in &bytes {
+            spans.push((text.len(), text.len() + token.len()));
+            text.extend_from_slice(token);
+            text.push(b' ');
+        }
+        let expected: Vec<u32> = (0..bytes.len() as u32).collect();
+        for padding in [0, INLINE_BYTES] {
+            let mut padded = text.clone();
+            padded.resize(text.len() + padding, 0);
+            let mut ids = Vec::new();
+            table.lookup_each(&padded, &spans, &mut ids);
+            assert_eq!(ids, expected, "padding {padding}");
+        }
+        let mut ids = Vec::new();
+        table.lookup_each(b"abc abd", &[(0, 3), (4, 7)], &mut ids);
+        assert_eq!(ids, vec![3, u32::MAX]);
+    }
+
+    #[test]
+    fn a_token_listed_twice_is_refused() {
+        assert!(TokenTable::new(&[b"ab", b"cd", b"ab"]).is_err());
+    }
+}
