@@ -271,7 +271,7 @@ impl Featurizer {
                 match words {
                     Some(words) if self.tokenize_into(text, grams) => {
                         // Room to read every short token as whole words in place.
-                        grams.text.extend(std::iter::repeat_n('\0', token_table::INLINE_BYTES));
+                        grams.text.push_str(TOKEN_PADDING);
                         words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
                     }
                     _ => {
@@ -323,6 +323,10 @@ impl Featurizer {
         row
     }
 }
+
+/// Appended after a document's text before its tokens are looked up (see `token_table`).
+const TOKEN_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+const _: () = assert!(TOKEN_PADDING.len() == token_table::INLINE_BYTES);
 
 /// One document's n-grams: spans of `text`, which holds the preprocessed document followed by
 /// the n-grams that are not slices of it.

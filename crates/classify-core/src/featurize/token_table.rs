@@ -100,6 +100,7 @@ impl TokenTable {
         }
     }
 
+    #[inline]
     fn find_inline(&self, words: [u64; 2], len: u64) -> Option<u32> {
         let slots: &[Slot] = &self.inline;
         let mask = slots.len() - 1;
