@@ -75,6 +75,9 @@ pub struct FittedArrays {
     pub vocabulary: Option<Vocabulary>,
     /// `idf_` when tf-idf weighting uses it (`tfidf.idf` in the JSON form).
     pub idf: Option<Vec<f64>>,
+    /// The word analyzer's index of `vocabulary`, if the loader built it already (built here
+    /// otherwise).
+    pub word_index: Option<WordIndex>,
 }
 
 impl Featurizer {
@@ -86,7 +89,7 @@ impl Featurizer {
             .map(|terms| Vocabulary::from_terms(terms.iter().map(String::as_str)))
             .transpose()?;
         let idf = tfidf.and_then(|t| t.idf.clone());
-        Featurizer::new(spec, tfidf, FittedArrays { vocabulary, idf })
+        Featurizer::new(spec, tfidf, FittedArrays { vocabulary, idf, word_index: None })
     }
 
     /// Builds the featurizer, checking that every setting is one this build reproduces exactly.
@@ -126,7 +129,12 @@ impl Featurizer {
                 let n_features = vocabulary.len();
                 let words = match analyzer {
                     Analyzer::Word { .. } => {
-                        Some(Box::new(WordIndex::new(&vocabulary, min_n as usize, max_n as usize)?))
+                        let range = (min_n as usize, max_n as usize);
+                        let index = match arrays.word_index {
+                            Some(index) if index.ngram_range() == range => index,
+                            _ => WordIndex::new(&vocabulary, range.0, range.1)?,
+                        };
+                        Some(Box::new(index))
                     }
                     Analyzer::Char | Analyzer::CharWb => {
                         vocabulary.index_bytes()?;

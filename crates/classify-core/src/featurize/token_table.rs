@@ -29,35 +29,16 @@ pub struct TokenTable {
 impl TokenTable {
     /// Token `i` of `tokens` gets id `i`. Tokens must be distinct.
     pub fn new(tokens: &[&[u8]]) -> Result<Self, ModelError> {
-        let inline_count = tokens.iter().filter(|t| t.len() <= INLINE_BYTES).count();
-        let mut inline: LargeArray<Slot> =
-            LargeArray::zeroed((inline_count * 2).next_power_of_two().max(16));
-        let slots: &mut [Slot] = &mut inline;
-        let mask = slots.len() - 1;
-        let mut long_terms = Vec::new();
-        let mut long_ids = Vec::new();
-        for (id, &token) in tokens.iter().enumerate() {
-            if token.len() > INLINE_BYTES {
-                long_terms.push(std::str::from_utf8(token).unwrap_or_default());
-                long_ids.push(id as u32);
-                continue;
+        let mut builder = TokenTableBuilder::default();
+        for (index, token) in tokens.iter().enumerate() {
+            if builder.id(token) as usize != index {
+                return Err(ModelError::invalid(
+                    "vectorizer.vocabulary",
+                    format!("token {:?} listed twice", String::from_utf8_lossy(token)),
+                ));
             }
-            let (words, len) = padded_words(token);
-            let mut slot = slot_of(words, len, mask);
-            while slots[slot][2] != 0 {
-                if slots[slot][..2] == words && slots[slot][2] >> 32 == len {
-                    return Err(ModelError::invalid(
-                        "vectorizer.vocabulary",
-                        format!("token {:?} listed twice", String::from_utf8_lossy(token)),
-                    ));
-                }
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = [words[0], words[1], len << 32 | (id as u64 + 1), 0];
         }
-        let mut long = Vocabulary::from_terms(long_terms)?;
-        long.index_bytes()?;
-        Ok(TokenTable { inline, long, long_ids, len: tokens.len() })
+        builder.finish()
     }
 
     pub fn len(&self) -> usize {
@@ -115,6 +96,94 @@ impl TokenTable {
             }
             slot = (slot + 1) & mask;
         }
+    }
+}
+
+/// Gives each distinct token an id, in order of first appearance, then becomes the table.
+pub struct TokenTableBuilder<'t> {
+    inline: LargeArray<Slot>,
+    inline_len: usize,
+    long: rustc_hash::FxHashMap<&'t [u8], u32>,
+    long_list: Vec<&'t [u8]>,
+    len: usize,
+}
+
+impl Default for TokenTableBuilder<'_> {
+    fn default() -> Self {
+        TokenTableBuilder {
+            inline: LargeArray::zeroed(1024),
+            inline_len: 0,
+            long: Default::default(),
+            long_list: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<'t> TokenTableBuilder<'t> {
+    /// The id of `token`, a new one if it is new.
+    pub fn id(&mut self, token: &'t [u8]) -> u32 {
+        if token.len() > INLINE_BYTES {
+            let next = self.len as u32;
+            let id = *self.long.entry(token).or_insert(next);
+            if id == next {
+                self.long_list.push(token);
+                self.len += 1;
+            }
+            return id;
+        }
+        if (self.inline_len + 1) * 2 > self.inline.len() {
+            self.grow();
+        }
+        let (words, len) = padded_words(token);
+        let slots: &mut [Slot] = &mut self.inline;
+        let mask = slots.len() - 1;
+        let mut slot = slot_of(words, len, mask);
+        loop {
+            let [first, second, length_and_id, _] = slots[slot];
+            if length_and_id == 0 {
+                let id = self.len as u32;
+                slots[slot] = [words[0], words[1], len << 32 | (u64::from(id) + 1), 0];
+                self.inline_len += 1;
+                self.len += 1;
+                return id;
+            }
+            if first == words[0] && second == words[1] && length_and_id >> 32 == len {
+                return (length_and_id as u32).wrapping_sub(1);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// The number of distinct tokens so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn grow(&mut self) {
+        let mut inline: LargeArray<Slot> = LargeArray::zeroed(self.inline.len() * 2);
+        let mask = inline.len() - 1;
+        for &entry in self.inline.iter().filter(|slot| slot[2] != 0) {
+            let mut slot = slot_of([entry[0], entry[1]], entry[2] >> 32, mask);
+            while inline[slot][2] != 0 {
+                slot = (slot + 1) & mask;
+            }
+            inline[slot] = entry;
+        }
+        self.inline = inline;
+    }
+
+    pub fn finish(self) -> Result<TokenTable, ModelError> {
+        // Parts of valid UTF-8 terms, cut at spaces, are valid UTF-8.
+        let long_terms = self.long_list.iter().map(|t| std::str::from_utf8(t).unwrap_or_default());
+        let mut long = Vocabulary::from_terms(long_terms)?;
+        long.index_bytes()?;
+        let long_ids = self.long_list.iter().map(|token| self.long[token]).collect();
+        Ok(TokenTable { inline: self.inline, long, long_ids, len: self.len })
     }
 }
 

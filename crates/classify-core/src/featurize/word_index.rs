@@ -15,13 +15,16 @@
 
 use rustc_hash::FxHashMap;
 
-use super::token_table::TokenTable;
+use super::token_table::{TokenTable, TokenTableBuilder};
 use super::vocabulary::Vocabulary;
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
 
 /// No feature, no token, no gram.
 const NONE: u32 = u32::MAX;
+
+/// Terms inserted into the pair table together while it is built.
+const INSERT_BATCH: usize = 64;
 
 /// Gram ids of n-grams of two tokens or more count from here; token ids stay below it.
 const FIRST_GRAM: u32 = 1 << 31;
@@ -38,7 +41,7 @@ pub struct WordIndex {
     tokens: TokenTable,
     /// Per token id: the feature index of the one-token term, or `NONE`.
     unigram_features: Vec<u32>,
-    /// Power-of-two size, linear probing, at most 70 % full.
+    /// Linear probing, at most 80 % full (70 % when the number of entries is known upfront).
     pairs: LargeArray<PairEntry>,
     min_n: usize,
     max_n: usize,
@@ -66,41 +69,41 @@ impl WordIndex {
     /// can produce. Any other term (an empty part, or a number of tokens outside the range) can
     /// never be found in a document, so leaving it out changes no feature row.
     pub fn new(vocabulary: &Vocabulary, min_n: usize, max_n: usize) -> Result<Self, ModelError> {
-        let mut token_ids: FxHashMap<&[u8], u32> = FxHashMap::default();
-        let mut token_list: Vec<&[u8]> = Vec::new();
+        let mut tokens = TokenTableBuilder::default();
         // Terms no document can produce are only checked for duplicates.
         let mut unreachable: FxHashMap<&[u8], u32> = FxHashMap::default();
         // First the tokens of every term that a document can produce, as token ids, in
-        // `part_ids[first..first + len]` for `(feature, first, len)` in `terms`; the table is then
-        // filled in a loop of its own, whose cache misses overlap.
+        // `part_ids[first..first + len]` for `[feature, first, len]` in `terms`; the pair table
+        // is then filled in a loop of its own, whose cache misses overlap.
         // Both are LargeArrays sized for the worst case, not Vecs: only the pages written become
         // resident, and they go back to the system when dropped instead of staying on the heap.
         let mut terms: LargeArray<[u32; 3]> = LargeArray::zeroed(vocabulary.len());
         let mut part_ids: LargeArray<u32> = LargeArray::zeroed(vocabulary.len() * max_n);
-        let (mut term_count, mut part_count) = (0, 0);
+        let (mut term_count, mut part_count, mut unigram_count) = (0, 0, 0);
         // sklearn's vocabularies are sorted, so a term mostly begins with the previous one's
-        // first token: that one is remembered instead of looked up again.
-        let mut previous_first: (&[u8], u32) = (&[], NONE);
+        // first tokens: those are taken from it instead of looked up again.
+        let mut previous: Vec<(&[u8], u32)> = Vec::with_capacity(max_n);
         'terms: for (feature, term) in vocabulary.terms_bytes().enumerate() {
             let first = part_count;
+            let mut same_beginning = true;
             for (position, part) in term.split(|&byte| byte == b' ').enumerate() {
                 if part.is_empty() || position == max_n {
                     part_count = first;
+                    previous.clear();
                     if let Some(earlier) = unreachable.insert(term, feature as u32) {
                         return Err(duplicate(vocabulary, earlier, feature as u32));
                     }
                     continue 'terms;
                 }
-                let id = match previous_first {
-                    (text, id) if position == 0 && text == part => id,
-                    _ => *token_ids.entry(part).or_insert_with(|| {
-                        token_list.push(part);
-                        (token_list.len() - 1) as u32
-                    }),
+                same_beginning &= previous.get(position).is_some_and(|&(text, _)| text == part);
+                let id = if same_beginning {
+                    previous[position].1
+                } else {
+                    previous.truncate(position);
+                    let id = tokens.id(part);
+                    previous.push((part, id));
+                    id
                 };
-                if position == 0 {
-                    previous_first = (part, id);
-                }
                 part_ids[part_count] = id;
                 part_count += 1;
             }
@@ -114,48 +117,70 @@ impl WordIndex {
             }
             terms[term_count] = [feature as u32, first as u32, len as u32];
             term_count += 1;
+            unigram_count += usize::from(len == 1);
         }
-        drop((token_ids, unreachable));
-        if token_list.len() >= FIRST_GRAM as usize {
+        drop(unreachable);
+        if tokens.len() >= FIRST_GRAM as usize {
             return Err(ModelError::invalid("vectorizer.vocabulary", "over 2 billion tokens"));
         }
-        let mut unigram_features = vec![NONE; token_list.len()];
-        let pair_count = part_count - term_count;
-        let mut pairs: LargeArray<PairEntry> =
-            LargeArray::zeroed((pair_count * 10 / 7 + 1).next_power_of_two().max(16));
-        let table: &mut [PairEntry] = &mut pairs;
+        let mut unigram_features = vec![NONE; tokens.len()];
+        // Every term of two tokens or more has its own entry; the beginnings of longer terms
+        // that are not terms themselves are few, and grow the table if they must.
+        let mut pairs = PairTable::with_room_for(term_count - unigram_count);
         let mut next_gram = FIRST_GRAM;
-        for &[feature, first, len] in &terms[..term_count] {
-            let ids = &part_ids[first as usize..(first + len) as usize];
-            let (&last, prefix) = ids.split_last().unwrap_or((&NONE, &[]));
-            let Some((&first, middle)) = prefix.split_first() else {
-                let slot = &mut unigram_features[last as usize];
-                if *slot != NONE {
-                    return Err(duplicate(vocabulary, *slot, feature));
-                }
-                *slot = feature;
-                continue;
-            };
-            let mut gram = first;
-            for &token in middle {
-                let value = pair_entry(table, gram, token);
-                if *value >> 32 == u64::from(NONE) {
-                    *value = (*value & 0xffff_ffff) | u64::from(next_gram) << 32;
-                    next_gram += 1;
-                }
-                gram = (*value >> 32) as u32;
+        // The gram id of the previous term's first tokens, which the next term mostly shares.
+        let mut previous_prefix: (&[u32], u32) = (&[], NONE);
+        // Terms go in by batches: their keys first, then one read of every key's home slot
+        // (independent loads whose cache misses overlap), then the insertions, which find those
+        // slots in cache.
+        let mut batch: Vec<(u64, u32)> = Vec::with_capacity(INSERT_BATCH);
+        for terms in terms[..term_count].chunks(INSERT_BATCH) {
+            batch.clear();
+            for &[feature, first, len] in terms {
+                let ids = &part_ids[first as usize..(first + len) as usize];
+                let (&last, prefix) = ids.split_last().unwrap_or((&NONE, &[]));
+                let Some((&first, middle)) = prefix.split_first() else {
+                    let slot = &mut unigram_features[last as usize];
+                    if *slot != NONE {
+                        return Err(duplicate(vocabulary, *slot, feature));
+                    }
+                    *slot = feature;
+                    continue;
+                };
+                let gram = match previous_prefix {
+                    (ids, gram) if ids == prefix => gram,
+                    _ => {
+                        let mut gram = first;
+                        for &token in middle {
+                            let value = pairs.entry_by_key(pair_key(gram, token));
+                            if *value >> 32 == u64::from(NONE) {
+                                *value = (*value & 0xffff_ffff) | u64::from(next_gram) << 32;
+                                next_gram += 1;
+                            }
+                            gram = (*value >> 32) as u32;
+                        }
+                        previous_prefix = (prefix, gram);
+                        gram
+                    }
+                };
+                batch.push((pair_key(gram, last), feature));
             }
-            let value = pair_entry(table, gram, last);
-            if *value as u32 != NONE {
-                return Err(duplicate(vocabulary, *value as u32, feature));
+            let entries: &[PairEntry] = &pairs.entries;
+            let homes = batch.iter().map(|&(key, _)| entries[home_slot(key, entries.len())][0]);
+            std::hint::black_box(homes.fold(0, |all, key| all ^ key));
+            for &(key, feature) in &batch {
+                let value = pairs.entry_by_key(key);
+                if *value as u32 != NONE {
+                    return Err(duplicate(vocabulary, *value as u32, feature));
+                }
+                *value = (*value & !0xffff_ffff) | u64::from(feature);
             }
-            *value = (*value & !0xffff_ffff) | u64::from(feature);
         }
         if next_gram == NONE {
             return Err(ModelError::invalid("vectorizer.vocabulary", "over 2 billion n-grams"));
         }
-        let tokens = TokenTable::new(&token_list)?;
-        Ok(WordIndex { tokens, unigram_features, pairs, min_n, max_n })
+        let tokens = tokens.finish()?;
+        Ok(WordIndex { tokens, unigram_features, pairs: pairs.entries, min_n, max_n })
     }
 
     /// Calls `found` with the feature index of every n-gram of the document whose tokens are
@@ -180,7 +205,6 @@ impl WordIndex {
             }
         }
         let pairs: &[PairEntry] = &self.pairs;
-        let mask = pairs.len() - 1;
         gram_ids.clear();
         gram_ids.extend_from_slice(token_ids);
         for n in 2..=self.max_n.min(tokens.len()) {
@@ -192,7 +216,7 @@ impl WordIndex {
                     (NONE, _) | (_, NONE) => [0, 0],
                     (gram, token) => {
                         let key = pair_key(gram, token);
-                        let home = pairs[pair_slot(key, mask)];
+                        let home = pairs[home_slot(key, pairs.len())];
                         // The value when the home entry is the pair's; else whether to probe on.
                         [key, if home[0] == key { home[1] } else { u64::from(home[0] != 0) }]
                     }
@@ -204,7 +228,7 @@ impl WordIndex {
                 // FIRST_GRAM.
                 let value = match (key, home) {
                     (0, _) | (_, 0) => u64::MAX,
-                    (_, 1) => find_pair(pairs, key, mask).unwrap_or(u64::MAX),
+                    (_, 1) => find_pair(pairs, key).unwrap_or(u64::MAX),
                     (_, value) => value,
                 };
                 if n >= self.min_n && value as u32 != NONE {
@@ -214,6 +238,11 @@ impl WordIndex {
             }
             gram_ids.truncate(count);
         }
+    }
+
+    /// The `(min_n, max_n)` it was built for.
+    pub fn ngram_range(&self) -> (usize, usize) {
+        (self.min_n, self.max_n)
     }
 
     /// The feature index of `term`, if the vocabulary has it and a document can produce it.
@@ -230,16 +259,15 @@ impl WordIndex {
             return Some(self.unigram_features[last as usize]).filter(|&f| f != NONE);
         };
         let pairs: &[PairEntry] = &self.pairs;
-        let mask = pairs.len() - 1;
         let mut gram = first;
         for &token in middle {
-            let value = find_pair(pairs, pair_key(gram, token), mask)?;
+            let value = find_pair(pairs, pair_key(gram, token))?;
             gram = (value >> 32) as u32;
             if gram == NONE {
                 return None;
             }
         }
-        let value = find_pair(pairs, pair_key(gram, last), mask)?;
+        let value = find_pair(pairs, pair_key(gram, last))?;
         Some(value as u32).filter(|&f| f != NONE)
     }
 }
@@ -256,37 +284,74 @@ fn duplicate(vocabulary: &Vocabulary, earlier: u32, feature: u32) -> ModelError 
     )
 }
 
-/// The home slot of a pair key: the key's bits mixed (both ids are small, dense integers).
-fn pair_slot(key: u64, mask: usize) -> usize {
+/// The slot a pair key is looked for first: the key's bits mixed (both ids are small, dense
+/// integers), then scaled to the table's size.
+#[inline]
+fn home_slot(key: u64, size: usize) -> usize {
     let mixed = (key ^ key >> 31).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (mixed ^ mixed >> 32) as usize & mask
+    ((u128::from(mixed ^ mixed >> 32) * size as u128) >> 64) as usize
 }
 
-/// The value of the entry of the pair `(gram, token)`, inserted with no feature and no gram id
-/// if absent.
-fn pair_entry(pairs: &mut [PairEntry], gram: u32, token: u32) -> &mut u64 {
-    let key = pair_key(gram, token);
-    let mask = pairs.len() - 1;
-    let mut slot = pair_slot(key, mask);
-    while pairs[slot][0] != key {
-        if pairs[slot][0] == 0 {
-            pairs[slot] = [key, u64::MAX];
-            break;
-        }
-        slot = (slot + 1) & mask;
+#[inline]
+fn next_slot(slot: usize, size: usize) -> usize {
+    if slot + 1 == size {
+        0
+    } else {
+        slot + 1
     }
-    &mut pairs[slot][1]
 }
 
 /// The value of the pair entry with `key`, walking the probe sequence from its home slot.
-fn find_pair(pairs: &[PairEntry], key: u64, mask: usize) -> Option<u64> {
-    let mut slot = pair_slot(key, mask);
+fn find_pair(pairs: &[PairEntry], key: u64) -> Option<u64> {
+    let mut slot = home_slot(key, pairs.len());
     loop {
         match pairs[slot] {
             [0, _] => return None,
             [existing, value] if existing == key => return Some(value),
-            _ => slot = (slot + 1) & mask,
+            _ => slot = next_slot(slot, pairs.len()),
         }
+    }
+}
+
+/// The pair table while it is filled.
+struct PairTable {
+    entries: LargeArray<PairEntry>,
+    len: usize,
+}
+
+impl PairTable {
+    fn with_room_for(count: usize) -> Self {
+        PairTable { entries: LargeArray::zeroed((count * 10 / 7).max(16)), len: 0 }
+    }
+
+    /// The value of the entry with `key`, inserted with no feature and no gram id if absent.
+    fn entry_by_key(&mut self, key: u64) -> &mut u64 {
+        if (self.len + 1) * 5 > self.entries.len() * 4 {
+            self.grow();
+        }
+        let entries: &mut [PairEntry] = &mut self.entries;
+        let mut slot = home_slot(key, entries.len());
+        while entries[slot][0] != key {
+            if entries[slot][0] == 0 {
+                entries[slot] = [key, u64::MAX];
+                self.len += 1;
+                break;
+            }
+            slot = next_slot(slot, entries.len());
+        }
+        &mut entries[slot][1]
+    }
+
+    fn grow(&mut self) {
+        let mut entries: LargeArray<PairEntry> = LargeArray::zeroed(self.entries.len() * 3 / 2);
+        for &entry in self.entries.iter().filter(|entry| entry[0] != 0) {
+            let mut slot = home_slot(entry[0], entries.len());
+            while entries[slot][0] != 0 {
+                slot = next_slot(slot, entries.len());
+            }
+            entries[slot] = entry;
+        }
+        self.entries = entries;
     }
 }
 
@@ -383,6 +448,21 @@ mod tests {
             let err = WordIndex::new(&vocabulary, 1, 2).unwrap_err();
             assert!(err.to_string().contains(indices), "{terms:?}: {err}");
         }
+    }
+
+    #[test]
+    fn the_table_grows_past_the_entries_it_was_sized_for() {
+        // Each trigram's first two tokens are an entry of their own, which the table was not
+        // sized for: it has to grow twice over.
+        let terms: Vec<String> = (0..2_000).map(|i| format!("a{i} b{i} c{i}")).collect();
+        let vocabulary = Vocabulary::from_terms(terms.iter().map(String::as_str)).unwrap();
+        let index = WordIndex::new(&vocabulary, 3, 3).unwrap();
+        for (feature, term) in terms.iter().enumerate() {
+            let tokens: Vec<&str> = term.split(' ').collect();
+            assert_eq!(lookup(&index, &tokens), vec![feature as u32]);
+            assert_eq!(index.get(term), Some(feature as u32));
+        }
+        assert_eq!(lookup(&index, &["a1", "b1", "c2"]), Vec::<u32>::new());
     }
 
     #[test]

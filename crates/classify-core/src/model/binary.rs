@@ -33,9 +33,12 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
+use crate::featurize::word_index::WordIndex;
 use crate::featurize::{Featurizer, FittedArrays};
 use crate::large_array::LargeArray;
-use crate::model::format::{ClassifierSpec, CsrSpec, ModelFile, FORMAT_VERSION};
+use crate::model::format::{
+    AnalyzerKind, ClassifierSpec, CsrSpec, ModelFile, VectorizerKind, FORMAT_VERSION,
+};
 use crate::model::kernel::SupportVectors;
 use crate::model::linear::{LinearClassifier, Shape};
 use crate::model::{kernel_classifier, Classifier, Model};
@@ -207,26 +210,30 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
             if sections.terms.is_some() && sections.term_ends.is_some() {
                 let (text, ends) = (sections.terms.take(), sections.term_ends.take());
                 let (text, ends) = (text.unwrap_or_default(), ends.unwrap_or_default());
-                vocabulary_build = Some(VocabularyBuild::start(scope, text, ends));
+                let word_ngrams = sections.meta.as_deref().and_then(word_ngram_range);
+                vocabulary_build = Some(VocabularyBuild::start(scope, text, ends, word_ngrams));
             }
         }
         stream.skip(file_len - stream.position)?;
-        let vocabulary = vocabulary_build.map(VocabularyBuild::finish).transpose()?;
+        let built = vocabulary_build.map(VocabularyBuild::finish).transpose()?;
+        let (vocabulary, word_index) = built.map_or((None, None), |(v, index)| (Some(v), index));
         if stream.hasher.digest() != checksum {
             return Err(ModelError::Syntax(
                 "binary model checksum mismatch: the file is corrupted; re-run `classify convert`"
                     .into(),
             ));
         }
-        sections.into_model(vocabulary, checksum)
+        sections.into_model(vocabulary, word_index, checksum)
     })
 }
 
-/// A vocabulary being built from its VTXT and VEND sections, on its own thread when one can be
-/// started.
+/// A vocabulary, and the word analyzer's index of it, built from its VTXT and VEND sections.
+type BuiltVocabulary = (Vocabulary, Option<WordIndex>);
+
+/// A vocabulary being built, on its own thread when one can be started.
 enum VocabularyBuild<'scope> {
-    Running(std::thread::ScopedJoinHandle<'scope, Result<Vocabulary, ModelError>>),
-    Done(Result<Vocabulary, ModelError>),
+    Running(std::thread::ScopedJoinHandle<'scope, Result<BuiltVocabulary, ModelError>>),
+    Done(Box<Result<BuiltVocabulary, ModelError>>),
 }
 
 impl<'scope> VocabularyBuild<'scope> {
@@ -234,6 +241,7 @@ impl<'scope> VocabularyBuild<'scope> {
         scope: &'scope std::thread::Scope<'scope, 'env>,
         text: Vec<u8>,
         ends: Vec<u32>,
+        word_ngrams: Option<(usize, usize)>,
     ) -> Self {
         let thread = std::thread::Builder::new().name("classify-vocabulary".into());
         // `spawn_scoped` hands the closure back only by running it, so the inputs wait in a
@@ -243,34 +251,66 @@ impl<'scope> VocabularyBuild<'scope> {
         let spawned = thread.spawn_scoped(scope, move || {
             let taken = thread_inputs.lock().ok().and_then(|mut slot| slot.take());
             let (text, ends) = taken.unwrap_or_default();
-            vocabulary_from_sections(text, ends)
+            vocabulary_from_sections(text, ends, word_ngrams)
         });
         match spawned {
             Ok(handle) => VocabularyBuild::Running(handle),
             Err(_) => {
                 let taken = inputs.lock().ok().and_then(|mut slot| slot.take());
                 let (text, ends) = taken.unwrap_or_default();
-                VocabularyBuild::Done(vocabulary_from_sections(text, ends))
+                VocabularyBuild::Done(Box::new(vocabulary_from_sections(text, ends, word_ngrams)))
             }
         }
     }
 
-    fn finish(self) -> Result<Vocabulary, ModelError> {
+    fn finish(self) -> Result<BuiltVocabulary, ModelError> {
         match self {
             // A panic while building is a bug: let it reach the caller's panic guard.
             VocabularyBuild::Running(handle) => {
                 handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             }
-            VocabularyBuild::Done(result) => result,
+            VocabularyBuild::Done(result) => *result,
         }
     }
 }
 
-fn vocabulary_from_sections(text: Vec<u8>, ends: Vec<u32>) -> Result<Vocabulary, ModelError> {
+fn vocabulary_from_sections(
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    word_ngrams: Option<(usize, usize)>,
+) -> Result<BuiltVocabulary, ModelError> {
     let text = String::from_utf8(text).map_err(|e| {
         ModelError::invalid("VTXT", format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()))
     })?;
-    Vocabulary::from_parts(text, ends)
+    let vocabulary = Vocabulary::from_parts(text, ends)?;
+    let word_index = match word_ngrams {
+        Some((min_n, max_n)) if 1 <= min_n && min_n <= max_n => {
+            Some(WordIndex::new(&vocabulary, min_n, max_n)?)
+        }
+        _ => None,
+    };
+    Ok((vocabulary, word_index))
+}
+
+/// The `ngram_range` of a count vectorizer with the word analyzer, read from the META section
+/// ahead of the full parse, so that the word index is built on the vocabulary's thread while
+/// the weights are read. Anything unexpected gives `None`: the full parse reports it, and the
+/// featurizer builds the index itself if it has to.
+fn word_ngram_range(meta: &[u8]) -> Option<(usize, usize)> {
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        vectorizer: MetaVectorizer,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetaVectorizer {
+        kind: VectorizerKind,
+        analyzer: AnalyzerKind,
+        ngram_range: [u32; 2],
+    }
+    let meta: Meta = serde_json::from_slice(meta).ok()?;
+    let MetaVectorizer { kind, analyzer, ngram_range: [min_n, max_n] } = meta.vectorizer;
+    (kind == VectorizerKind::Count && analyzer == AnalyzerKind::Word)
+        .then_some((min_n as usize, max_n as usize))
 }
 
 /// The arrays of a binary model file, each read into its own vector.
@@ -304,6 +344,7 @@ impl Sections {
     fn into_model(
         self,
         vocabulary: Option<Vocabulary>,
+        word_index: Option<WordIndex>,
         checksum: u64,
     ) -> Result<Model, ModelError> {
         let mut settings: ModelFile = serde_json::from_slice(&required(self.meta, "META")?)
@@ -320,7 +361,7 @@ impl Sections {
         let featurizer = Featurizer::new(
             &settings.vectorizer,
             settings.tfidf.as_ref(),
-            FittedArrays { vocabulary, idf: self.idf },
+            FittedArrays { vocabulary, idf: self.idf, word_index },
         )?;
         let classifier = match &mut settings.classifier {
             ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {

@@ -152,7 +152,7 @@ impl Model {
         let featurizer = Featurizer::new(
             &file.vectorizer,
             file.tfidf.as_ref(),
-            FittedArrays { vocabulary, idf },
+            FittedArrays { vocabulary, idf, word_index: None },
         )?;
         let classifier = match &mut file.classifier {
             ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
