@@ -5,7 +5,7 @@
 //! hashes them without a loop or a branch on the length, and compares three integers in the one
 //! cache line it loaded. The few longer tokens live in a `Vocabulary`, looked up by their bytes.
 
-use super::vocabulary::Vocabulary;
+use super::vocabulary::{read_u64, Vocabulary};
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
 
@@ -209,12 +209,6 @@ fn slot_of(words: [u64; 2], len: u64, mask: usize) -> usize {
     let mixed = (words[0] ^ words[1].rotate_left(29) ^ len.wrapping_mul(0x9e37_79b9_7f4a_7c15))
         .wrapping_mul(0xbf58_476d_1ce4_e5b9);
     (mixed ^ mixed >> 31) as usize & mask
-}
-
-fn read_u64(bytes: &[u8]) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[..8]);
-    u64::from_le_bytes(word)
 }
 
 #[cfg(test)]

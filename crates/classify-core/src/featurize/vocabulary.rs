@@ -363,7 +363,8 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     words_equal && tail_word(a, tail) == tail_word(b, tail)
 }
 
-fn read_u64(bytes: &[u8]) -> u64 {
+/// The little-endian word in the first 8 bytes of `bytes`.
+pub(crate) fn read_u64(bytes: &[u8]) -> u64 {
     let mut word = [0u8; 8];
     word.copy_from_slice(&bytes[..8]);
     u64::from_le_bytes(word)
