@@ -180,39 +180,29 @@ impl Vocabulary {
         probes: &mut Vec<(u64, u64)>,
         mut found: impl FnMut(u32),
     ) {
-        self.lookup_each(terms.clone(), terms.map(term_hash), probes, |index| {
-            if let Some(index) = index {
-                found(index);
-            }
-        });
-    }
-
-    /// Looks up many terms at once, given their `term_hash`es, calling `each` once per term, in
-    /// order, with its feature index if it is in the vocabulary. `probes` is working space.
-    pub fn lookup_each<'t>(
-        &self,
-        terms: impl Iterator<Item = &'t [u8]>,
-        hashes: impl Iterator<Item = u64>,
-        probes: &mut Vec<(u64, u64)>,
-        mut each: impl FnMut(Option<u32>),
-    ) {
         if self.slots.is_empty() {
-            terms.for_each(|term| each(self.scan(term)));
+            terms.filter_map(|term| self.scan(term)).for_each(found);
             return;
         }
         let table = self.table();
         // First pass: every term's first slot, loaded without waiting on one another.
         probes.clear();
-        probes.extend(hashes.map(|hash| (hash, table.slots[table.slot_index(hash)])));
+        probes.extend(terms.clone().map(|term| {
+            let hash = term_hash(term);
+            (hash, table.slots[table.slot_index(hash)])
+        }));
         // Second pass: check candidates, probing further only past a different term's slot.
         for (term, &(hash, first)) in terms.zip(probes.iter()) {
-            let index = match first {
-                0 => None,
-                _ => table.candidate(term, hash, first).or_else(|| {
-                    table.probe(term, hash, (table.slot_index(hash) + 1) & table.mask())
-                }),
+            if first == 0 {
+                continue;
+            }
+            let index = match table.candidate(term, hash, first) {
+                Some(index) => Some(index),
+                None => table.probe(term, hash, (table.slot_index(hash) + 1) & table.mask()),
             };
-            each(index);
+            if let Some(index) = index {
+                found(index);
+            }
         }
     }
 
@@ -319,7 +309,7 @@ fn end_offset(length: usize) -> Result<u32, ModelError> {
 
 /// FxHash-style word-at-a-time hash: fast on short n-grams, and only used in memory. The low bits
 /// pick the slot, the high 32 bits are the tag.
-pub fn term_hash(bytes: &[u8]) -> u64 {
+fn term_hash(bytes: &[u8]) -> u64 {
     const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let mut hash: u64 = bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
