@@ -84,18 +84,7 @@ impl TokenTable {
     #[inline]
     fn find_inline(&self, words: [u64; 2], len: u64) -> Option<u32> {
         let slots: &[Slot] = &self.inline;
-        let mask = slots.len() - 1;
-        let mut slot = slot_of(words, len, mask);
-        loop {
-            let [first, second, length_and_id, _] = slots[slot];
-            if length_and_id == 0 {
-                return None;
-            }
-            if first == words[0] && second == words[1] && length_and_id >> 32 == len {
-                return Some((length_and_id as u32).wrapping_sub(1));
-            }
-            slot = (slot + 1) & mask;
-        }
+        slot_id(slots[probe_inline(slots, words, len)])
     }
 }
 
@@ -137,22 +126,15 @@ impl<'t> TokenTableBuilder<'t> {
         }
         let (words, len) = padded_words(token);
         let slots: &mut [Slot] = &mut self.inline;
-        let mask = slots.len() - 1;
-        let mut slot = slot_of(words, len, mask);
-        loop {
-            let [first, second, length_and_id, _] = slots[slot];
-            if length_and_id == 0 {
-                let id = self.len as u32;
-                slots[slot] = [words[0], words[1], len << 32 | (u64::from(id) + 1), 0];
-                self.inline_len += 1;
-                self.len += 1;
-                return id;
-            }
-            if first == words[0] && second == words[1] && length_and_id >> 32 == len {
-                return (length_and_id as u32).wrapping_sub(1);
-            }
-            slot = (slot + 1) & mask;
+        let slot = probe_inline(slots, words, len);
+        if let Some(id) = slot_id(slots[slot]) {
+            return id;
         }
+        let id = self.len as u32;
+        slots[slot] = [words[0], words[1], len << 32 | (u64::from(id) + 1), 0];
+        self.inline_len += 1;
+        self.len += 1;
+        id
     }
 
     /// The number of distinct tokens so far.
@@ -166,12 +148,8 @@ impl<'t> TokenTableBuilder<'t> {
 
     fn grow(&mut self) {
         let mut inline: LargeArray<Slot> = LargeArray::zeroed(self.inline.len() * 2);
-        let mask = inline.len() - 1;
         for &entry in self.inline.iter().filter(|slot| slot[2] != 0) {
-            let mut slot = slot_of([entry[0], entry[1]], entry[2] >> 32, mask);
-            while inline[slot][2] != 0 {
-                slot = (slot + 1) & mask;
-            }
+            let slot = probe_inline(&inline, [entry[0], entry[1]], entry[2] >> 32);
             inline[slot] = entry;
         }
         self.inline = inline;
@@ -203,6 +181,28 @@ fn padded_words(token: &[u8]) -> ([u64; 2], u64) {
     let mut bytes = [0u8; INLINE_BYTES];
     bytes[..token.len()].copy_from_slice(token);
     ([read_u64(&bytes[..8]), read_u64(&bytes[8..])], token.len() as u64)
+}
+
+/// The slot holding the token with these words and length, or else the empty slot that ends
+/// its probe sequence.
+#[inline]
+fn probe_inline(slots: &[Slot], words: [u64; 2], len: u64) -> usize {
+    let mask = slots.len() - 1;
+    let mut slot = slot_of(words, len, mask);
+    loop {
+        let [first, second, length_and_id, _] = slots[slot];
+        if length_and_id == 0
+            || first == words[0] && second == words[1] && length_and_id >> 32 == len
+        {
+            return slot;
+        }
+        slot = (slot + 1) & mask;
+    }
+}
+
+/// The id held by a slot, or `None` for an empty one.
+fn slot_id(slot: Slot) -> Option<u32> {
+    (slot[2] != 0).then(|| (slot[2] as u32).wrapping_sub(1))
 }
 
 fn slot_of(words: [u64; 2], len: u64, mask: usize) -> usize {

@@ -301,16 +301,19 @@ fn next_slot(slot: usize, size: usize) -> usize {
     }
 }
 
-/// The value of the pair entry with `key`, walking the probe sequence from its home slot.
-fn find_pair(pairs: &[PairEntry], key: u64) -> Option<u64> {
+/// The slot holding `key`, or else the empty slot that ends its probe sequence.
+fn probe_pair(pairs: &[PairEntry], key: u64) -> usize {
     let mut slot = home_slot(key, pairs.len());
-    loop {
-        match pairs[slot] {
-            [0, _] => return None,
-            [existing, value] if existing == key => return Some(value),
-            _ => slot = next_slot(slot, pairs.len()),
-        }
+    while pairs[slot][0] != key && pairs[slot][0] != 0 {
+        slot = next_slot(slot, pairs.len());
     }
+    slot
+}
+
+/// The value of the pair entry with `key`.
+fn find_pair(pairs: &[PairEntry], key: u64) -> Option<u64> {
+    let [existing, value] = pairs[probe_pair(pairs, key)];
+    (existing == key).then_some(value)
 }
 
 /// The pair table while it is filled.
@@ -330,14 +333,10 @@ impl PairTable {
             self.grow();
         }
         let entries: &mut [PairEntry] = &mut self.entries;
-        let mut slot = home_slot(key, entries.len());
-        while entries[slot][0] != key {
-            if entries[slot][0] == 0 {
-                entries[slot] = [key, u64::MAX];
-                self.len += 1;
-                break;
-            }
-            slot = next_slot(slot, entries.len());
+        let slot = probe_pair(entries, key);
+        if entries[slot][0] == 0 {
+            entries[slot] = [key, u64::MAX];
+            self.len += 1;
         }
         &mut entries[slot][1]
     }
@@ -345,10 +344,7 @@ impl PairTable {
     fn grow(&mut self) {
         let mut entries: LargeArray<PairEntry> = LargeArray::zeroed(self.entries.len() * 3 / 2);
         for &entry in self.entries.iter().filter(|entry| entry[0] != 0) {
-            let mut slot = home_slot(entry[0], entries.len());
-            while entries[slot][0] != 0 {
-                slot = next_slot(slot, entries.len());
-            }
+            let slot = probe_pair(&entries, entry[0]);
             entries[slot] = entry;
         }
         self.entries = entries;
