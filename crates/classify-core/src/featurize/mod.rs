@@ -277,12 +277,14 @@ impl Featurizer {
                 indices.clear();
                 let found = |index| indices.push(index);
                 match words {
-                    Some(words) if self.tokenize_into(text, grams) => {
+                    // `words` exists only for the word analyzer, which always tokenizes.
+                    Some(words) => {
+                        self.tokenize_into(text, grams);
                         // Room to read every short token as whole words in place.
                         grams.text.push_str(TOKEN_PADDING);
                         words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
                     }
-                    _ => {
+                    None => {
                         self.analyze_into(text, grams);
                         let text = grams.text.as_bytes();
                         let terms = grams.spans.iter().map(|&(start, end)| &text[start..end]);

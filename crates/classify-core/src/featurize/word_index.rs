@@ -3,8 +3,8 @@
 //!
 //! A word n-gram is its tokens joined by single spaces, and tokens are never empty and never hold
 //! a space (see `TokenRule`), so an n-gram is equally well named by the sequence of its tokens.
-//! Each distinct token of the vocabulary gets a token id (one byte-compared lookup per token of
-//! a document, in a table small enough to stay in cache), and every longer n-gram is named by a
+//! Each distinct token of the vocabulary gets a token id (one lookup per token of a document, in
+//! `TokenTable`, small enough to stay in cache), and every longer n-gram is named by a
 //! pair of integers: the id of its first `n - 1` tokens (a *gram id*) and the id of its last
 //! token. The pairs live in one open-addressing table whose entries hold their key, so checking
 //! a bigram candidate is an integer comparison in the cache line that was loaded anyway, instead
