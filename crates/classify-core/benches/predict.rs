@@ -1,7 +1,7 @@
 //! Featurize+predict time per document, model load time and resident memory after load.
 //!
 //! ```text
-//! cargo bench -p classify-core --bench predict -- [MODEL [TEXTS]] [--seconds S] [--json]
+//! cargo bench -p classify-core --bench predict -- [MODEL [TEXTS]] [--seconds S] [--loads N] [--json]
 //! ```
 //! MODEL is any model file `Model::load` reads (default: a small golden model, so a bare
 //! `cargo bench` works); TEXTS has one text per line (default: a few built-in texts). Each text
@@ -26,13 +26,14 @@ const BUILTIN_TEXTS: &[&str] = &[
     "development files for the C library that compresses data with the deflate algorithm",
 ];
 
-/// How many times the model is loaded to time the load.
+/// How many times the model is loaded to time the load, unless `--loads` says otherwise.
 const LOADS: usize = 5;
 
 struct Args {
     model: PathBuf,
     texts: Option<PathBuf>,
     seconds: f64,
+    loads: usize,
     json: bool,
 }
 
@@ -40,12 +41,21 @@ fn parse_args() -> Args {
     let mut positional = Vec::new();
     let mut seconds = 3.0;
     let mut json = false;
+    let mut loads = LOADS;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--seconds" => {
                 let value = args.next().unwrap_or_default();
                 seconds = value.parse().unwrap_or_else(|_| usage(&format!("--seconds {value:?}")));
+            }
+            "--loads" => {
+                let value = args.next().unwrap_or_default();
+                loads = value
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .unwrap_or_else(|| usage(&format!("--loads {value:?}")));
             }
             "--json" => json = true,
             // `cargo bench` passes --bench to harness = false targets; nothing else is expected.
@@ -62,11 +72,11 @@ fn parse_args() -> Args {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("testdata/golden/count_word12_linearsvc_multi.model.json")
     });
-    Args { model, texts: positional.next(), seconds, json }
+    Args { model, texts: positional.next(), seconds, loads, json }
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("predict bench: {problem}\nusage: predict [MODEL [TEXTS]] [--seconds S] [--json]");
+    eprintln!("predict bench: {problem}\nusage: predict [MODEL [TEXTS]] [--seconds S] [--loads N] [--json]");
     std::process::exit(2);
 }
 
@@ -117,12 +127,12 @@ fn main() {
 
     let (rss_before, _) = memory_kib();
     // The first load also pays for reading the file into the page cache; the machine is shared,
-    // so the load is timed LOADS times (each model dropped before the next) and the median kept.
+    // so the load is timed `loads` times (each model dropped before the next) and the median kept.
     // Memory is read after the first load: later ones reuse heap the allocator kept.
-    let mut load_times = Vec::with_capacity(LOADS);
+    let mut load_times = Vec::with_capacity(args.loads);
     let mut model = None;
     let mut memory_after_first_load = None;
-    for _ in 0..LOADS {
+    for _ in 0..args.loads {
         drop(model.take());
         let started = Instant::now();
         let loaded = Model::load(&args.model)
@@ -136,7 +146,7 @@ fn main() {
     };
     let first_load = load_times[0];
     load_times.sort();
-    let load = load_times[LOADS / 2];
+    let load = load_times[args.loads / 2];
 
     // Warm up caches and the allocator, and make sure every text goes through.
     let mut label_bytes = 0usize;
@@ -177,8 +187,9 @@ fn main() {
         model.n_features()
     );
     println!(
-        "load           {:.1} ms (median of {LOADS}; the first took {:.1} ms)",
+        "load           {:.1} ms (median of {}; the first took {:.1} ms)",
         load.as_secs_f64() * 1e3,
+        args.loads,
         first_load.as_secs_f64() * 1e3
     );
     println!(
@@ -203,6 +214,7 @@ fn main() {
             "n_features": model.n_features(),
             "load_ms": load.as_secs_f64() * 1e3,
             "first_load_ms": first_load.as_secs_f64() * 1e3,
+            "loads": args.loads,
             "rss_before_kib": rss_before,
             "rss_after_kib": rss_after,
             "model_rss_kib": rss_after.saturating_sub(rss_before),
