@@ -8,18 +8,22 @@ pub struct SparseRow {
 }
 
 impl SparseRow {
-    /// Builds a row from raw feature hits (index, value), summing repeated indices.
-    pub fn from_hits(mut hits: Vec<(u32, f64)>) -> SparseRow {
-        hits.sort_unstable_by_key(|&(index, _)| index);
-        // Sums repeats in place, left to right (`dedup_by` passes the later duplicate first).
-        hits.dedup_by(|later, kept| {
-            let repeat = later.0 == kept.0;
-            if repeat {
-                kept.1 += later.1;
+    /// Builds a row from hashed hits (`index << 1 | 1 if the hit counts -1`, see
+    /// `hashing::signed_hit`), sorting them: each index once, with its hits' sum. The sums of ±1
+    /// are exact whatever the order; an index whose hits cancel keeps an explicit 0.0, as
+    /// sklearn's FeatureHasher does. Plain integers sort faster than (index, value) pairs.
+    pub fn from_signed_hits(hits: &mut [u64]) -> SparseRow {
+        hits.sort_unstable();
+        let mut entries: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
+        for &hit in hits.iter() {
+            let index = (hit >> 1) as u32;
+            let value = if hit & 1 == 1 { -1.0 } else { 1.0 };
+            match entries.last_mut() {
+                Some((last, sum)) if *last == index => *sum += value,
+                _ => entries.push((index, value)),
             }
-            repeat
-        });
-        SparseRow { entries: hits }
+        }
+        SparseRow { entries }
     }
 
     /// Builds a row of counts from sorted feature indices, one entry per distinct index.
@@ -79,9 +83,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_hits_sums_repeats_and_sorts() {
-        let row = SparseRow::from_hits(vec![(5, 1.0), (2, 1.0), (5, 1.0)]);
-        assert_eq!(row.entries, vec![(2, 1.0), (5, 2.0)]);
+    fn signed_hits_are_sorted_and_summed() {
+        let hits = [(7u32, -1.0), (2, 1.0), (7, 1.0), (3, -1.0), (7, -1.0), (2, 1.0), (9, 1.0)];
+        let mut packed: Vec<u64> =
+            hits.iter().map(|&(i, v)| u64::from(i) << 1 | u64::from(v < 0.0)).collect();
+        let row = SparseRow::from_signed_hits(&mut packed);
+        assert_eq!(row.entries, vec![(2, 2.0), (3, -1.0), (7, -1.0), (9, 1.0)]);
+        // Cancelled hits stay as an explicit zero.
+        let mut cancelled = vec![5 << 1, 5 << 1 | 1];
+        assert_eq!(SparseRow::from_signed_hits(&mut cancelled).entries, vec![(5, 0.0)]);
+        assert!(SparseRow::from_signed_hits(&mut []).is_empty());
     }
 
     #[test]
@@ -89,7 +100,7 @@ mod tests {
         let mut row = SparseRow::default();
         row.normalize(Norm::L2);
         assert!(row.is_empty());
-        let mut row = SparseRow::from_hits(vec![(0, 3.0), (1, 4.0)]);
+        let mut row = SparseRow { entries: vec![(0, 3.0), (1, 4.0)] };
         row.normalize(Norm::L2);
         assert_eq!(row.entries, vec![(0, 0.6), (1, 0.8)]);
     }

@@ -48,6 +48,13 @@ pub fn hashed_feature(token: &str, n_features: u32, alternate_sign: bool) -> (u3
     (index, sign)
 }
 
+/// `hashed_feature` as one sortable integer: the index above a sign bit (1 for -1.0). Sorting
+/// such hits groups each index's hits together, ordered by index as the row must be.
+pub fn signed_hit(token: &str, n_features: u32, alternate_sign: bool) -> u64 {
+    let (index, sign) = hashed_feature(token, n_features, alternate_sign);
+    u64::from(index) << 1 | u64::from(sign < 0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -273,7 +273,7 @@ impl Featurizer {
     fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
         let mut row = match &self.terms {
             TermIndex::Vocabulary { vocabulary, words } => {
-                let Scratch { grams, words: word_scratch, probes, indices } = scratch;
+                let Scratch { grams, words: word_scratch, probes, indices, .. } = scratch;
                 indices.clear();
                 let found = |index| indices.push(index);
                 match words {
@@ -300,19 +300,12 @@ impl Featurizer {
             }
             TermIndex::Hashing { n_features, alternate_sign, norm } => {
                 self.analyze_into(text, &mut scratch.grams);
-                let grams = &scratch.grams;
-                let hits = grams
-                    .spans
-                    .iter()
-                    .map(|&(start, end)| {
-                        hashing::hashed_feature(
-                            &grams.text[start..end],
-                            *n_features,
-                            *alternate_sign,
-                        )
-                    })
-                    .collect();
-                let mut row = SparseRow::from_hits(hits);
+                let Scratch { grams, hits, .. } = scratch;
+                hits.clear();
+                hits.extend(grams.spans.iter().map(|&(start, end)| {
+                    hashing::signed_hit(&grams.text[start..end], *n_features, *alternate_sign)
+                }));
+                let mut row = SparseRow::from_signed_hits(hits);
                 // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
                 // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
                 // them into ones. Without `binary` a zero adds nothing and is dropped.
@@ -363,6 +356,8 @@ struct Scratch {
     words: WordScratch,
     probes: Vec<(u64, u64)>,
     indices: Vec<u32>,
+    /// Hashed n-grams, see `hashing::signed_hit`.
+    hits: Vec<u64>,
 }
 
 impl Scratch {
@@ -375,7 +370,8 @@ impl Scratch {
             + (grams.tokens.capacity() + grams.spans.capacity()) * size_of::<analyzer::Span>()
             + self.words.capacity_bytes()
             + self.probes.capacity() * size_of::<(u64, u64)>()
-            + self.indices.capacity() * size_of::<u32>();
+            + self.indices.capacity() * size_of::<u32>()
+            + self.hits.capacity() * size_of::<u64>();
         if bytes > Scratch::KEPT_BYTES {
             *self = Scratch::default();
         }
