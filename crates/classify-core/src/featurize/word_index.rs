@@ -77,8 +77,11 @@ impl WordIndex {
         // is then filled in a loop of its own, whose cache misses overlap.
         // Both are LargeArrays sized for the worst case, not Vecs: only the pages written become
         // resident, and they go back to the system when dropped instead of staying on the heap.
-        let mut terms: LargeArray<[u32; 3]> = LargeArray::zeroed(vocabulary.len());
-        let mut part_ids: LargeArray<u32> = LargeArray::zeroed(vocabulary.len() * max_n);
+        let mut term_storage: LargeArray<[u32; 3]> = LargeArray::zeroed(vocabulary.len());
+        let mut part_id_storage: LargeArray<u32> = LargeArray::zeroed(vocabulary.len() * max_n);
+        // Borrowed once: each `LargeArray` access picks its storage and checks the cast.
+        let terms: &mut [[u32; 3]] = &mut term_storage;
+        let part_ids: &mut [u32] = &mut part_id_storage;
         let (mut term_count, mut part_count, mut unigram_count) = (0, 0, 0);
         // sklearn's vocabularies are sorted, so a term mostly begins with the previous one's
         // first tokens: those are taken from it instead of looked up again.
