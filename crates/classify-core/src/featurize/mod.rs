@@ -75,8 +75,8 @@ pub struct FittedArrays {
     pub vocabulary: Option<Vocabulary>,
     /// `idf_` when tf-idf weighting uses it (`tfidf.idf` in the JSON form).
     pub idf: Option<Vec<f64>>,
-    /// The word analyzer's index of `vocabulary`, if the loader built it already (built here
-    /// otherwise).
+    /// The word analyzer's index of `vocabulary`, if the loader built or read it already (built
+    /// here otherwise).
     pub word_index: Option<WordIndex>,
 }
 
@@ -198,6 +198,14 @@ impl Featurizer {
     pub fn vocabulary(&self) -> Option<&Vocabulary> {
         match &self.terms {
             TermIndex::Vocabulary { vocabulary, .. } => Some(vocabulary),
+            TermIndex::Hashing { .. } => None,
+        }
+    }
+
+    /// The word analyzer's index of the vocabulary.
+    pub fn word_index(&self) -> Option<&WordIndex> {
+        match &self.terms {
+            TermIndex::Vocabulary { words, .. } => words.as_deref(),
             TermIndex::Hashing { .. } => None,
         }
     }

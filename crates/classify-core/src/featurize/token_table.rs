@@ -14,7 +14,7 @@ pub const INLINE_BYTES: usize = 16;
 
 /// `[first word, second word, length << 32 | (id + 1), unused]`; 0 in the third word marks an
 /// empty slot. Four words, so that a slot never straddles two cache lines.
-type Slot = [u64; 4];
+pub type Slot = [u64; 4];
 
 #[derive(Debug, Clone)]
 pub struct TokenTable {
@@ -79,6 +79,57 @@ impl TokenTable {
             };
             ids.push(id.unwrap_or(u32::MAX));
         }
+    }
+
+    /// The inline slots, as the binary model file stores them.
+    pub fn inline_slots(&self) -> &[Slot] {
+        &self.inline
+    }
+
+    /// The tokens longer than `INLINE_BYTES`, with their ids.
+    pub fn long_tokens(&self) -> impl Iterator<Item = (&[u8], u32)> {
+        self.long.terms_bytes().zip(self.long_ids.iter().copied())
+    }
+
+    /// A table of `len` tokens from stored parts (the binary model file's), checked so that
+    /// every lookup ends and every id it gives is below `len`. `field` names the parts in errors.
+    pub fn from_stored(
+        inline: LargeArray<Slot>,
+        long_tokens: Vec<(&str, u32)>,
+        len: usize,
+        field: &str,
+    ) -> Result<Self, ModelError> {
+        let invalid = |reason: String| ModelError::invalid(field, reason);
+        if !inline.len().is_power_of_two() {
+            return Err(invalid(format!("{} inline slots, not a power of two", inline.len())));
+        }
+        let mut used = 0;
+        for (index, slot) in inline.iter().enumerate() {
+            let Some(id) = slot_id(*slot) else { continue };
+            let token_len = slot[2] >> 32;
+            let padding_is_zero = token_len >= 1
+                && token_len <= INLINE_BYTES as u64
+                && slot[0] & !LOW_BYTES[token_len.min(8) as usize] == 0
+                && slot[1] & !LOW_BYTES[token_len.saturating_sub(8) as usize] == 0;
+            if id as usize >= len || !padding_is_zero {
+                return Err(invalid(format!("inline slot {index} holds no valid token")));
+            }
+            used += 1;
+        }
+        // Half full at most, as the builder leaves it, so that every probe meets an empty slot.
+        if used * 2 > inline.len() {
+            return Err(invalid(format!("{used} of {} inline slots used", inline.len())));
+        }
+        if let Some((token, id)) = long_tokens
+            .iter()
+            .find(|(token, id)| token.len() <= INLINE_BYTES || *id as usize >= len)
+        {
+            return Err(invalid(format!("long token {token:?} with id {id}")));
+        }
+        let mut long = Vocabulary::from_terms(long_tokens.iter().map(|&(token, _)| token))?;
+        long.index_bytes()?;
+        let long_ids = long_tokens.iter().map(|&(_, id)| id).collect();
+        Ok(TokenTable { inline, long, long_ids, len })
     }
 
     #[inline]

@@ -20,6 +20,11 @@ use super::vocabulary::Vocabulary;
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
 
+/// Names the way a stored index is laid out (the hashes that place tokens and pairs, the entry
+/// formats). A binary model file keeps it beside its stored index, and an index stored under
+/// another layout is rebuilt instead of read: change it whenever any of those change.
+pub const STORED_LAYOUT: u64 = 1;
+
 /// No feature, no token, no gram.
 const NONE: u32 = u32::MAX;
 
@@ -33,7 +38,7 @@ const FIRST_GRAM: u32 = 1 << 31;
 /// which marks an empty entry. The value is the n-gram's feature index (low half, `NONE` when
 /// the n-gram is only the beginning of longer terms) and its gram id (high half, `NONE` when
 /// no longer term begins with it).
-type PairEntry = [u64; 2];
+pub type PairEntry = [u64; 2];
 
 #[derive(Debug, Clone)]
 pub struct WordIndex {
@@ -241,6 +246,69 @@ impl WordIndex {
             }
             gram_ids.truncate(count);
         }
+    }
+
+    /// The token table, as the binary model file stores it.
+    pub fn tokens(&self) -> &TokenTable {
+        &self.tokens
+    }
+
+    /// Per token id, the feature index of the one-token term or `u32::MAX`.
+    pub fn unigram_features(&self) -> &[u32] {
+        &self.unigram_features
+    }
+
+    /// The pair table's entries, as the binary model file stores them.
+    pub fn pair_entries(&self) -> &[[u64; 2]] {
+        &self.pairs
+    }
+
+    /// An index from stored parts (the binary model file's), for a vocabulary of `n_features`
+    /// terms. Checked so that every lookup ends and every feature it gives is below
+    /// `n_features`; that the parts index this vocabulary's terms is the file checksum's job.
+    /// `field` names the parts in errors.
+    pub fn from_stored(
+        tokens: TokenTable,
+        unigram_features: Vec<u32>,
+        pairs: LargeArray<PairEntry>,
+        (min_n, max_n): (usize, usize),
+        n_features: usize,
+        field: &str,
+    ) -> Result<Self, ModelError> {
+        let invalid = |reason: String| ModelError::invalid(field, reason);
+        if min_n < 1 || min_n > max_n {
+            return Err(invalid(format!("ngram_range ({min_n}, {max_n})")));
+        }
+        let is_feature = |value: u32| value == NONE || (value as usize) < n_features;
+        if unigram_features.len() != tokens.len() {
+            let (found, expected) = (unigram_features.len(), tokens.len());
+            return Err(invalid(format!("{found} unigram features for {expected} tokens")));
+        }
+        if let Some(token) = unigram_features.iter().position(|&feature| !is_feature(feature)) {
+            return Err(invalid(format!("token {token}'s feature is out of range")));
+        }
+        let is_gram = |gram: u64| gram < tokens.len() as u64 || gram >= u64::from(FIRST_GRAM);
+        let mut empty = 0;
+        for (index, &[key, value]) in pairs.iter().enumerate() {
+            if key == 0 {
+                empty += 1;
+                continue;
+            }
+            let (gram, token) = ((key >> 32).wrapping_sub(1), (key & 0xffff_ffff).wrapping_sub(1));
+            let (feature, next_gram) = (value as u32, (value >> 32) as u32);
+            let valid = token < tokens.len() as u64
+                && is_gram(gram)
+                && is_feature(feature)
+                && (next_gram == NONE || next_gram >= FIRST_GRAM);
+            if !valid {
+                return Err(invalid(format!("pair entry {index} holds no valid n-gram")));
+            }
+        }
+        // Every probe must meet an empty entry.
+        if empty == 0 {
+            return Err(invalid(format!("all {} pair entries are used", pairs.len())));
+        }
+        Ok(WordIndex { tokens, unigram_features, pairs, min_n, max_n })
     }
 
     /// The `(min_n, max_n)` it was built for.

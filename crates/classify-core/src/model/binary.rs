@@ -14,6 +14,12 @@
 //!         classifier.support_vectors' arrays and classifier.dual_coef
 //!   VTXT  vocabulary terms' UTF-8 bytes, concatenated in feature-index order  (count only)
 //!   VEND  u32 per term: byte offset in VTXT where the term ends                (count only)
+//!   WIXP  u64 × 4: stored index layout, min_n, max_n, number of tokens        (word analyzer)
+//!   WTOK  u64 × 4 per token table slot                                        (word analyzer)
+//!   WLTX  the tokens longer than 16 bytes, joined by spaces                   (word analyzer)
+//!   WLID  u32 per long token: its token id                                    (word analyzer)
+//!   WUNI  u32 per token id: the feature of the one-token term, or u32::MAX    (word analyzer)
+//!   WPAR  u64 × 2 per pair table entry: key, value                            (word analyzer)
 //!   IDF_  f64 per feature                                                     (when use_idf)
 //!   COEF  f64 weights, feature-major: weight of feature f in row r at f * rows + r  (linear)
 //!   SVPT  u64 per support vector + 1: CSR indptr of support_vectors           (svc)
@@ -21,6 +27,12 @@
 //!   SVVL  f64 per stored value: CSR values                                    (svc)
 //!   DUAL  f64 dual_coef, row-major: (classes - 1) rows of one per support vector (svc)
 //! ```
+//!
+//! The W*** sections are the word analyzer's index of the vocabulary (`WordIndex`), as built
+//! in memory: reading them is a few bulk copies and a range check of every entry, where
+//! building it takes longer than reading the rest of a large model. An index stored under
+//! another layout than this build's (`word_index::STORED_LAYOUT`), or a file without these
+//! sections, has its index built from the vocabulary instead.
 //!
 //! The small per-pair arrays of a kernel SVM (intercept, prob_a, prob_b) and n_support stay in
 //! META: JSON floats round-trip bit-exactly (serde_json's `float_roundtrip`).
@@ -32,8 +44,9 @@ use std::path::PathBuf;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::ModelError;
+use crate::featurize::token_table::TokenTable;
 use crate::featurize::vocabulary::Vocabulary;
-use crate::featurize::word_index::WordIndex;
+use crate::featurize::word_index::{self, WordIndex};
 use crate::featurize::{Featurizer, FittedArrays};
 use crate::large_array::LargeArray;
 use crate::model::format::{
@@ -63,6 +76,19 @@ pub fn write(model: &Model) -> Vec<u8> {
         let (text, ends) = vocabulary.parts();
         sections.push((*b"VTXT", text));
         sections.push((*b"VEND", ends.iter().flat_map(|e| e.to_le_bytes()).collect()));
+    }
+    if let Some(index) = model.featurizer().word_index() {
+        let (min_n, max_n) = index.ngram_range();
+        let tokens = index.tokens();
+        let params = [word_index::STORED_LAYOUT, min_n as u64, max_n as u64, tokens.len() as u64];
+        sections.push((*b"WIXP", u64_bytes(&params)));
+        sections.push((*b"WTOK", u64_bytes(tokens.inline_slots().as_flattened())));
+        let (long_tokens, long_ids): (Vec<&[u8]>, Vec<u32>) = tokens.long_tokens().unzip();
+        sections.push((*b"WLTX", long_tokens.join(&b' ')));
+        sections.push((*b"WLID", long_ids.iter().flat_map(|id| id.to_le_bytes()).collect()));
+        let unigram_features = index.unigram_features().iter().flat_map(|f| f.to_le_bytes());
+        sections.push((*b"WUNI", unigram_features.collect()));
+        sections.push((*b"WPAR", u64_bytes(index.pair_entries().as_flattened())));
     }
     if let Some(idf) = model.featurizer().idf() {
         sections.push((*b"IDF_", f64_bytes(idf)));
@@ -165,6 +191,8 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
         entries.push((offset, length, tag, name));
     }
     entries.sort_by_key(|&(offset, ..)| offset);
+    // With the word index stored, the vocabulary's thread only builds the vocabulary.
+    let index_stored = entries.iter().any(|(_, _, tag, _)| tag == b"WPAR");
     // The vocabulary's table is built on a second thread while the weights are still being
     // read: on a million-term model the two take about as long as each other.
     std::thread::scope(|scope| {
@@ -188,6 +216,12 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
                 b"META" => Some(Section::Bytes(&mut sections.meta)),
                 b"VTXT" => Some(Section::Bytes(&mut sections.terms)),
                 b"VEND" => Some(Section::U32(&mut sections.term_ends)),
+                b"WIXP" => Some(Section::U64(&mut sections.word_params)),
+                b"WTOK" => Some(Section::TokenSlots(&mut sections.token_slots)),
+                b"WLTX" => Some(Section::Bytes(&mut sections.long_tokens)),
+                b"WLID" => Some(Section::U32(&mut sections.long_token_ids)),
+                b"WUNI" => Some(Section::U32(&mut sections.unigram_features)),
+                b"WPAR" => Some(Section::PairEntries(&mut sections.pair_entries)),
                 b"IDF_" => Some(Section::F64(&mut sections.idf)),
                 b"COEF" => Some(Section::LargeF64(&mut sections.coef)),
                 b"SVPT" => Some(Section::U64(&mut sections.sv_indptr)),
@@ -206,17 +240,28 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
                 Some(Section::LargeF64(slot)) => {
                     stream.fill(slot, length, &name, LargeArray::zeroed)?
                 }
+                Some(Section::TokenSlots(slot)) => {
+                    stream.fill(slot, length, &name, LargeArray::zeroed)?
+                }
+                Some(Section::PairEntries(slot)) => {
+                    stream.fill(slot, length, &name, LargeArray::zeroed)?
+                }
             }
             if sections.terms.is_some() && sections.term_ends.is_some() {
                 let (text, ends) = (sections.terms.take(), sections.term_ends.take());
                 let (text, ends) = (text.unwrap_or_default(), ends.unwrap_or_default());
                 let word_ngrams = sections.meta.as_deref().and_then(word_ngram_range);
+                let word_ngrams = word_ngrams.filter(|_| !index_stored);
                 vocabulary_build = Some(VocabularyBuild::start(scope, text, ends, word_ngrams));
             }
         }
         stream.skip(file_len - stream.position)?;
         let built = vocabulary_build.map(VocabularyBuild::finish).transpose()?;
-        let (vocabulary, word_index) = built.map_or((None, None), |(v, index)| (Some(v), index));
+        let (vocabulary, mut word_index) =
+            built.map_or((None, None), |(v, index)| (Some(v), index));
+        if let (None, Some(vocabulary)) = (&word_index, &vocabulary) {
+            word_index = sections.take_stored_index(vocabulary.len())?;
+        }
         if stream.hasher.digest() != checksum {
             return Err(ModelError::Syntax(
                 "binary model checksum mismatch: the file is corrupted; re-run `classify convert`"
@@ -325,6 +370,12 @@ struct Sections {
     sv_indices: Option<Vec<u32>>,
     sv_data: Option<Vec<f64>>,
     dual_coef: Option<Vec<f64>>,
+    word_params: Option<Vec<u64>>,
+    token_slots: Option<LargeArray<[u64; 4]>>,
+    long_tokens: Option<Vec<u8>>,
+    long_token_ids: Option<Vec<u32>>,
+    unigram_features: Option<Vec<u32>>,
+    pair_entries: Option<LargeArray<[u64; 2]>>,
 }
 
 /// Where one section's values go.
@@ -334,6 +385,8 @@ enum Section<'a> {
     U64(&'a mut Option<Vec<u64>>),
     F64(&'a mut Option<Vec<f64>>),
     LargeF64(&'a mut Option<LargeArray<f64>>),
+    TokenSlots(&'a mut Option<LargeArray<[u64; 4]>>),
+    PairEntries(&'a mut Option<LargeArray<[u64; 2]>>),
 }
 
 fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
@@ -341,6 +394,43 @@ fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
 }
 
 impl Sections {
+    /// The word index stored in the W*** sections for a vocabulary of `n_features` terms, or
+    /// `None` when there is none or it was stored under another layout (it is then built).
+    fn take_stored_index(&mut self, n_features: usize) -> Result<Option<WordIndex>, ModelError> {
+        let Some(params) = self.word_params.take() else { return Ok(None) };
+        let [layout, min_n, max_n, token_count] = params[..] else {
+            return Err(ModelError::invalid("WIXP", format!("{} values, not 4", params.len())));
+        };
+        if layout != word_index::STORED_LAYOUT {
+            return Ok(None);
+        }
+        let slots = required(self.token_slots.take(), "WTOK")?;
+        let long_text = required(self.long_tokens.take(), "WLTX")?;
+        let long_ids = required(self.long_token_ids.take(), "WLID")?;
+        let long_text = std::str::from_utf8(&long_text).map_err(|e| {
+            ModelError::invalid("WLTX", format!("not UTF-8 at byte {}", e.valid_up_to()))
+        })?;
+        let long_tokens: Vec<&str> =
+            if long_text.is_empty() { Vec::new() } else { long_text.split(' ').collect() };
+        if long_tokens.len() != long_ids.len() {
+            let (tokens, ids) = (long_tokens.len(), long_ids.len());
+            return Err(ModelError::invalid("WLID", format!("{ids} ids for {tokens} long tokens")));
+        }
+        let long_tokens = long_tokens.into_iter().zip(long_ids).collect();
+        let as_usize = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+        let tokens =
+            TokenTable::from_stored(slots, long_tokens, as_usize(token_count), "WTOK/WLTX/WLID")?;
+        let index = WordIndex::from_stored(
+            tokens,
+            required(self.unigram_features.take(), "WUNI")?,
+            required(self.pair_entries.take(), "WPAR")?,
+            (as_usize(min_n), as_usize(max_n)),
+            n_features,
+            "WIXP/WUNI/WPAR",
+        )?;
+        Ok(Some(index))
+    }
+
     fn into_model(
         self,
         vocabulary: Option<Vocabulary>,
@@ -477,6 +567,15 @@ impl FileValue for u64 {
     }
 }
 
+impl<const N: usize> FileValue for [u64; N]
+where
+    [u64; N]: bytemuck::Pod,
+{
+    fn little_endian_to_native(self) -> Self {
+        self.map(u64::from_le)
+    }
+}
+
 impl FileValue for f64 {
     fn little_endian_to_native(self) -> Self {
         f64::from_bits(u64::from_le(self.to_bits()))
@@ -486,6 +585,10 @@ impl FileValue for f64 {
 /// Read errors carry no path here; `Model::load` adds it.
 fn io_error(error: std::io::Error) -> ModelError {
     ModelError::Io { path: PathBuf::new(), error }
+}
+
+fn u64_bytes(values: &[u64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 fn f64_bytes(values: &[f64]) -> Vec<u8> {
@@ -585,19 +688,25 @@ mod tests {
         assert!(Model::from_bytes(&bytes[..20]).is_err());
     }
 
-    /// TINY's sections, as `write` lays them out, for files built by hand.
-    fn tiny_sections() -> Vec<([u8; 4], Vec<u8>)> {
-        let bytes = write(&Model::from_json(TINY.as_bytes()).unwrap());
-        let count = u32_at(&bytes, 12) as usize;
+    /// A file's sections: tag and content.
+    type FileSections = Vec<([u8; 4], Vec<u8>)>;
+
+    /// The sections of a file `write` made, for files built by hand.
+    fn sections_of(bytes: &[u8]) -> FileSections {
+        let count = u32_at(bytes, 12) as usize;
         (0..count)
             .map(|index| {
                 let entry = HEADER_LEN + index * ENTRY_LEN;
                 let (offset, length) =
-                    (u64_at(&bytes, entry + 8) as usize, u64_at(&bytes, entry + 16) as usize);
+                    (u64_at(bytes, entry + 8) as usize, u64_at(bytes, entry + 16) as usize);
                 let tag = [bytes[entry], bytes[entry + 1], bytes[entry + 2], bytes[entry + 3]];
                 (tag, bytes[offset..offset + length].to_vec())
             })
             .collect()
+    }
+
+    fn tiny_sections() -> FileSections {
+        sections_of(&write(&Model::from_json(TINY.as_bytes()).unwrap()))
     }
 
     #[test]
@@ -638,6 +747,111 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
         let err = Model::load(&path).unwrap_err();
         assert!(err.to_string().contains("header says"), "{err}");
+    }
+
+    /// A word model with trigrams and tokens too long to be kept inline (over 16 bytes).
+    const WORDY: &str = r#"{
+        "format": "mod_classify-model", "format_version": 1,
+        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 3],
+                       "lowercase": true,
+                       "vocabulary": ["bad", "bad phone", "electroencephalography",
+                                      "electroencephalography machine", "good",
+                                      "good electroencephalography machine", "good phone",
+                                      "machine", "phone", "phone supercalifragilistic", "z z z"]},
+        "classifier": {"kind": "linear", "estimator": "LinearSVC", "classes": ["neg", "pos"],
+                       "coef": [[-1.0, -0.5, 0.25, 0.75, 1.0, 2.0, 0.5, 0.1, 0.0, -0.3, 0.9]],
+                       "intercept": [0.05]}
+    }"#;
+
+    const WORDY_TEXTS: [&str; 6] = [
+        "good electroencephalography machine",
+        "Bad phone supercalifragilistic",
+        "electroencephalography machine good phone",
+        "z z z z",
+        "",
+        "phone",
+    ];
+
+    /// WORDY written, with `change` applied to its sections.
+    fn wordy_file(change: impl FnOnce(&mut FileSections)) -> Vec<u8> {
+        let mut sections = sections_of(&write(&Model::from_json(WORDY.as_bytes()).unwrap()));
+        change(&mut sections);
+        file_from_sections(&sections)
+    }
+
+    fn section<'a>(sections: &'a mut [([u8; 4], Vec<u8>)], tag: &[u8; 4]) -> &'a mut Vec<u8> {
+        &mut sections.iter_mut().find(|(t, _)| t == tag).unwrap().1
+    }
+
+    fn assert_predicts_like_wordy(model: &Model) {
+        let json = Model::from_json(WORDY.as_bytes()).unwrap();
+        for text in WORDY_TEXTS {
+            assert_eq!(model.predict(text), json.predict(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_word_index_is_stored_and_read_back_as_built() {
+        let json = Model::from_json(WORDY.as_bytes()).unwrap();
+        let bytes = write(&json);
+        let binary = Model::from_bytes(&bytes).unwrap();
+        assert_predicts_like_wordy(&binary);
+        let (built, read) =
+            (json.featurizer().word_index().unwrap(), binary.featurizer().word_index().unwrap());
+        assert_eq!(read.pair_entries(), built.pair_entries());
+        assert_eq!(read.unigram_features(), built.unigram_features());
+        assert_eq!(read.tokens().inline_slots(), built.tokens().inline_slots());
+        let long: Vec<(&[u8], u32)> = read.tokens().long_tokens().collect();
+        assert_eq!(long.len(), 2, "the two tokens over 16 bytes");
+        assert_eq!(long, built.tokens().long_tokens().collect::<Vec<_>>());
+        assert_eq!(write(&binary), bytes);
+    }
+
+    #[test]
+    fn without_a_stored_index_or_under_another_layout_the_index_is_built() {
+        let without = wordy_file(|sections| sections.retain(|(tag, _)| tag[0] != b'W'));
+        assert_predicts_like_wordy(&Model::from_bytes(&without).unwrap());
+        let other_layout = wordy_file(|sections| {
+            let params = section(sections, b"WIXP");
+            params[..8].copy_from_slice(&(word_index::STORED_LAYOUT + 1).to_le_bytes());
+            // The stored tables would be wrong under another layout: they must not be read.
+            section(sections, b"WPAR").fill(0xff);
+        });
+        assert_predicts_like_wordy(&Model::from_bytes(&other_layout).unwrap());
+    }
+
+    #[test]
+    fn a_stored_index_that_could_misbehave_is_refused_by_section() {
+        let error = |change: fn(&mut FileSections)| {
+            Model::from_bytes(&wordy_file(change)).unwrap_err().to_string()
+        };
+        // A pair entry naming a feature past the vocabulary's end.
+        let err = error(|sections| {
+            let pairs = section(sections, b"WPAR");
+            let used = pairs.chunks(16).position(|entry| entry[..8] != [0; 8]).unwrap();
+            pairs[16 * used + 8..16 * used + 12].copy_from_slice(&11u32.to_le_bytes());
+        });
+        assert!(err.contains("WIXP/WUNI/WPAR") && err.contains("pair entry"), "{err}");
+        // No empty entry: a probe for an absent pair would never end.
+        let err = error(|sections| {
+            let pairs = section(sections, b"WPAR");
+            for entry in pairs.chunks_mut(16) {
+                entry[..8].copy_from_slice(&(1u64 << 32 | 1).to_le_bytes());
+                entry[8..].copy_from_slice(&u64::MAX.to_le_bytes());
+            }
+        });
+        assert!(err.contains("pair entries are used"), "{err}");
+        // A token slot with an id past the number of tokens.
+        let err = error(|sections| {
+            let slots = section(sections, b"WTOK");
+            let used = slots.chunks(32).position(|slot| slot[16..24] != [0; 8]).unwrap();
+            slots[32 * used + 16..32 * used + 20].copy_from_slice(&1000u32.to_le_bytes());
+        });
+        assert!(err.contains("WTOK/WLTX/WLID") && err.contains("inline slot"), "{err}");
+        let err = error(|sections| section(sections, b"WLID").clear());
+        assert!(err.contains("0 ids for 2 long tokens"), "{err}");
+        let err = error(|sections| section(sections, b"WUNI").truncate(4));
+        assert!(err.contains("unigram features for"), "{err}");
     }
 
     #[test]
