@@ -259,14 +259,15 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
         let built = vocabulary_build.map(VocabularyBuild::finish).transpose()?;
         let (vocabulary, mut word_index) =
             built.map_or((None, None), |(v, index)| (Some(v), index));
-        if let (None, Some(vocabulary)) = (&word_index, &vocabulary) {
-            word_index = sections.take_stored_index(vocabulary.len())?;
-        }
         if stream.hasher.digest() != checksum {
             return Err(ModelError::Syntax(
                 "binary model checksum mismatch: the file is corrupted; re-run `classify convert`"
                     .into(),
             ));
+        }
+        // After the checksum: a corrupted file is reported as such, not as a bad entry.
+        if let (None, Some(vocabulary)) = (&word_index, &vocabulary) {
+            word_index = sections.take_stored_index(vocabulary.len())?;
         }
         sections.into_model(vocabulary, word_index, checksum)
     })
