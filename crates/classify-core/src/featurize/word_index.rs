@@ -46,7 +46,8 @@ pub struct WordIndex {
     tokens: TokenTable,
     /// Per token id: the feature index of the one-token term, or `NONE`.
     unigram_features: Vec<u32>,
-    /// Linear probing, at most 80 % full (70 % when the number of entries is known upfront).
+    /// Linear probing, half full when the number of entries is known upfront (see
+    /// `PairTable::with_room_for`), at most 80 % full.
     pairs: LargeArray<PairEntry>,
     min_n: usize,
     max_n: usize,
@@ -394,8 +395,12 @@ struct PairTable {
 }
 
 impl PairTable {
+    /// Room for `count` entries at half load. A document's n-grams mostly miss the vocabulary,
+    /// and a miss probes on to an empty entry: about 6 entries at 70 % load, 2.5 at 50 %, each
+    /// a branch that goes either way. Half load costs 16 bytes × 0.6 more per term (+5.5 MB
+    /// on the 740k-feature model) and saves about 10 % of featurize+predict over rotating texts.
     fn with_room_for(count: usize) -> Self {
-        PairTable { entries: LargeArray::zeroed((count * 10 / 7).max(16)), len: 0 }
+        PairTable { entries: LargeArray::zeroed((count * 2).max(16)), len: 0 }
     }
 
     /// The value of the entry with `key`, inserted with no feature and no gram id if absent.
