@@ -193,8 +193,9 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
     entries.sort_by_key(|&(offset, ..)| offset);
     // With the word index stored, the vocabulary's thread only builds the vocabulary.
     let index_stored = entries.iter().any(|(_, _, tag, _)| tag == b"WPAR");
-    // The vocabulary's table is built on a second thread while the weights are still being
-    // read: on a million-term model the two take about as long as each other.
+    // The vocabulary, and the word index unless the file stores it, are built on a second
+    // thread while the weights are still being read: on a million-term model without a stored
+    // index the two take about as long as each other.
     std::thread::scope(|scope| {
         let mut sections = Sections::default();
         let mut seen: Vec<[u8; 4]> = Vec::new();
