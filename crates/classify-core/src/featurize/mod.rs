@@ -279,58 +279,56 @@ impl Featurizer {
     }
 
     fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
-        let mut row =
-            match &self.terms {
-                TermIndex::Vocabulary { vocabulary, words } => {
-                    let Scratch { grams, words: word_scratch, probes, indices, .. } = scratch;
-                    indices.clear();
-                    let found = |index| indices.push(index);
-                    match words {
-                        // `words` exists only for the word analyzer, which always tokenizes.
-                        Some(words) => {
-                            self.tokenize_into(text, grams);
-                            // Room to read every short token as whole words in place.
-                            grams.text.push_str(TOKEN_PADDING);
-                            words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
-                        }
-                        None => {
-                            self.analyze_into(text, grams);
-                            let text = grams.text.as_bytes();
-                            let terms = grams.spans.iter().map(|&(start, end)| &text[start..end]);
-                            vocabulary.lookup_all(terms, probes, found);
-                        }
+        let mut row = match &self.terms {
+            TermIndex::Vocabulary { vocabulary, words } => {
+                let Scratch { grams, words: word_scratch, probes, indices, .. } = scratch;
+                indices.clear();
+                let found = |index| indices.push(index);
+                match words {
+                    // `words` exists only for the word analyzer, which always tokenizes.
+                    Some(words) => {
+                        self.tokenize_into(text, grams);
+                        // Room to read every short token as whole words in place.
+                        grams.text.push_str(TOKEN_PADDING);
+                        words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
                     }
-                    indices.sort_unstable();
-                    let mut row = SparseRow::count_sorted(indices);
-                    if self.binary {
-                        row.values_mut().for_each(|v| *v = 1.0);
+                    None => {
+                        self.analyze_into(text, grams);
+                        let text = grams.text.as_bytes();
+                        let terms = grams.spans.iter().map(|&(start, end)| &text[start..end]);
+                        vocabulary.lookup_all(terms, probes, found);
                     }
-                    row
                 }
-                TermIndex::Hashing { n_features, alternate_sign, norm } => {
-                    self.analyze_into(text, &mut scratch.grams);
-                    let Scratch { grams, hits, .. } = scratch;
-                    grams.text.push_str(hashing::WINDOW_PADDING);
-                    let text = grams.text.as_bytes();
-                    hits.clear();
-                    hits.extend(grams.spans.iter().map(|&span| {
-                        hashing::signed_hit(text, span, *n_features, *alternate_sign)
-                    }));
-                    let mut row = SparseRow::from_signed_hits(hits);
-                    // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
-                    // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
-                    // them into ones. Without `binary` a zero adds nothing and is dropped.
-                    if self.binary {
-                        row.values_mut().for_each(|v| *v = 1.0);
-                    } else {
-                        row.drop_zeros();
-                    }
-                    if let Some(norm) = norm {
-                        row.normalize(*norm);
-                    }
-                    row
+                indices.sort_unstable();
+                let mut row = SparseRow::count_sorted(indices);
+                if self.binary {
+                    row.values_mut().for_each(|v| *v = 1.0);
                 }
-            };
+                row
+            }
+            TermIndex::Hashing { n_features, alternate_sign, norm } => {
+                self.analyze_into(text, &mut scratch.grams);
+                let Scratch { grams, hits, .. } = scratch;
+                grams.text.push_str(hashing::WINDOW_PADDING);
+                let text = grams.text.as_bytes();
+                hits.clear();
+                let hit = |&span| hashing::signed_hit(text, span, *n_features, *alternate_sign);
+                hits.extend(grams.spans.iter().map(hit));
+                let mut row = SparseRow::from_signed_hits(hits);
+                // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
+                // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
+                // them into ones. Without `binary` a zero adds nothing and is dropped.
+                if self.binary {
+                    row.values_mut().for_each(|v| *v = 1.0);
+                } else {
+                    row.drop_zeros();
+                }
+                if let Some(norm) = norm {
+                    row.normalize(*norm);
+                }
+                row
+            }
+        };
         if let Some(tfidf) = &self.tfidf {
             tfidf.apply(&mut row);
         }
