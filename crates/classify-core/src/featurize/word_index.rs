@@ -260,7 +260,7 @@ impl WordIndex {
     }
 
     /// The pair table's entries, as the binary model file stores them.
-    pub fn pair_entries(&self) -> &[[u64; 2]] {
+    pub fn pair_entries(&self) -> &[PairEntry] {
         &self.pairs
     }
 

@@ -44,9 +44,9 @@ use std::path::PathBuf;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::ModelError;
-use crate::featurize::token_table::TokenTable;
+use crate::featurize::token_table::{Slot, TokenTable};
 use crate::featurize::vocabulary::Vocabulary;
-use crate::featurize::word_index::{self, WordIndex};
+use crate::featurize::word_index::{self, PairEntry, WordIndex};
 use crate::featurize::{Featurizer, FittedArrays};
 use crate::large_array::LargeArray;
 use crate::model::format::{
@@ -75,7 +75,7 @@ pub fn write(model: &Model) -> Vec<u8> {
     if let Some(vocabulary) = model.featurizer().vocabulary() {
         let (text, ends) = vocabulary.parts();
         sections.push((*b"VTXT", text));
-        sections.push((*b"VEND", ends.iter().flat_map(|e| e.to_le_bytes()).collect()));
+        sections.push((*b"VEND", u32_bytes(ends)));
     }
     if let Some(index) = model.featurizer().word_index() {
         let (min_n, max_n) = index.ngram_range();
@@ -85,9 +85,8 @@ pub fn write(model: &Model) -> Vec<u8> {
         sections.push((*b"WTOK", u64_bytes(tokens.inline_slots().as_flattened())));
         let (long_tokens, long_ids): (Vec<&[u8]>, Vec<u32>) = tokens.long_tokens().unzip();
         sections.push((*b"WLTX", long_tokens.join(&b' ')));
-        sections.push((*b"WLID", long_ids.iter().flat_map(|id| id.to_le_bytes()).collect()));
-        let unigram_features = index.unigram_features().iter().flat_map(|f| f.to_le_bytes());
-        sections.push((*b"WUNI", unigram_features.collect()));
+        sections.push((*b"WLID", u32_bytes(&long_ids)));
+        sections.push((*b"WUNI", u32_bytes(index.unigram_features())));
         sections.push((*b"WPAR", u64_bytes(index.pair_entries().as_flattened())));
     }
     if let Some(idf) = model.featurizer().idf() {
@@ -98,8 +97,8 @@ pub fn write(model: &Model) -> Vec<u8> {
         Classifier::Kernel(kernel) => {
             let parts = kernel.parts();
             let sv = &parts.support_vectors;
-            sections.push((*b"SVPT", sv.indptr.iter().flat_map(|v| v.to_le_bytes()).collect()));
-            sections.push((*b"SVIX", sv.indices.iter().flat_map(|v| v.to_le_bytes()).collect()));
+            sections.push((*b"SVPT", u64_bytes(&sv.indptr)));
+            sections.push((*b"SVIX", u32_bytes(&sv.indices)));
             sections.push((*b"SVVL", f64_bytes(&sv.data)));
             sections.push((*b"DUAL", f64_bytes(&parts.dual_coef)));
         }
@@ -373,11 +372,11 @@ struct Sections {
     sv_data: Option<Vec<f64>>,
     dual_coef: Option<Vec<f64>>,
     word_params: Option<Vec<u64>>,
-    token_slots: Option<LargeArray<[u64; 4]>>,
+    token_slots: Option<LargeArray<Slot>>,
     long_tokens: Option<Vec<u8>>,
     long_token_ids: Option<Vec<u32>>,
     unigram_features: Option<Vec<u32>>,
-    pair_entries: Option<LargeArray<[u64; 2]>>,
+    pair_entries: Option<LargeArray<PairEntry>>,
 }
 
 /// Where one section's values go.
@@ -387,8 +386,8 @@ enum Section<'a> {
     U64(&'a mut Option<Vec<u64>>),
     F64(&'a mut Option<Vec<f64>>),
     LargeF64(&'a mut Option<LargeArray<f64>>),
-    TokenSlots(&'a mut Option<LargeArray<[u64; 4]>>),
-    PairEntries(&'a mut Option<LargeArray<[u64; 2]>>),
+    TokenSlots(&'a mut Option<LargeArray<Slot>>),
+    PairEntries(&'a mut Option<LargeArray<PairEntry>>),
 }
 
 fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
@@ -587,6 +586,10 @@ impl FileValue for f64 {
 /// Read errors carry no path here; `Model::load` adds it.
 fn io_error(error: std::io::Error) -> ModelError {
     ModelError::Io { path: PathBuf::new(), error }
+}
+
+fn u32_bytes(values: &[u32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 fn u64_bytes(values: &[u64]) -> Vec<u8> {
