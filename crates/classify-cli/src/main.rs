@@ -145,7 +145,20 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
     }
     let settings = model.settings();
     description["metadata"] = json!(settings.metadata);
-    description["vectorizer"] = serde_json::to_value(&settings.vectorizer)?;
+    description["vectorizer"] = serde_json::to_value(settings.primary_vectorizer())?;
+    if let Some(union) = &settings.union {
+        description["union_branches"] = json!(union
+            .branches
+            .iter()
+            .map(|b| json!({"name": b.name, "weight": b.weight, "analyzer": b.vectorizer.analyzer,
+                            "ngram_range": b.vectorizer.ngram_range,
+                            "steps": b.steps.iter().map(|s| s.estimator()).collect::<Vec<_>>()}))
+            .collect::<Vec<_>>());
+    }
+    if !settings.steps.is_empty() {
+        description["steps"] =
+            json!(settings.steps.iter().map(|s| s.estimator()).collect::<Vec<_>>());
+    }
     description["vectorizer"]["vocabulary"] = match model.featurizer().vocabulary() {
         Some(vocabulary) => json!(format!("<{} terms>", vocabulary.len())),
         None => json!(null),
@@ -169,11 +182,10 @@ fn top_features(model: &Model, top: usize) -> serde_json::Value {
     let Some(classifier) = model.classifier().as_linear() else {
         return serde_json::Value::Null;
     };
-    let vocabulary = model.featurizer().vocabulary();
-    let name = |index: usize| match vocabulary {
-        Some(vocabulary) => vocabulary.term(index).to_owned(),
-        None => format!("#{index}"),
-    };
+    if model.explanation_unavailable().is_some() {
+        return serde_json::Value::Null;
+    }
+    let name = |index: usize| model.feature_name(index as u32);
     let classes = model.classes();
     let mut by_class = serde_json::Map::new();
     for row in 0..classifier.n_rows() {

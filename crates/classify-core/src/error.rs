@@ -14,7 +14,7 @@ pub enum ModelError {
     #[error("not a mod_classify model: {reason}")]
     NotAModel { reason: String },
     #[error(
-        "model format version {found} is not supported (this build reads version {supported}); \
+        "model format version {found} is not supported (this build reads versions 1 to {supported}); \
          re-export the model with a matching scripts/export_sklearn.py"
     )]
     UnsupportedVersion { found: u64, supported: u64 },
@@ -27,5 +27,17 @@ pub enum ModelError {
 impl ModelError {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         ModelError::Invalid { field: field.into(), reason: reason.into() }
+    }
+
+    /// The same error for a part read under another name: a field starting with `from` is
+    /// renamed to start with `to` (a member's `classifier.coef` is `classifier.estimators[1].coef`).
+    pub(crate) fn renamed(self, from: &str, to: &str) -> Self {
+        match self {
+            ModelError::Invalid { field, reason } => match field.strip_prefix(from) {
+                Some(rest) => ModelError::Invalid { field: format!("{to}{rest}"), reason },
+                None => ModelError::Invalid { field, reason },
+            },
+            other => other,
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::model::format::VectorizerSpec;
 use crate::model::{Model, Prediction};
 
 /// Limits that bound the work one request can cause.
@@ -184,11 +185,8 @@ fn answer_or_error(
             (true, None) => Input::Metadata,
         },
     };
-    if extras.explain.is_some() && model.classifier().as_linear().is_none() {
-        return Err(ClientError::new(
-            400,
-            format!("explain= needs a linear model; this one is {}", model.estimator()),
-        ));
+    if let (Some(_), Some(reason)) = (extras.explain, model.explanation_unavailable()) {
+        return Err(ClientError::new(400, reason));
     }
     match input {
         Input::Metadata => Ok(json_response(metadata(model, source), None, 0)),
@@ -305,19 +303,35 @@ pub fn prediction_json(
 pub fn metadata(model: &Model, source: &ModelSource) -> Value {
     let file = model.settings();
     let classes: Vec<Value> = model.classes().iter().map(|c| c.to_json()).collect();
-    let vectorizer = &file.vectorizer;
-    let mut answer = json!({
-        "classes": classes,
-        "estimator": model.estimator(),
-        "vectorizer": {
+    let describe = |vectorizer: &VectorizerSpec, tfidf: bool| {
+        json!({
             "kind": vectorizer.kind,
             "analyzer": vectorizer.analyzer,
             "ngram_range": vectorizer.ngram_range,
             "lowercase": vectorizer.lowercase,
             "strip_accents": vectorizer.strip_accents,
             "binary": vectorizer.binary,
-            "tfidf": file.tfidf.is_some(),
-        },
+            "tfidf": tfidf,
+        })
+    };
+    let vectorizer = match (&file.vectorizer, &file.union) {
+        (Some(vectorizer), _) => describe(vectorizer, file.tfidf.is_some()),
+        (None, Some(union)) => json!({"union": union
+            .branches
+            .iter()
+            .map(|branch| {
+                let mut part = describe(&branch.vectorizer, branch.tfidf.is_some());
+                part["name"] = json!(branch.name);
+                part["weight"] = json!(branch.weight);
+                part
+            })
+            .collect::<Vec<_>>()}),
+        (None, None) => Value::Null,
+    };
+    let mut answer = json!({
+        "classes": classes,
+        "estimator": model.estimator(),
+        "vectorizer": vectorizer,
         "n_features": model.n_features(),
         "probabilities": model.has_probabilities(),
         "format_version": file.format_version,
@@ -326,6 +340,9 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
         "load_ms": source.load_ms,
         "checksum": format!("{:016x}", model.checksum()),
     });
+    if !file.steps.is_empty() {
+        answer["steps"] = json!(file.steps.iter().map(|s| s.estimator()).collect::<Vec<_>>());
+    }
     if let Some(kernel) = model.classifier().as_kernel() {
         let params = kernel.params();
         answer["kernel"] = json!({

@@ -60,8 +60,9 @@ enum TermIndex {
     },
 }
 
+/// `TfidfTransformer`'s weighting: part of a vectorizer, or a later step of a pipeline.
 #[derive(Debug)]
-struct Tfidf {
+pub(crate) struct Tfidf {
     sublinear_tf: bool,
     idf: Option<Vec<f64>>,
     norm: Option<Norm>,
@@ -402,7 +403,11 @@ fn with_scratch<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
 }
 
 impl Tfidf {
-    fn new(spec: &TfidfSpec, idf: Option<Vec<f64>>, n_features: usize) -> Result<Self, ModelError> {
+    pub(crate) fn new(
+        spec: &TfidfSpec,
+        idf: Option<Vec<f64>>,
+        n_features: usize,
+    ) -> Result<Self, ModelError> {
         let idf = match (idf, spec.use_idf) {
             (Some(idf), true) => {
                 if idf.len() != n_features {
@@ -428,7 +433,7 @@ impl Tfidf {
     }
 
     /// `TfidfTransformer.transform`: sublinear tf, then idf weighting, then row normalization.
-    fn apply(&self, row: &mut SparseRow) {
+    pub(crate) fn apply(&self, row: &mut SparseRow) {
         if self.sublinear_tf {
             row.values_mut().for_each(|v| *v = v.ln() + 1.0);
         }

@@ -49,8 +49,10 @@ use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::word_index::{self, PairEntry, WordIndex};
 use crate::featurize::{Featurizer, FittedArrays};
 use crate::large_array::LargeArray;
+use crate::model::feature_chain::FeatureChain;
 use crate::model::format::{
     AnalyzerKind, ClassifierSpec, CsrSpec, ModelFile, VectorizerKind, FORMAT_VERSION,
+    OLDEST_FORMAT_VERSION,
 };
 use crate::model::kernel::SupportVectors;
 use crate::model::linear::{LinearClassifier, Shape};
@@ -61,6 +63,9 @@ pub const MAGIC: &[u8; 8] = b"MCLSMODL";
 const HEADER_LEN: usize = 32;
 const ENTRY_LEN: usize = 24;
 const MAX_SECTIONS: usize = 64;
+/// The binary layout's version (the header's). The META section's own `format_version` says
+/// which model format version its settings follow.
+const LAYOUT_VERSION: u64 = 1;
 
 /// Whether `bytes` start like a binary model file.
 pub fn is_binary(bytes: &[u8]) -> bool {
@@ -70,7 +75,9 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 /// Serializes a model into the binary form.
 pub fn write(model: &Model) -> Vec<u8> {
     let mut sections: Vec<([u8; 4], Vec<u8>)> = Vec::new();
-    let meta = serde_json::to_vec(model.settings()).unwrap_or_default();
+    let mut settings = model.settings().clone();
+    settings.format_version = settings.version_needed();
+    let meta = serde_json::to_vec(&settings).unwrap_or_default();
     sections.push((*b"META", meta));
     if let Some(vocabulary) = model.featurizer().vocabulary() {
         let (text, ends) = vocabulary.parts();
@@ -94,7 +101,8 @@ pub fn write(model: &Model) -> Vec<u8> {
     }
     match model.classifier() {
         Classifier::Linear(linear) => sections.push((*b"COEF", f64_bytes(linear.weights()))),
-        Classifier::Kernel(kernel) => {
+        // Wrappers keep their arrays in META.
+        Classifier::Kernel(kernel) if matches!(settings.classifier, ClassifierSpec::Svc { .. }) => {
             let parts = kernel.parts();
             let sv = &parts.support_vectors;
             sections.push((*b"SVPT", u64_bytes(&sv.indptr)));
@@ -102,6 +110,7 @@ pub fn write(model: &Model) -> Vec<u8> {
             sections.push((*b"SVVL", f64_bytes(&sv.data)));
             sections.push((*b"DUAL", f64_bytes(&parts.dual_coef)));
         }
+        _ => {}
     }
 
     file_from_sections(&sections)
@@ -126,7 +135,7 @@ fn file_from_sections(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
     let total = HEADER_LEN + body.len();
     let mut file = Vec::with_capacity(total);
     file.extend_from_slice(MAGIC);
-    file.extend_from_slice(&(FORMAT_VERSION as u32).to_le_bytes());
+    file.extend_from_slice(&(LAYOUT_VERSION as u32).to_le_bytes());
     file.extend_from_slice(&(sections.len() as u32).to_le_bytes());
     file.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
     file.extend_from_slice(&(total as u64).to_le_bytes());
@@ -152,8 +161,8 @@ pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelErr
         return Err(ModelError::NotAModel { reason: "binary header missing or truncated".into() });
     }
     let version = u64::from(u32_at(&header, 8));
-    if version != FORMAT_VERSION {
-        return Err(ModelError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+    if version != LAYOUT_VERSION {
+        return Err(ModelError::UnsupportedVersion { found: version, supported: LAYOUT_VERSION });
     }
     let section_count = u32_at(&header, 12) as usize;
     let checksum = u64_at(&header, 16);
@@ -345,6 +354,15 @@ fn vocabulary_from_sections(
 fn word_ngram_range(meta: &[u8]) -> Option<(usize, usize)> {
     #[derive(serde::Deserialize)]
     struct Meta {
+        vectorizer: Option<MetaVectorizer>,
+        union: Option<MetaUnion>,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetaUnion {
+        branches: Vec<MetaBranch>,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetaBranch {
         vectorizer: MetaVectorizer,
     }
     #[derive(serde::Deserialize)]
@@ -354,7 +372,9 @@ fn word_ngram_range(meta: &[u8]) -> Option<(usize, usize)> {
         ngram_range: [u32; 2],
     }
     let meta: Meta = serde_json::from_slice(meta).ok()?;
-    let MetaVectorizer { kind, analyzer, ngram_range: [min_n, max_n] } = meta.vectorizer;
+    let first_branch = || meta.union?.branches.into_iter().next().map(|branch| branch.vectorizer);
+    let MetaVectorizer { kind, analyzer, ngram_range: [min_n, max_n] } =
+        meta.vectorizer.or_else(first_branch)?;
     (kind == VectorizerKind::Count && analyzer == AnalyzerKind::Word)
         .then_some((min_n as usize, max_n as usize))
 }
@@ -444,29 +464,44 @@ impl Sections {
             return Err(ModelError::invalid("VTXT/VEND", "one of the pair is missing"));
         }
 
-        // The META copy is authoritative for settings only: drop any arrays a writer left in it.
-        settings.vectorizer.vocabulary = None;
-        if let Some(tfidf) = settings.tfidf.as_mut() {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&settings.format_version) {
+            return Err(ModelError::UnsupportedVersion {
+                found: settings.format_version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        // The META copy is authoritative for the primary vectorizer's settings only: drop any
+        // arrays a writer left in it. A union's other branches keep theirs in META.
+        let (vectorizer, tfidf) = settings
+            .primary_mut()
+            .ok_or_else(|| ModelError::invalid("vectorizer", "missing in META"))?;
+        vectorizer.vocabulary = None;
+        if let Some(tfidf) = tfidf {
             tfidf.idf = None;
         }
-        let featurizer = Featurizer::new(
-            &settings.vectorizer,
-            settings.tfidf.as_ref(),
-            FittedArrays { vocabulary, idf: self.idf, word_index },
-        )?;
+        let arrays = FittedArrays { vocabulary, idf: self.idf, word_index };
+        let (vectorizer, tfidf) = settings
+            .primary_mut()
+            .ok_or_else(|| ModelError::invalid("vectorizer", "missing in META"))?;
+        let featurizer = Featurizer::new(vectorizer, tfidf.as_deref(), arrays)?;
+        let chain = FeatureChain::build(&mut settings, &featurizer)?;
+        let n_features = chain.n_features();
         let classifier = match &mut settings.classifier {
-            ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
+            ClassifierSpec::Linear { classes, coef, intercept, probability, estimator } => {
                 coef.clear();
                 let weights = required(self.coef, "COEF")?;
                 let n_classes = classes.len();
                 let n_rows = intercept.len();
-                let shape = Shape { n_rows, n_features: featurizer.n_features(), n_classes };
-                Classifier::Linear(LinearClassifier::from_feature_major(
-                    weights,
-                    intercept.clone(),
-                    shape,
-                    *probability,
-                )?)
+                let shape = Shape { n_rows, n_features, n_classes };
+                Classifier::Linear(
+                    LinearClassifier::from_feature_major(
+                        weights,
+                        intercept.clone(),
+                        shape,
+                        *probability,
+                    )?
+                    .with_estimator(estimator),
+                )
             }
             ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
                 *support_vectors = CsrSpec::default();
@@ -481,11 +516,12 @@ impl Sections {
                     &settings.classifier,
                     support,
                     dual,
-                    featurizer.n_features(),
+                    n_features,
                 )?)
             }
+            spec => Classifier::nested(spec, n_features, chain.is_dense(), "classifier")?,
         };
-        let mut model = Model::assemble(settings, featurizer, classifier)?;
+        let mut model = Model::assemble(settings, featurizer, chain, classifier)?;
         model.checksum = checksum;
         Ok(model)
     }
@@ -640,7 +676,10 @@ mod tests {
         for text in ["good phone", "bad bad phone", "", "meh"] {
             assert_eq!(json.predict(text), binary.predict(text), "{text:?}");
         }
-        assert_eq!(binary.to_file().vectorizer.vocabulary, json.to_file().vectorizer.vocabulary);
+        assert_eq!(
+            binary.to_file().vectorizer.unwrap().vocabulary,
+            json.to_file().vectorizer.unwrap().vocabulary
+        );
         // Writing again gives the same bytes: the form is canonical.
         assert_eq!(write(&binary), bytes);
     }

@@ -9,8 +9,11 @@ use crate::sparse::Norm;
 
 /// The value of the `format` field that marks a mod_classify model.
 pub const FORMAT_NAME: &str = "mod_classify-model";
-/// The newest format version this build reads and writes.
-pub const FORMAT_VERSION: u64 = 1;
+/// The newest format version this build reads and writes. Version 2 adds `union`, `steps` and
+/// the wrapper classifiers (docs/model-format-v2.md); a file using none of them is version 1.
+pub const FORMAT_VERSION: u64 = 2;
+/// The oldest format version this build reads.
+pub const OLDEST_FORMAT_VERSION: u64 = 1;
 
 /// A whole model file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,11 +24,135 @@ pub struct ModelFile {
     /// Free-form provenance (exporter, sklearn version, training data...), shown by `inspect`.
     #[serde(default)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
-    pub vectorizer: VectorizerSpec,
+    /// The one vectorizer; absent when `union` lists several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectorizer: Option<VectorizerSpec>,
     /// A `TfidfVectorizer`'s (or `TfidfTransformer` step's) weighting, applied after counting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tfidf: Option<TfidfSpec>,
+    /// Several text transformers side by side (`FeatureUnion`, `ColumnTransformer`), version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub union: Option<UnionSpec>,
+    /// Transforms between the vectorizer (or union) and the classifier, in order; version 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepSpec>,
+    pub classifier: ClassifierSpec,
+}
+
+impl ModelFile {
+    /// The vectorizer whose arrays the binary form keeps in sections: the only one, or the
+    /// union's first branch's.
+    pub fn primary_vectorizer(&self) -> Option<&VectorizerSpec> {
+        match (&self.vectorizer, &self.union) {
+            (Some(vectorizer), _) => Some(vectorizer),
+            (None, Some(union)) => union.branches.first().map(|branch| &branch.vectorizer),
+            (None, None) => None,
+        }
+    }
+
+    /// The primary vectorizer and its tf-idf weighting, to take out or put back their arrays.
+    pub fn primary_mut(&mut self) -> Option<(&mut VectorizerSpec, Option<&mut TfidfSpec>)> {
+        match (&mut self.vectorizer, &mut self.union) {
+            (Some(vectorizer), _) => Some((vectorizer, self.tfidf.as_mut())),
+            (None, Some(union)) => union
+                .branches
+                .first_mut()
+                .map(|branch| (&mut branch.vectorizer, branch.tfidf.as_mut())),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether the file needs format version 2 to be read.
+    pub fn needs_version_2(&self) -> bool {
+        self.union.is_some() || !self.steps.is_empty() || self.classifier.needs_version_2()
+    }
+
+    /// The oldest format version that holds this file: older readers keep reading what they can.
+    pub fn version_needed(&self) -> u64 {
+        if self.needs_version_2() {
+            FORMAT_VERSION
+        } else {
+            OLDEST_FORMAT_VERSION
+        }
+    }
+}
+
+/// `FeatureUnion` / `ColumnTransformer`: branches whose outputs are laid side by side.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnionSpec {
+    pub branches: Vec<BranchSpec>,
+}
+
+/// One transformer of a union: a vectorizer, its weighting and later steps, times `weight`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchSpec {
+    pub name: String,
+    #[serde(default = "one")]
+    pub weight: f64,
+    pub vectorizer: VectorizerSpec,
     #[serde(default)]
     pub tfidf: Option<TfidfSpec>,
-    pub classifier: ClassifierSpec,
+    #[serde(default)]
+    pub steps: Vec<StepSpec>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A transform between the vectorizer and the classifier (docs/model-format-v2.md, "Steps").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepSpec {
+    /// Keeps the columns in `support` (sorted), renumbered in that order.
+    Select { estimator: String, n_features_in: usize, support: Vec<u32> },
+    /// Divides each column by its value.
+    Scale { estimator: String, scale: Vec<f64> },
+    /// Subtracts each column's mean (dense rows only).
+    Center { estimator: String, mean: Vec<f64> },
+    /// Divides the row by its norm.
+    Normalize { estimator: String, norm: RowNorm },
+    /// A `TfidfTransformer` that is not directly after the vectorizer.
+    Tfidf {
+        estimator: String,
+        norm: Option<Norm>,
+        use_idf: bool,
+        #[serde(default)]
+        smooth_idf: bool,
+        sublinear_tf: bool,
+        #[serde(default)]
+        idf: Option<Vec<f64>>,
+    },
+    /// Values above `threshold` become 1.0, the others are dropped.
+    Binarize { estimator: String, threshold: f64 },
+    /// A dense projection `x · componentsᵀ` (`TruncatedSVD`).
+    Project { estimator: String, n_features_in: usize, components: Vec<Vec<f64>> },
+}
+
+impl StepSpec {
+    /// The sklearn class the step came from.
+    pub fn estimator(&self) -> &str {
+        match self {
+            StepSpec::Select { estimator, .. }
+            | StepSpec::Scale { estimator, .. }
+            | StepSpec::Center { estimator, .. }
+            | StepSpec::Normalize { estimator, .. }
+            | StepSpec::Tfidf { estimator, .. }
+            | StepSpec::Binarize { estimator, .. }
+            | StepSpec::Project { estimator, .. } => estimator,
+        }
+    }
+}
+
+/// `Normalizer`'s norms: sklearn's `normalize` also knows the maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowNorm {
+    L1,
+    L2,
+    Max,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +236,8 @@ pub enum ProbabilityKind {
     OvrSigmoid,
     /// Softmax over the scores (multinomial `LogisticRegression`, naive Bayes).
     Softmax,
+    /// `SGDClassifier(loss="modified_huber")`: `(clip(score, -1, 1) + 1) / 2`, normalized.
+    ModifiedHuber,
 }
 
 /// The classifier section.
@@ -159,24 +288,150 @@ pub enum ClassifierSpec {
         #[serde(default)]
         prob_b: Option<Vec<f64>>,
     },
+    /// Steps that run before one classifier: a wrapper's member with its own transforms.
+    Pipeline {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        steps: Vec<StepSpec>,
+        classifier: Box<ClassifierSpec>,
+    },
+    /// `NearestCentroid`: the class of the nearest centroid.
+    NearestCentroid {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        centroids: Vec<Vec<f64>>,
+        metric: CentroidMetric,
+        /// sklearn ≥ 1.5: the discriminant scores and probabilities of that version.
+        #[serde(default)]
+        decision: CentroidDecision,
+        #[serde(default)]
+        class_prior: Option<Vec<f64>>,
+        #[serde(default)]
+        within_class_std_dev: Option<Vec<f64>>,
+    },
+    /// `CalibratedClassifierCV`: the mean of calibrated members' probabilities.
+    Calibrated {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        method: CalibrationMethod,
+        members: Vec<CalibratedMember>,
+    },
+    /// `OneVsRestClassifier`: one binary member per class (one for two classes).
+    OneVsRest { estimator: String, classes: Vec<LabelSpec>, estimators: Vec<ClassifierSpec> },
+    /// `OneVsOneClassifier`: one binary member per pair of classes.
+    OneVsOne { estimator: String, classes: Vec<LabelSpec>, estimators: Vec<ClassifierSpec> },
+    /// `VotingClassifier`: members vote (hard) or average their probabilities (soft).
+    Voting {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        voting: VotingKind,
+        #[serde(default)]
+        weights: Option<Vec<f64>>,
+        estimators: Vec<ClassifierSpec>,
+    },
 }
 
 impl ClassifierSpec {
     /// `classes_`, in order.
     pub fn classes(&self) -> &[LabelSpec] {
         match self {
-            ClassifierSpec::Linear { classes, .. } | ClassifierSpec::Svc { classes, .. } => classes,
+            ClassifierSpec::Linear { classes, .. }
+            | ClassifierSpec::Svc { classes, .. }
+            | ClassifierSpec::Pipeline { classes, .. }
+            | ClassifierSpec::NearestCentroid { classes, .. }
+            | ClassifierSpec::Calibrated { classes, .. }
+            | ClassifierSpec::OneVsRest { classes, .. }
+            | ClassifierSpec::OneVsOne { classes, .. }
+            | ClassifierSpec::Voting { classes, .. } => classes,
         }
     }
 
     /// The sklearn estimator it came from.
     pub fn estimator(&self) -> &str {
         match self {
-            ClassifierSpec::Linear { estimator, .. } | ClassifierSpec::Svc { estimator, .. } => {
-                estimator
-            }
+            ClassifierSpec::Linear { estimator, .. }
+            | ClassifierSpec::Svc { estimator, .. }
+            | ClassifierSpec::Pipeline { estimator, .. }
+            | ClassifierSpec::NearestCentroid { estimator, .. }
+            | ClassifierSpec::Calibrated { estimator, .. }
+            | ClassifierSpec::OneVsRest { estimator, .. }
+            | ClassifierSpec::OneVsOne { estimator, .. }
+            | ClassifierSpec::Voting { estimator, .. } => estimator,
         }
     }
+
+    /// Whether this classifier needs format version 2 to be read.
+    pub fn needs_version_2(&self) -> bool {
+        match self {
+            ClassifierSpec::Linear { probability, .. } => {
+                *probability == Some(ProbabilityKind::ModifiedHuber)
+            }
+            ClassifierSpec::Svc { .. } => false,
+            _ => true,
+        }
+    }
+}
+
+/// `NearestCentroid`'s distances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CentroidMetric {
+    Euclidean,
+    Manhattan,
+}
+
+/// What `NearestCentroid` answers besides the label.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CentroidDecision {
+    /// sklearn < 1.5: no decision function; scores are the negated distances.
+    #[default]
+    Distances,
+    /// sklearn ≥ 1.5: discriminant scores `-d² + 2 log prior` on std-scaled features.
+    Discriminant,
+}
+
+/// `CalibratedClassifierCV(method=...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationMethod {
+    Sigmoid,
+    Isotonic,
+}
+
+/// What a calibrated member's calibrators read from its classifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalibrationInput {
+    DecisionFunction,
+    PredictProba,
+}
+
+/// One of `calibrated_classifiers_`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibratedMember {
+    pub classifier: ClassifierSpec,
+    pub response: CalibrationInput,
+    /// The class (index into the wrapper's classes) each calibrator gives the probability of.
+    pub class_indices: Vec<usize>,
+    pub calibrators: Vec<CalibratorSpec>,
+}
+
+/// `_SigmoidCalibration` (`a`, `b`) or `IsotonicRegression` (`x`, `y` thresholds).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum CalibratorSpec {
+    Sigmoid { a: f64, b: f64 },
+    Isotonic { x: Vec<f64>, y: Vec<f64> },
+}
+
+/// `VotingClassifier(voting=...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VotingKind {
+    Hard,
+    Soft,
 }
 
 /// libsvm's kernels, named as sklearn's `kernel` parameter.

@@ -298,6 +298,10 @@ impl KernelClassifier {
         self.shape
     }
 
+    pub fn n_classes(&self) -> usize {
+        self.n_classes
+    }
+
     pub fn has_probabilities(&self) -> bool {
         self.probability.is_some()
     }

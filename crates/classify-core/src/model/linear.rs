@@ -24,6 +24,9 @@ pub struct LinearClassifier {
     weights: LargeArray<f64>,
     intercept: Vec<f64>,
     probability: Option<ProbabilityKind>,
+    /// False for naive Bayes, whose scores are a joint log-likelihood: sklearn's object has no
+    /// `decision_function`, so wrappers read its probabilities instead.
+    has_decision_function: bool,
 }
 
 impl LinearClassifier {
@@ -102,7 +105,36 @@ impl LinearClassifier {
                 format!("{} is not a finite number", weights[position]),
             ));
         }
-        Ok(LinearClassifier { n_rows, n_features, weights, intercept, probability })
+        Ok(LinearClassifier {
+            n_rows,
+            n_features,
+            weights,
+            intercept,
+            probability,
+            has_decision_function: true,
+        })
+    }
+
+    /// Records which sklearn estimator the weights came from (naive Bayes has no decision
+    /// function).
+    pub(crate) fn with_estimator(mut self, estimator: &str) -> Self {
+        self.has_decision_function = !NAIVE_BAYES.contains(&estimator);
+        self
+    }
+
+    /// Whether sklearn's estimator has `decision_function`.
+    pub fn has_decision_function(&self) -> bool {
+        self.has_decision_function
+    }
+
+    /// Whether `probabilities` answers.
+    pub fn has_probabilities(&self) -> bool {
+        self.probability.is_some()
+    }
+
+    /// The number of classes: two for a single decision row.
+    pub fn n_classes(&self) -> usize {
+        self.n_rows.max(2)
     }
 
     /// Rows, features and classes, for writing the binary form.
@@ -155,6 +187,21 @@ impl LinearClassifier {
         scores
     }
 
+    /// `decision` for a dense row (after a projection): every column in index order.
+    pub fn decision_dense(&self, values: &[f64]) -> Vec<f64> {
+        let mut scores = vec![0.0; self.n_rows];
+        for (feature, &value) in values.iter().enumerate().take(self.n_features) {
+            let weights = &self.weights[feature * self.n_rows..(feature + 1) * self.n_rows];
+            for (score, &weight) in scores.iter_mut().zip(weights) {
+                *score += value * weight;
+            }
+        }
+        for (score, intercept) in scores.iter_mut().zip(&self.intercept) {
+            *score += intercept;
+        }
+        scores
+    }
+
     /// The index of the predicted class, breaking ties to the lowest index as numpy's argmax does.
     pub fn predicted_class(&self, scores: &[f64]) -> usize {
         if let [single] = scores {
@@ -184,6 +231,20 @@ impl LinearClassifier {
             }
             (ProbabilityKind::Softmax, [single]) => softmax(&[-single, *single]),
             (ProbabilityKind::Softmax, _) => softmax(scores),
+            (ProbabilityKind::ModifiedHuber, [single]) => {
+                let p = (single.clamp(-1.0, 1.0) + 1.0) / 2.0;
+                vec![1.0 - p, p]
+            }
+            (ProbabilityKind::ModifiedHuber, _) => {
+                // SGDClassifier.predict_proba: uniform when every class gets 0.
+                let p: Vec<f64> = scores.iter().map(|s| (s.clamp(-1.0, 1.0) + 1.0) / 2.0).collect();
+                let total: f64 = p.iter().sum();
+                if total == 0.0 {
+                    vec![1.0 / p.len() as f64; p.len()]
+                } else {
+                    p.iter().map(|v| v / total).collect()
+                }
+            }
         };
         Some(per_class)
     }
@@ -233,6 +294,9 @@ fn add_block<const N: usize, const UNIT: bool>(
     scores[..N].copy_from_slice(&sums);
     N
 }
+
+/// The estimators whose linear scores are a joint log-likelihood, not a decision function.
+const NAIVE_BAYES: [&str; 3] = ["MultinomialNB", "ComplementNB", "BernoulliNB"];
 
 fn expit(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

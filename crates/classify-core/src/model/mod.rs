@@ -2,9 +2,13 @@
 //! make, `Model::predict`.
 
 pub mod binary;
+mod centroid;
+pub mod classifier;
+mod feature_chain;
 pub mod format;
 pub mod kernel;
 pub mod linear;
+pub mod steps;
 
 use std::fmt;
 use std::io::Read;
@@ -13,9 +17,15 @@ use std::path::Path;
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
-use format::{ClassifierSpec, CsrSpec, LabelSpec, ModelFile, FORMAT_NAME, FORMAT_VERSION};
+pub use classifier::Classifier;
+use feature_chain::FeatureChain;
+use format::{
+    ClassifierSpec, CsrSpec, LabelSpec, ModelFile, FORMAT_NAME, FORMAT_VERSION,
+    OLDEST_FORMAT_VERSION,
+};
 use kernel::{KernelClassifier, KernelParams, KernelParts, SupportVectors};
 use linear::LinearClassifier;
+use steps::Features;
 
 /// A class label; `Display` prints it as Python's `print(label)` would.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,37 +68,13 @@ pub struct Prediction {
     pub probabilities: Option<Vec<f64>>,
 }
 
-/// How features become scores: the two families of classifiers.
-#[derive(Debug)]
-pub enum Classifier {
-    /// Linear models and naive Bayes: a weight matrix.
-    Linear(LinearClassifier),
-    /// `SVC`/`NuSVC`: support vectors, a kernel and one-vs-one voting.
-    Kernel(KernelClassifier),
-}
-
-impl Classifier {
-    /// The linear classifier, if this is one (e.g. for `inspect`'s top features).
-    pub fn as_linear(&self) -> Option<&LinearClassifier> {
-        match self {
-            Classifier::Linear(linear) => Some(linear),
-            Classifier::Kernel(_) => None,
-        }
-    }
-
-    /// The kernel SVM, if this is one.
-    pub fn as_kernel(&self) -> Option<&KernelClassifier> {
-        match self {
-            Classifier::Kernel(kernel) => Some(kernel),
-            Classifier::Linear(_) => None,
-        }
-    }
-}
-
 /// A validated, ready model. `Sync`: one instance serves every thread.
 #[derive(Debug)]
 pub struct Model {
+    /// The vectorizer, or a union's first branch's.
     featurizer: Featurizer,
+    /// A union's other branches and the steps before the classifier (empty for most models).
+    chain: FeatureChain,
     classifier: Classifier,
     classes: Vec<Label>,
     /// The file's settings with its large arrays (vocabulary, idf, coef) moved out into the
@@ -142,28 +128,32 @@ impl Model {
 
     /// Builds a model from a parsed JSON-form file.
     pub fn from_file(mut file: ModelFile) -> Result<Model, ModelError> {
-        let vocabulary = file
-            .vectorizer
+        let (spec, tfidf) = primary(&mut file)?;
+        let vocabulary = spec
             .vocabulary
             .take()
             .map(|terms| Vocabulary::from_terms(terms.iter().map(String::as_str)))
             .transpose()?;
-        let idf = file.tfidf.as_mut().and_then(|tfidf| tfidf.idf.take());
-        let featurizer = Featurizer::new(
-            &file.vectorizer,
-            file.tfidf.as_ref(),
-            FittedArrays { vocabulary, idf, word_index: None },
-        )?;
+        let idf = tfidf.and_then(|tfidf| tfidf.idf.take());
+        let arrays = FittedArrays { vocabulary, idf, word_index: None };
+        let (spec, tfidf) = primary(&mut file)?;
+        let built = Featurizer::new(spec, tfidf.as_deref(), arrays);
+        let featurizer = built.map_err(|e| rename_primary(e, &file))?;
+        let chain = FeatureChain::build(&mut file, &featurizer)?;
+        let (n_features, dense) = (chain.n_features(), chain.is_dense());
         let classifier = match &mut file.classifier {
-            ClassifierSpec::Linear { classes, coef, intercept, probability, .. } => {
+            ClassifierSpec::Linear { classes, coef, intercept, probability, estimator } => {
                 let coef = std::mem::take(coef);
-                Classifier::Linear(LinearClassifier::new(
-                    &coef,
-                    intercept,
-                    classes.len(),
-                    featurizer.n_features(),
-                    *probability,
-                )?)
+                Classifier::Linear(
+                    LinearClassifier::new(
+                        &coef,
+                        intercept,
+                        classes.len(),
+                        n_features,
+                        *probability,
+                    )?
+                    .with_estimator(estimator),
+                )
             }
             ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
                 let CsrSpec { indptr, indices, data } = std::mem::take(support_vectors);
@@ -184,19 +174,32 @@ impl Model {
                     &file.classifier,
                     support_vectors,
                     flat,
-                    featurizer.n_features(),
+                    n_features,
                 )?)
             }
+            // Wrappers keep their (smaller) arrays in the settings.
+            spec => Classifier::nested(spec, n_features, dense, "classifier")?,
         };
-        Model::assemble(file, featurizer, classifier)
+        Model::assemble(file, featurizer, chain, classifier)
     }
 
     /// Puts validated parts together; `settings` must have its large arrays removed.
     fn assemble(
         settings: ModelFile,
         featurizer: Featurizer,
+        chain: FeatureChain,
         classifier: Classifier,
     ) -> Result<Model, ModelError> {
+        if classifier.n_classes() != settings.classifier.classes().len() {
+            return Err(ModelError::invalid(
+                "classifier.classes",
+                format!(
+                    "{} classes, but the classifier answers {}",
+                    settings.classifier.classes().len(),
+                    classifier.n_classes()
+                ),
+            ));
+        }
         let classes = settings
             .classifier
             .classes()
@@ -206,18 +209,21 @@ impl Model {
                 LabelSpec::Str(value) => Label::Str(value.clone()),
             })
             .collect();
-        Ok(Model { featurizer, classifier, classes, settings, checksum: 0 })
+        Ok(Model { featurizer, chain, classifier, classes, settings, checksum: 0 })
     }
 
     /// The JSON form of this model (arrays put back), as `classify convert --to json` writes it.
     pub fn to_file(&self) -> ModelFile {
         let mut file = self.settings.clone();
-        file.vectorizer.vocabulary = self.featurizer.vocabulary().map(|vocabulary| {
-            (0..vocabulary.len()).map(|i| vocabulary.term(i).to_owned()).collect()
-        });
-        if let Some(tfidf) = file.tfidf.as_mut() {
-            tfidf.idf = self.featurizer.idf().map(<[f64]>::to_vec);
+        if let Some((vectorizer, tfidf)) = file.primary_mut() {
+            vectorizer.vocabulary = self.featurizer.vocabulary().map(|vocabulary| {
+                (0..vocabulary.len()).map(|i| vocabulary.term(i).to_owned()).collect()
+            });
+            if let Some(tfidf) = tfidf {
+                tfidf.idf = self.featurizer.idf().map(<[f64]>::to_vec);
+            }
         }
+        self.chain.restore(&mut file);
         match (&mut file.classifier, &self.classifier) {
             (ClassifierSpec::Linear { coef, intercept, .. }, Classifier::Linear(classifier)) => {
                 *coef = (0..classifier.n_rows())
@@ -239,27 +245,46 @@ impl Model {
                 *support_vectors = CsrSpec { indptr, indices, data };
                 *intercept = parts.intercept;
             }
-            // `from_file` and `binary::read` build the classifier from the spec's own kind.
-            _ => unreachable!("classifier and its settings disagree"),
+            // Other kinds keep their arrays in the settings.
+            _ => {}
         }
+        file.format_version = file.version_needed();
         file
     }
 
     /// Classifies one text.
     pub fn predict(&self, text: &str) -> Prediction {
+        self.classifier.predict(&self.features(text))
+    }
+
+    /// The classifier's input for `text`: the vectorizer's row, or what the union's branches
+    /// and the steps after the vectorizer make of it.
+    pub fn features(&self, text: &str) -> Features {
         let row = self.featurizer.transform(text);
-        match &self.classifier {
-            Classifier::Linear(classifier) => {
-                let scores = classifier.decision(&row);
-                let class_index = classifier.predicted_class(&scores);
-                let probabilities = classifier.probabilities(&scores);
-                Prediction { class_index, scores, probabilities }
-            }
-            Classifier::Kernel(classifier) => {
-                let (scores, class_index, probabilities) = classifier.predict(&row);
-                Prediction { class_index, scores, probabilities }
-            }
+        if self.chain.is_empty() {
+            Features::Sparse(row)
+        } else {
+            self.chain.features(text, row)
         }
+    }
+
+    /// Why `explain` has nothing to say for this model, if it has not: the predicted class's
+    /// score must be a linear function of features that each come from one n-gram.
+    pub fn explanation_unavailable(&self) -> Option<String> {
+        let Classifier::Linear(_) = &self.classifier else {
+            return Some(format!(
+                "explain= needs a linear model; this one is {}, whose scores do not decompose \
+                 by n-gram",
+                self.estimator()
+            ));
+        };
+        if self.chain.is_dense() {
+            return Some(format!(
+                "explain= is not available after {}: each of its features mixes every n-gram",
+                self.settings.steps.iter().map(|s| s.estimator()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        None
     }
 
     /// The `k` features that contributed most to the predicted class's score, largest first, as
@@ -269,12 +294,15 @@ impl Model {
     /// kernel models, whose scores do not decompose by feature.
     pub fn explain(&self, text: &str, prediction: &Prediction, k: usize) -> Vec<(String, f64)> {
         let Classifier::Linear(classifier) = &self.classifier else { return Vec::new() };
+        if self.explanation_unavailable().is_some() {
+            return Vec::new();
+        }
         let (row, sign) = match classifier.n_rows() {
             1 if prediction.class_index == 0 => (0, -1.0),
             1 => (0, 1.0),
             _ => (prediction.class_index, 1.0),
         };
-        let features = self.featurizer.transform(text);
+        let features = self.features(text).to_sparse().into_owned();
         let mut contributions: Vec<(u32, f64)> = features
             .entries
             .iter()
@@ -287,14 +315,27 @@ impl Model {
         contributions
             .into_iter()
             .take(k)
-            .map(|(feature, contribution)| {
-                let name = match self.featurizer.vocabulary() {
-                    Some(vocabulary) => vocabulary.term(feature as usize).to_owned(),
-                    None => format!("#{feature}"),
-                };
-                (name, contribution)
-            })
+            .map(|(feature, contribution)| (self.feature_name(feature), contribution))
             .collect()
+    }
+
+    /// The n-gram behind column `column` of the classifier's input (`#column` for hashed or
+    /// mixed features), prefixed by its union branch's name when there is a union.
+    pub fn feature_name(&self, column: u32) -> String {
+        let Some((branch, source)) = self.chain.source(column) else {
+            return format!("#{column}");
+        };
+        let featurizer = self.chain.branch_featurizer(branch).unwrap_or(&self.featurizer);
+        let name = match featurizer.vocabulary() {
+            Some(vocabulary) if (source as usize) < vocabulary.len() => {
+                vocabulary.term(source as usize).to_owned()
+            }
+            _ => format!("#{source}"),
+        };
+        match self.chain.branch_name(branch) {
+            Some(branch) => format!("{branch}:{name}"),
+            None => name,
+        }
     }
 
     /// The predicted label alone.
@@ -319,7 +360,7 @@ impl Model {
     pub fn class_scores(&self, prediction: &Prediction) -> Vec<f64> {
         match &self.classifier {
             Classifier::Kernel(kernel) => kernel.class_scores(&prediction.scores),
-            Classifier::Linear(_) => match prediction.scores.as_slice() {
+            _ => match prediction.scores.as_slice() {
                 [single] => vec![-single, *single],
                 scores => scores.to_vec(),
             },
@@ -334,8 +375,13 @@ impl Model {
         &self.classifier
     }
 
+    /// The width of the classifier's input (the vectorizer's, unless steps change it).
     pub fn n_features(&self) -> usize {
-        self.featurizer.n_features()
+        if self.chain.is_empty() {
+            self.featurizer.n_features()
+        } else {
+            self.chain.n_features()
+        }
     }
 
     /// The sklearn estimator the model came from, e.g. "LinearSVC".
@@ -355,13 +401,7 @@ impl Model {
 
     /// Whether `predict` returns probabilities.
     pub fn has_probabilities(&self) -> bool {
-        match &self.classifier {
-            Classifier::Linear(_) => matches!(
-                &self.settings.classifier,
-                ClassifierSpec::Linear { probability: Some(_), .. }
-            ),
-            Classifier::Kernel(kernel) => kernel.has_probabilities(),
-        }
+        self.classifier.has_probabilities()
     }
 }
 
@@ -425,10 +465,36 @@ fn check_format(format: &str, version: u64) -> Result<(), ModelError> {
             reason: format!("field `format` is {format:?}, expected {FORMAT_NAME:?}"),
         });
     }
-    if version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(ModelError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
     Ok(())
+}
+
+/// The vectorizer whose arrays the model keeps outside its settings, with its tf-idf.
+fn primary(
+    file: &mut ModelFile,
+) -> Result<(&mut format::VectorizerSpec, Option<&mut format::TfidfSpec>), ModelError> {
+    match (&file.vectorizer, &file.union) {
+        (Some(_), Some(_)) => Err(ModelError::invalid(
+            "union",
+            "given with `vectorizer`: a model has one vectorizer or a union of branches",
+        )),
+        _ => file.primary_mut().ok_or_else(|| {
+            ModelError::invalid("vectorizer", "missing (give `vectorizer` or `union`)")
+        }),
+    }
+}
+
+/// Names a union's first branch in errors about the primary featurizer.
+fn rename_primary(error: ModelError, file: &ModelFile) -> ModelError {
+    if file.union.is_some() {
+        error
+            .renamed("vectorizer.", "union.branches[0].vectorizer.")
+            .renamed("tfidf.", "union.branches[0].tfidf.")
+    } else {
+        error
+    }
 }
 
 /// Turns a failed parse into the most useful message: not JSON at all, not a model, another

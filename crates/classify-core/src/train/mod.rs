@@ -29,7 +29,7 @@ use std::time::Instant;
 use crate::error::ModelError;
 use crate::model::format::{
     ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind, TfidfSpec,
-    VectorizerSpec, FORMAT_NAME, FORMAT_VERSION,
+    VectorizerSpec, FORMAT_NAME, OLDEST_FORMAT_VERSION,
 };
 use csr::{CompactRows, CsrMatrix};
 pub use data::Dataset;
@@ -499,7 +499,7 @@ fn solve_all(
     slots.into_iter().map(|slot| slot.expect("every problem solved")).collect()
 }
 
-/// A JSON-form model file of the current format version.
+/// A JSON-form model file (a plain vectorizer + classifier is format version 1).
 fn model_file(
     metadata: serde_json::Map<String, serde_json::Value>,
     vectorizer: VectorizerSpec,
@@ -508,10 +508,12 @@ fn model_file(
 ) -> ModelFile {
     ModelFile {
         format: FORMAT_NAME.to_owned(),
-        format_version: FORMAT_VERSION,
+        format_version: OLDEST_FORMAT_VERSION,
         metadata,
-        vectorizer,
+        vectorizer: Some(vectorizer),
         tfidf,
+        union: None,
+        steps: Vec::new(),
         classifier,
     }
 }

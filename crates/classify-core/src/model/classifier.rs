@@ -1,0 +1,633 @@
+//! The classifier tree: linear models and kernel SVMs at the leaves, and the sklearn wrappers
+//! users pickle around them (`OneVsRestClassifier`, `OneVsOneClassifier`, `VotingClassifier`,
+//! `CalibratedClassifierCV`, a member's own `Pipeline` steps), each answering exactly as sklearn's
+//! `predict`, `decision_function` and `predict_proba` do (docs/model-format-v2.md has the table).
+
+use crate::error::ModelError;
+use crate::model::centroid::NearestCentroid;
+use crate::model::format::{
+    CalibrationInput, CalibrationMethod, CalibratorSpec, ClassifierSpec, CsrSpec, LabelSpec,
+    VotingKind,
+};
+use crate::model::kernel::{KernelClassifier, SupportVectors};
+use crate::model::linear::LinearClassifier;
+use crate::model::steps::{apply_steps, build_steps, Features, Step};
+use crate::model::{kernel_classifier, Prediction};
+
+/// How features become scores and a class.
+#[derive(Debug)]
+pub enum Classifier {
+    /// Linear models and naive Bayes: a weight matrix.
+    Linear(LinearClassifier),
+    /// `SVC`/`NuSVC`: support vectors, a kernel and one-vs-one voting.
+    Kernel(KernelClassifier),
+    /// A member's own steps before its classifier.
+    Pipeline(Box<MemberPipeline>),
+    /// `NearestCentroid`.
+    NearestCentroid(NearestCentroid),
+    /// `CalibratedClassifierCV`.
+    Calibrated(Calibrated),
+    /// `OneVsRestClassifier`.
+    OneVsRest(Members),
+    /// `OneVsOneClassifier`.
+    OneVsOne(Members),
+    /// `VotingClassifier`.
+    Voting(Voting),
+}
+
+/// A member's steps and its classifier.
+#[derive(Debug)]
+pub struct MemberPipeline {
+    steps: Vec<Step>,
+    classifier: Classifier,
+}
+
+/// The binary members of a one-vs-rest or one-vs-one classifier.
+#[derive(Debug)]
+pub struct Members {
+    n_classes: usize,
+    members: Vec<Classifier>,
+}
+
+/// `VotingClassifier`'s members and weights.
+#[derive(Debug)]
+pub struct Voting {
+    n_classes: usize,
+    soft: bool,
+    weights: Vec<f64>,
+    members: Vec<Classifier>,
+}
+
+/// `CalibratedClassifierCV`'s calibrated members.
+#[derive(Debug)]
+pub struct Calibrated {
+    n_classes: usize,
+    members: Vec<CalibratedMember>,
+}
+
+#[derive(Debug)]
+struct CalibratedMember {
+    classifier: Classifier,
+    response: CalibrationInput,
+    class_indices: Vec<usize>,
+    calibrators: Vec<Calibrator>,
+}
+
+#[derive(Debug)]
+enum Calibrator {
+    Sigmoid { a: f64, b: f64 },
+    Isotonic { x: Vec<f64>, y: Vec<f64> },
+}
+
+impl Classifier {
+    /// Builds a classifier nested in another (or a top-level one of a new kind) from its spec,
+    /// which keeps its arrays. `n_features`/`dense`: the input it reads; `field` names it.
+    pub(crate) fn nested(
+        spec: &ClassifierSpec,
+        n_features: usize,
+        dense: bool,
+        field: &str,
+    ) -> Result<Classifier, ModelError> {
+        let rename = |error: ModelError| error.renamed("classifier.", &format!("{field}."));
+        let n_classes = spec.classes().len();
+        let members = |specs: &[ClassifierSpec], name: &str| {
+            specs
+                .iter()
+                .enumerate()
+                .map(|(i, member)| {
+                    Classifier::nested(member, n_features, dense, &format!("{field}.{name}[{i}]"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let classifier = match spec {
+            ClassifierSpec::Linear { classes, coef, intercept, probability, estimator } => {
+                Classifier::Linear(
+                    LinearClassifier::new(coef, intercept, classes.len(), n_features, *probability)
+                        .map_err(rename)?
+                        .with_estimator(estimator),
+                )
+            }
+            ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
+                let CsrSpec { indptr, indices, data } = support_vectors.clone();
+                let n_sv = indptr.len().saturating_sub(1);
+                if let Some(r) = dual_coef.iter().position(|row| row.len() != n_sv) {
+                    return Err(ModelError::invalid(
+                        format!("{field}.dual_coef[{r}]"),
+                        format!("has {} values for {n_sv} support vectors", dual_coef[r].len()),
+                    ));
+                }
+                let flat = dual_coef.iter().flatten().copied().collect();
+                let support = SupportVectors { indptr, indices, data };
+                Classifier::Kernel(
+                    kernel_classifier(spec, support, flat, n_features).map_err(rename)?,
+                )
+            }
+            ClassifierSpec::Pipeline { classes, steps, classifier, .. } => {
+                let (steps, width, dense) =
+                    build_steps(steps, n_features, dense, &format!("{field}.steps"))?;
+                let inner =
+                    Classifier::nested(classifier, width, dense, &format!("{field}.classifier"))?;
+                same_classes(classes, classifier.classes(), field)?;
+                Classifier::Pipeline(Box::new(MemberPipeline { steps, classifier: inner }))
+            }
+            ClassifierSpec::NearestCentroid { .. } => {
+                Classifier::NearestCentroid(NearestCentroid::new(spec, n_features, field)?)
+            }
+            ClassifierSpec::Calibrated { members: specs, method, .. } => {
+                if specs.is_empty() {
+                    return Err(ModelError::invalid(format!("{field}.members"), "is empty"));
+                }
+                let mut members = Vec::with_capacity(specs.len());
+                for (i, member) in specs.iter().enumerate() {
+                    let name = format!("{field}.members[{i}]");
+                    members.push(CalibratedMember::new(
+                        member, *method, n_classes, n_features, dense, &name,
+                    )?);
+                }
+                Classifier::Calibrated(Calibrated { n_classes, members })
+            }
+            ClassifierSpec::OneVsRest { estimators, .. } => {
+                let expected = if n_classes == 2 { 1 } else { n_classes };
+                count(estimators.len(), expected, &format!("{field}.estimators"), "classes")?;
+                let members = members(estimators, "estimators")?;
+                check_binary_members(&members, &format!("{field}.estimators"))?;
+                Classifier::OneVsRest(Members { n_classes, members })
+            }
+            ClassifierSpec::OneVsOne { estimators, .. } => {
+                let pairs = n_classes * n_classes.saturating_sub(1) / 2;
+                count(estimators.len(), pairs, &format!("{field}.estimators"), "pairs of classes")?;
+                let members = members(estimators, "estimators")?;
+                check_binary_members(&members, &format!("{field}.estimators"))?;
+                Classifier::OneVsOne(Members { n_classes, members })
+            }
+            ClassifierSpec::Voting { voting, weights, estimators, .. } => {
+                if estimators.is_empty() {
+                    return Err(ModelError::invalid(format!("{field}.estimators"), "is empty"));
+                }
+                let members = members(estimators, "estimators")?;
+                for (i, member) in estimators.iter().enumerate() {
+                    let encoded: Vec<LabelSpec> =
+                        (0..n_classes as i64).map(LabelSpec::Int).collect();
+                    if member.classes() != encoded.as_slice() {
+                        return Err(ModelError::invalid(
+                            format!("{field}.estimators[{i}].classes"),
+                            format!(
+                                "must be 0..{n_classes} (VotingClassifier fits its members on \
+                                 label-encoded classes)"
+                            ),
+                        ));
+                    }
+                }
+                let soft = *voting == VotingKind::Soft;
+                if soft {
+                    if let Some(i) = members.iter().position(|m| !m.has_probabilities()) {
+                        return Err(ModelError::invalid(
+                            format!("{field}.estimators[{i}]"),
+                            "has no probabilities, which soft voting averages",
+                        ));
+                    }
+                }
+                let weights = match weights {
+                    Some(weights) => {
+                        count(
+                            weights.len(),
+                            members.len(),
+                            &format!("{field}.weights"),
+                            "members",
+                        )?;
+                        if let Some(i) = weights.iter().position(|w| !w.is_finite()) {
+                            return Err(ModelError::invalid(
+                                format!("{field}.weights[{i}]"),
+                                "is not a finite number",
+                            ));
+                        }
+                        weights.clone()
+                    }
+                    None => vec![1.0; members.len()],
+                };
+                Classifier::Voting(Voting { n_classes, soft, weights, members })
+            }
+        };
+        if classifier.n_classes() != n_classes {
+            return Err(ModelError::invalid(
+                format!("{field}.classes"),
+                format!("{n_classes} classes, but its parts answer {}", classifier.n_classes()),
+            ));
+        }
+        Ok(classifier)
+    }
+
+    /// The number of classes it chooses among.
+    pub fn n_classes(&self) -> usize {
+        match self {
+            Classifier::Linear(linear) => linear.n_classes(),
+            Classifier::Kernel(kernel) => kernel.n_classes(),
+            Classifier::Pipeline(pipeline) => pipeline.classifier.n_classes(),
+            Classifier::NearestCentroid(centroid) => centroid.n_classes(),
+            Classifier::Calibrated(Calibrated { n_classes, .. })
+            | Classifier::OneVsRest(Members { n_classes, .. })
+            | Classifier::OneVsOne(Members { n_classes, .. })
+            | Classifier::Voting(Voting { n_classes, .. }) => *n_classes,
+        }
+    }
+
+    /// Whether sklearn's object has `decision_function` (so wrappers read it, not probabilities).
+    pub fn has_decision_function(&self) -> bool {
+        match self {
+            Classifier::Linear(linear) => linear.has_decision_function(),
+            Classifier::Kernel(_) | Classifier::OneVsOne(_) => true,
+            Classifier::Pipeline(pipeline) => pipeline.classifier.has_decision_function(),
+            Classifier::NearestCentroid(centroid) => centroid.has_decision_function(),
+            Classifier::OneVsRest(Members { members, .. }) => {
+                members.iter().all(Classifier::has_decision_function)
+            }
+            Classifier::Calibrated(_) | Classifier::Voting(_) => false,
+        }
+    }
+
+    /// Whether `predict` returns probabilities.
+    pub fn has_probabilities(&self) -> bool {
+        match self {
+            Classifier::Linear(linear) => linear.has_probabilities(),
+            Classifier::Kernel(kernel) => kernel.has_probabilities(),
+            Classifier::Pipeline(pipeline) => pipeline.classifier.has_probabilities(),
+            Classifier::NearestCentroid(centroid) => centroid.has_probabilities(),
+            Classifier::Calibrated(_) => true,
+            Classifier::OneVsRest(Members { members, .. }) => {
+                members.iter().all(Classifier::has_probabilities)
+            }
+            Classifier::OneVsOne(_) => false,
+            Classifier::Voting(voting) => voting.soft,
+        }
+    }
+
+    /// The linear classifier, if this is one (e.g. for `inspect`'s top features).
+    pub fn as_linear(&self) -> Option<&LinearClassifier> {
+        match self {
+            Classifier::Linear(linear) => Some(linear),
+            _ => None,
+        }
+    }
+
+    /// The kernel SVM, if this is one.
+    pub fn as_kernel(&self) -> Option<&KernelClassifier> {
+        match self {
+            Classifier::Kernel(kernel) => Some(kernel),
+            _ => None,
+        }
+    }
+
+    /// sklearn's answer for one row of features.
+    pub fn predict(&self, features: &Features) -> Prediction {
+        match self {
+            Classifier::Linear(classifier) => {
+                let scores = match features {
+                    Features::Sparse(row) => classifier.decision(row),
+                    Features::Dense(values) => classifier.decision_dense(values),
+                };
+                let class_index = classifier.predicted_class(&scores);
+                let probabilities = classifier.probabilities(&scores);
+                Prediction { class_index, scores, probabilities }
+            }
+            Classifier::Kernel(classifier) => {
+                let (scores, class_index, probabilities) =
+                    classifier.predict(&features.to_sparse());
+                Prediction { class_index, scores, probabilities }
+            }
+            Classifier::Pipeline(pipeline) => {
+                let MemberPipeline { steps, classifier } = &**pipeline;
+                classifier.predict(&apply_steps(steps, features.clone()))
+            }
+            Classifier::NearestCentroid(centroid) => centroid.predict(features),
+            Classifier::Calibrated(calibrated) => calibrated.predict(features),
+            Classifier::OneVsRest(members) => members.one_vs_rest(features),
+            Classifier::OneVsOne(members) => members.one_vs_one(features),
+            Classifier::Voting(voting) => voting.predict(features),
+        }
+    }
+
+    /// sklearn's `_predict_binary` for a binary member: its decision value, or the probability
+    /// of its class 1 when it has no decision function.
+    fn binary_confidence(&self, prediction: &Prediction) -> f64 {
+        match (self.has_decision_function(), prediction.scores.as_slice()) {
+            (true, [single]) => *single,
+            _ => prediction.probabilities.as_ref().map_or(f64::NAN, |p| p[1]),
+        }
+    }
+}
+
+impl Members {
+    fn one_vs_rest(&self, features: &Features) -> Prediction {
+        let predictions: Vec<Prediction> =
+            self.members.iter().map(|member| member.predict(features)).collect();
+        let scores: Vec<f64> = self
+            .members
+            .iter()
+            .zip(&predictions)
+            .map(|(member, prediction)| member.binary_confidence(prediction))
+            .collect();
+        let probabilities = self.members.iter().all(Classifier::has_probabilities).then(|| {
+            let positive: Vec<f64> = predictions
+                .iter()
+                .map(|p| p.probabilities.as_ref().map_or(f64::NAN, |p| p[1]))
+                .collect();
+            let rows = match positive.as_slice() {
+                [single] => vec![1.0 - single, *single],
+                _ => positive,
+            };
+            let total: f64 = rows.iter().sum();
+            rows.iter().map(|p| p / total).collect()
+        });
+        let class_index = if self.n_classes == 2 {
+            let threshold = if self.members[0].has_decision_function() { 0.0 } else { 0.5 };
+            usize::from(scores[0] > threshold)
+        } else {
+            // sklearn keeps the running maximum and takes every member equal to it, so ties
+            // go to the last one.
+            let mut maximum = f64::NEG_INFINITY;
+            let mut best = 0;
+            for (index, &score) in scores.iter().enumerate() {
+                maximum = maximum.max(score);
+                if maximum == score {
+                    best = index;
+                }
+            }
+            best
+        };
+        Prediction { class_index, scores, probabilities }
+    }
+
+    fn one_vs_one(&self, features: &Features) -> Prediction {
+        let mut votes = vec![0.0f64; self.n_classes];
+        let mut confidence = vec![0.0f64; self.n_classes];
+        let mut members = self.members.iter();
+        for i in 0..self.n_classes {
+            for j in i + 1..self.n_classes {
+                // `Classifier::nested` checked one member per pair.
+                let Some(member) = members.next() else { break };
+                let prediction = member.predict(features);
+                let c = member.binary_confidence(&prediction);
+                confidence[i] -= c;
+                confidence[j] += c;
+                if prediction.class_index == 0 {
+                    votes[i] += 1.0;
+                } else {
+                    votes[j] += 1.0;
+                }
+            }
+        }
+        let per_class: Vec<f64> =
+            votes.iter().zip(&confidence).map(|(v, s)| v + s / (3.0 * (s.abs() + 1.0))).collect();
+        if self.n_classes == 2 {
+            let threshold = if self.members[0].has_decision_function() { 0.0 } else { 0.5 };
+            let score = per_class[1];
+            let class_index = usize::from(score > threshold);
+            return Prediction { class_index, scores: vec![score], probabilities: None };
+        }
+        Prediction { class_index: argmax(&per_class), scores: per_class, probabilities: None }
+    }
+}
+
+impl Voting {
+    fn predict(&self, features: &Features) -> Prediction {
+        let predictions = self.members.iter().map(|member| member.predict(features));
+        if self.soft {
+            // np.average(probas, axis=0, weights=w): the weighted sum over the weights' sum.
+            let mut sums = vec![0.0f64; self.n_classes];
+            for (prediction, weight) in predictions.zip(&self.weights) {
+                let probabilities = prediction.probabilities.unwrap_or_default();
+                for (sum, p) in sums.iter_mut().zip(&probabilities) {
+                    *sum += p * weight;
+                }
+            }
+            let total: f64 = self.weights.iter().sum();
+            let average: Vec<f64> = sums.iter().map(|s| s / total).collect();
+            let class_index = argmax(&average);
+            return Prediction {
+                class_index,
+                scores: average.clone(),
+                probabilities: Some(average),
+            };
+        }
+        // np.bincount(predictions, weights=w), then argmax.
+        let mut votes = vec![0.0f64; self.n_classes];
+        for (prediction, weight) in predictions.zip(&self.weights) {
+            votes[prediction.class_index] += weight;
+        }
+        Prediction { class_index: argmax(&votes), scores: votes, probabilities: None }
+    }
+}
+
+impl CalibratedMember {
+    fn new(
+        spec: &crate::model::format::CalibratedMember,
+        method: CalibrationMethod,
+        n_classes: usize,
+        n_features: usize,
+        dense: bool,
+        field: &str,
+    ) -> Result<Self, ModelError> {
+        let classifier = Classifier::nested(
+            &spec.classifier,
+            n_features,
+            dense,
+            &format!("{field}.classifier"),
+        )?;
+        let columns = match spec.response {
+            CalibrationInput::DecisionFunction if !classifier.has_decision_function() => {
+                return Err(ModelError::invalid(
+                    format!("{field}.response"),
+                    "is \"decision_function\" but the classifier has none",
+                ))
+            }
+            CalibrationInput::PredictProba if !classifier.has_probabilities() => {
+                return Err(ModelError::invalid(
+                    format!("{field}.response"),
+                    "is \"predict_proba\" but the classifier has no probabilities",
+                ))
+            }
+            _ if classifier.n_classes() == 2 => 1,
+            _ => classifier.n_classes(),
+        };
+        count(
+            spec.calibrators.len(),
+            columns,
+            &format!("{field}.calibrators"),
+            "response columns",
+        )?;
+        count(
+            spec.class_indices.len(),
+            classifier.n_classes(),
+            &format!("{field}.class_indices"),
+            "classes of the member",
+        )?;
+        if let Some(i) = spec.class_indices.iter().position(|&c| c >= n_classes) {
+            return Err(ModelError::invalid(
+                format!("{field}.class_indices[{i}]"),
+                format!("{} is not a class index below {n_classes}", spec.class_indices[i]),
+            ));
+        }
+        let mut calibrators = Vec::with_capacity(columns);
+        for (i, calibrator) in spec.calibrators.iter().enumerate() {
+            let name = format!("{field}.calibrators[{i}]");
+            calibrators.push(match (method, calibrator) {
+                (CalibrationMethod::Sigmoid, CalibratorSpec::Sigmoid { a, b })
+                    if a.is_finite() && b.is_finite() =>
+                {
+                    Calibrator::Sigmoid { a: *a, b: *b }
+                }
+                (CalibrationMethod::Isotonic, CalibratorSpec::Isotonic { x, y }) => {
+                    let increasing = x.windows(2).all(|pair| pair[0] <= pair[1]);
+                    let finite = x.iter().chain(y).all(|v| v.is_finite());
+                    if x.is_empty() || x.len() != y.len() || !increasing || !finite {
+                        return Err(ModelError::invalid(
+                            name,
+                            "needs as many finite y as x values, x sorted increasing",
+                        ));
+                    }
+                    Calibrator::Isotonic { x: x.clone(), y: y.clone() }
+                }
+                _ => {
+                    return Err(ModelError::invalid(
+                        name,
+                        format!(
+                            "is not a finite {method:?} calibrator (sigmoid: a, b; isotonic: x, y)"
+                        ),
+                    ))
+                }
+            });
+        }
+        Ok(CalibratedMember {
+            classifier,
+            response: spec.response,
+            class_indices: spec.class_indices.clone(),
+            calibrators,
+        })
+    }
+
+    /// `_CalibratedClassifier.predict_proba` for one row.
+    fn probabilities(&self, features: &Features, n_classes: usize) -> Vec<f64> {
+        let prediction = self.classifier.predict(features);
+        let response: &[f64] = match self.response {
+            CalibrationInput::DecisionFunction => &prediction.scores,
+            CalibrationInput::PredictProba => {
+                let probabilities = prediction.probabilities.as_deref().unwrap_or_default();
+                if probabilities.len() == 2 {
+                    &probabilities[1..]
+                } else {
+                    probabilities
+                }
+            }
+        };
+        let mut proba = vec![0.0f64; n_classes];
+        for ((calibrator, &column), &class) in
+            self.calibrators.iter().zip(response).zip(&self.class_indices)
+        {
+            // Two classes: the one column is class 1's.
+            let class = if n_classes == 2 { class + 1 } else { class };
+            if let Some(slot) = proba.get_mut(class) {
+                *slot = calibrator.predict(column);
+            }
+        }
+        if n_classes == 2 {
+            proba[0] = 1.0 - proba[1];
+        } else {
+            let total: f64 = proba.iter().sum();
+            if total != 0.0 {
+                proba.iter_mut().for_each(|p| *p /= total);
+            } else {
+                proba.iter_mut().for_each(|p| *p = 1.0 / n_classes as f64);
+            }
+        }
+        for p in proba.iter_mut() {
+            if 1.0 < *p && *p <= 1.0 + 1e-5 {
+                *p = 1.0;
+            }
+        }
+        proba
+    }
+}
+
+impl Calibrated {
+    fn predict(&self, features: &Features) -> Prediction {
+        let mut mean = vec![0.0f64; self.n_classes];
+        for member in &self.members {
+            let proba = member.probabilities(features, self.n_classes);
+            mean.iter_mut().zip(&proba).for_each(|(m, p)| *m += p);
+        }
+        let n = self.members.len() as f64;
+        mean.iter_mut().for_each(|m| *m /= n);
+        Prediction { class_index: argmax(&mean), scores: mean.clone(), probabilities: Some(mean) }
+    }
+}
+
+impl Calibrator {
+    fn predict(&self, t: f64) -> f64 {
+        match self {
+            // _SigmoidCalibration: expit(-(a t + b)).
+            Calibrator::Sigmoid { a, b } => 1.0 / (1.0 + (a * t + b).exp()),
+            // IsotonicRegression(out_of_bounds="clip"): clip, then scipy's interp1d.
+            Calibrator::Isotonic { x, y } => {
+                if x.len() == 1 {
+                    return y[0];
+                }
+                let last = x.len() - 1;
+                let t = t.clamp(x[0], x[last]);
+                // searchsorted(x, t, side="left"), clipped to 1..=last.
+                let hi = x.partition_point(|&v| v < t).clamp(1, last);
+                let lo = hi - 1;
+                let slope = (y[hi] - y[lo]) / (x[hi] - x[lo]);
+                slope * (t - x[lo]) + y[lo]
+            }
+        }
+    }
+}
+
+/// numpy's argmax: the first maximum.
+pub(crate) fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (index, &value) in values.iter().enumerate() {
+        if value > values[best] {
+            best = index;
+        }
+    }
+    best
+}
+
+fn count(found: usize, expected: usize, field: &str, per: &str) -> Result<(), ModelError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(ModelError::invalid(
+            field,
+            format!("{found} entries; expected {expected} (one per {per})"),
+        ))
+    }
+}
+
+fn same_classes(outer: &[LabelSpec], inner: &[LabelSpec], field: &str) -> Result<(), ModelError> {
+    if outer == inner {
+        Ok(())
+    } else {
+        Err(ModelError::invalid(format!("{field}.classes"), "differ from its classifier's classes"))
+    }
+}
+
+/// One-vs-rest and one-vs-one members are binary and answer a decision value or probabilities.
+fn check_binary_members(members: &[Classifier], field: &str) -> Result<(), ModelError> {
+    for (i, member) in members.iter().enumerate() {
+        if member.n_classes() != 2 {
+            return Err(ModelError::invalid(
+                format!("{field}[{i}]"),
+                format!("has {} classes; members are binary", member.n_classes()),
+            ));
+        }
+        if !member.has_decision_function() && !member.has_probabilities() {
+            return Err(ModelError::invalid(
+                format!("{field}[{i}]"),
+                "has neither a decision function nor probabilities",
+            ));
+        }
+    }
+    Ok(())
+}
