@@ -631,3 +631,127 @@ fn check_binary_members(members: &[Classifier], field: &str) -> Result<(), Model
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::Model;
+
+    /// TINY's vectorizer ("good", "good phone", "bad", "phone") with another classifier and
+    /// optional steps.
+    fn model(classifier: serde_json::Value, steps: serde_json::Value) -> Result<Model, String> {
+        let file = json!({
+            "format": "mod_classify-model", "format_version": 2,
+            "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 2],
+                           "lowercase": true,
+                           "vocabulary": ["good", "good phone", "bad", "phone"]},
+            "steps": steps,
+            "classifier": classifier,
+        });
+        Model::from_json(file.to_string().as_bytes()).map_err(|e| e.to_string())
+    }
+
+    fn linear(
+        classes: serde_json::Value,
+        coef: serde_json::Value,
+        probability: &str,
+    ) -> serde_json::Value {
+        json!({"kind": "linear", "estimator": "LogisticRegression", "classes": classes,
+               "coef": coef, "intercept": [0.0], "probability": probability})
+    }
+
+    #[test]
+    fn one_vs_rest_ties_go_to_the_last_member_as_in_sklearn() {
+        let member = |w: [f64; 4]| linear(json!([0, 1]), json!([w]), "ovr_sigmoid");
+        let ovr = json!({"kind": "one_vs_rest", "estimator": "OneVsRestClassifier",
+                         "classes": ["a", "b", "c"],
+                         "estimators": [member([1.0, 0.0, 0.0, 0.0]), member([1.0, 0.0, 0.0, 0.0]),
+                                        member([0.0, 0.0, 1.0, 0.0])]});
+        let model = model(ovr, json!([])).unwrap();
+        let prediction = model.predict("good");
+        assert_eq!(prediction.scores, vec![1.0, 1.0, 0.0]);
+        assert_eq!(prediction.class_index, 1);
+        let p = prediction.probabilities.unwrap();
+        let s = 1.0 / (1.0 + (-1.0f64).exp());
+        let total = s + s + 0.5;
+        assert!((p[0] - s / total).abs() < 1e-15 && (p[2] - 0.5 / total).abs() < 1e-15);
+    }
+
+    #[test]
+    fn hard_voting_counts_weighted_votes_and_soft_voting_averages() {
+        let member = |w: [f64; 4]| linear(json!([0, 1]), json!([w]), "ovr_sigmoid");
+        let members = json!([
+            member([1.0, 0.0, 0.0, 0.0]),
+            member([-1.0, 0.0, 0.0, 0.0]),
+            member([-2.0, 0.0, 0.0, 0.0])
+        ]);
+        let hard = json!({"kind": "voting", "estimator": "VotingClassifier", "classes": ["x", "y"],
+                          "voting": "hard", "weights": [3.0, 1.0, 1.0], "estimators": members});
+        let prediction = model(hard, json!([])).unwrap().predict("good");
+        assert_eq!((prediction.scores.clone(), prediction.class_index), (vec![2.0, 3.0], 1));
+        let soft = json!({"kind": "voting", "estimator": "VotingClassifier", "classes": ["x", "y"],
+                          "voting": "soft", "weights": null, "estimators": members});
+        let prediction = model(soft, json!([])).unwrap().predict("good");
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let p1 = (sig(1.0) + sig(-1.0) + sig(-2.0)) / 3.0;
+        assert!((prediction.probabilities.unwrap()[1] - p1).abs() < 1e-15);
+        assert_eq!(prediction.class_index, usize::from(p1 > 0.5));
+    }
+
+    #[test]
+    fn calibrated_sigmoid_and_isotonic_members_are_averaged() {
+        let base = linear(json!(["n", "p"]), json!([[2.0, 0.0, -1.0, 0.0]]), "ovr_sigmoid");
+        let calibrated = json!({"kind": "calibrated", "estimator": "CalibratedClassifierCV",
+            "classes": ["n", "p"], "method": "isotonic",
+            "members": [{"classifier": base, "response": "decision_function",
+                         "class_indices": [0, 1],
+                         "calibrators": [{"x": [-1.0, 0.0, 4.0], "y": [0.0, 0.2, 1.0]}]}]});
+        let model = model(calibrated, json!([])).unwrap();
+        // "good": decision 2.0, interpolated between (0, 0.2) and (4, 1.0); clipped beyond 4.
+        let p = model.predict("good").probabilities.unwrap();
+        assert!((p[1] - 0.6).abs() < 1e-15 && (p[0] - 0.4).abs() < 1e-15, "{p:?}");
+        assert_eq!(model.predict("good good good").probabilities.unwrap()[1], 1.0);
+        assert_eq!(model.predict("bad bad bad").probabilities.unwrap()[1], 0.0);
+    }
+
+    #[test]
+    fn steps_run_before_the_classifier_and_are_named_in_errors() {
+        let classifier = json!({"kind": "linear", "estimator": "LinearSVC", "classes": ["n", "p"],
+                                "coef": [[1.0, -1.0]], "intercept": [0.0]});
+        let select = json!([{"kind": "select", "estimator": "SelectKBest", "n_features_in": 4,
+                             "support": [0, 2]},
+                            {"kind": "normalize", "estimator": "Normalizer", "norm": "l1"}]);
+        let model = model(classifier.clone(), select).unwrap();
+        let prediction = model.predict("good bad bad bad");
+        assert_eq!(prediction.scores, vec![0.25 - 0.75]);
+        assert_eq!(model.feature_name(1), "bad");
+        let wide = json!([{"kind": "select", "estimator": "SelectKBest", "n_features_in": 5,
+                           "support": [0, 2]}]);
+        let err = super::tests::model(classifier, wide).unwrap_err();
+        assert!(err.contains("steps[0].n_features_in"), "{err}");
+    }
+
+    #[test]
+    fn a_broken_member_is_named_by_its_path() {
+        let member = linear(json!([0, 1]), json!([[1.0, 0.0]]), "ovr_sigmoid");
+        let ovr = json!({"kind": "one_vs_one", "estimator": "OneVsOneClassifier",
+                         "classes": ["a", "b"], "estimators": [member]});
+        let err = model(ovr, json!([])).unwrap_err();
+        assert!(err.contains("classifier.estimators[0].coef[0]"), "{err}");
+    }
+
+    #[test]
+    fn version_2_files_are_written_as_version_1_when_nothing_needs_2() {
+        let plain = crate::fixtures::tiny().to_file();
+        assert_eq!(plain.format_version, 1);
+        let member = linear(json!([0, 1]), json!([[1.0, 0.0, 0.0, 0.0]]), "ovr_sigmoid");
+        let ovo = json!({"kind": "one_vs_one", "estimator": "OneVsOneClassifier",
+                         "classes": ["a", "b"], "estimators": [member]});
+        let model = model(ovo, json!([])).unwrap();
+        assert_eq!(model.to_file().format_version, 2);
+        let binary = crate::model::binary::write(&model);
+        let again = Model::from_bytes(&binary).unwrap();
+        assert_eq!(again.predict("good"), model.predict("good"));
+    }
+}
