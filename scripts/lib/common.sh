@@ -35,3 +35,23 @@ ensure_cargo() {
 
 # sklearn is Debian's python3-sklearn, importable from the system interpreter.
 SYSTEM_PYTHON=/usr/bin/python3
+
+# The second sklearn the exporter and the golden parity tests run under: pip's newest
+# scikit-learn (numpy 2), with skops and pandas, in a virtualenv inside the repository
+# (git-ignored), on Python 3.13 when the machine has it (users fit models in their own newer
+# environments), else on the system Python. Prints the venv's python.
+SKLEARN_VENV=.venv-sklearn
+ensure_sklearn_venv() {
+    local python=$SYSTEM_PYTHON candidate
+    for candidate in "$(command -v python3.13 || true)" "$HOME"/.pyenv/versions/3.13*/bin/python3; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ]; then python=$candidate; break; fi
+    done
+    if [ ! -x "$SKLEARN_VENV/bin/python" ] ||
+        ! "$SKLEARN_VENV/bin/python" -c 'import sklearn, skops, pandas' 2>/dev/null; then
+        echo ">> creating $SKLEARN_VENV with pip's newest scikit-learn ($python)" >&2
+        "$python" -m venv "$SKLEARN_VENV" >&2
+        "$SKLEARN_VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade \
+            scikit-learn skops pandas joblib >&2
+    fi
+    echo "$PWD/$SKLEARN_VENV/bin/python"
+}
