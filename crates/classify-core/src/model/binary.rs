@@ -75,8 +75,7 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 /// Serializes a model into the binary form.
 pub fn write(model: &Model) -> Vec<u8> {
     let mut sections: Vec<([u8; 4], Vec<u8>)> = Vec::new();
-    let mut settings = model.settings().clone();
-    settings.format_version = settings.version_needed();
+    let settings = model.meta_settings();
     let meta = serde_json::to_vec(&settings).unwrap_or_default();
     sections.push((*b"META", meta));
     if let Some(vocabulary) = model.featurizer().vocabulary() {

@@ -5,7 +5,7 @@
 
 use crate::error::ModelError;
 use crate::model::classifier::argmax;
-use crate::model::format::{CentroidDecision, CentroidMetric, ClassifierSpec};
+use crate::model::format::{CentroidDecision, CentroidMetric, CentroidPredict, ClassifierSpec};
 use crate::model::steps::Features;
 use crate::model::Prediction;
 
@@ -14,7 +14,7 @@ pub struct NearestCentroid {
     metric: CentroidMetric,
     centroids: Vec<Vec<f64>>,
     /// Discriminant mode: log priors, the per-feature scale, the centroids divided by it, and
-    /// whether the priors are uniform (then `predict` takes the nearest raw centroid).
+    /// whether `predict` takes the nearest raw centroid (sklearn does when the priors are uniform).
     discriminant: Option<Discriminant>,
 }
 
@@ -39,6 +39,7 @@ impl NearestCentroid {
             decision,
             class_prior,
             within_class_std_dev,
+            predict,
             ..
         } = spec
         else {
@@ -67,9 +68,7 @@ impl NearestCentroid {
                 };
                 finite_row(&format!("{field}.class_prior"), prior, classes.len())?;
                 finite_row(&format!("{field}.within_class_std_dev"), std_dev, n_features)?;
-                let n = classes.len() as f64;
-                let uniform_prior =
-                    prior.iter().all(|&p| (p - 1.0 / n).abs() <= 1e-8 + 1e-5 * (1.0 / n));
+                let uniform_prior = *predict == CentroidPredict::Nearest;
                 let scaled_centroids = centroids
                     .iter()
                     .map(|row| row.iter().zip(std_dev).map(|(c, s)| scaled(*c, *s)).collect())

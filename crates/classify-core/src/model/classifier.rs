@@ -7,7 +7,7 @@ use crate::error::ModelError;
 use crate::model::centroid::NearestCentroid;
 use crate::model::format::{
     CalibrationInput, CalibrationMethod, CalibratorSpec, ClassifierSpec, CsrSpec, LabelSpec,
-    VotingKind,
+    TieBreak, VotingKind,
 };
 use crate::model::kernel::{KernelClassifier, SupportVectors};
 use crate::model::linear::LinearClassifier;
@@ -46,6 +46,10 @@ pub struct MemberPipeline {
 #[derive(Debug)]
 pub struct Members {
     n_classes: usize,
+    /// Members are read for their decision value, else for their class-1 probability.
+    decision: bool,
+    /// One-vs-rest: equal maxima go to the last member (older sklearn), else the first.
+    ties_to_last: bool,
     members: Vec<Classifier>,
 }
 
@@ -146,19 +150,29 @@ impl Classifier {
                 }
                 Classifier::Calibrated(Calibrated { n_classes, members })
             }
-            ClassifierSpec::OneVsRest { estimators, .. } => {
+            ClassifierSpec::OneVsRest { estimators, response, ties, .. } => {
                 let expected = if n_classes == 2 { 1 } else { n_classes };
                 count(estimators.len(), expected, &format!("{field}.estimators"), "classes")?;
                 let members = members(estimators, "estimators")?;
-                check_binary_members(&members, &format!("{field}.estimators"))?;
-                Classifier::OneVsRest(Members { n_classes, members })
+                check_binary_members(&members, *response, &format!("{field}.estimators"))?;
+                Classifier::OneVsRest(Members {
+                    n_classes,
+                    decision: *response == CalibrationInput::DecisionFunction,
+                    ties_to_last: *ties == TieBreak::Highest,
+                    members,
+                })
             }
-            ClassifierSpec::OneVsOne { estimators, .. } => {
+            ClassifierSpec::OneVsOne { estimators, response, .. } => {
                 let pairs = n_classes * n_classes.saturating_sub(1) / 2;
                 count(estimators.len(), pairs, &format!("{field}.estimators"), "pairs of classes")?;
                 let members = members(estimators, "estimators")?;
-                check_binary_members(&members, &format!("{field}.estimators"))?;
-                Classifier::OneVsOne(Members { n_classes, members })
+                check_binary_members(&members, *response, &format!("{field}.estimators"))?;
+                Classifier::OneVsOne(Members {
+                    n_classes,
+                    decision: *response == CalibrationInput::DecisionFunction,
+                    ties_to_last: false,
+                    members,
+                })
             }
             ClassifierSpec::Voting { voting, weights, estimators, .. } => {
                 if estimators.is_empty() {
@@ -238,9 +252,7 @@ impl Classifier {
             Classifier::Kernel(_) | Classifier::OneVsOne(_) => true,
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_decision_function(),
             Classifier::NearestCentroid(centroid) => centroid.has_decision_function(),
-            Classifier::OneVsRest(Members { members, .. }) => {
-                members.iter().all(Classifier::has_decision_function)
-            }
+            Classifier::OneVsRest(Members { decision, .. }) => *decision,
             Classifier::Calibrated(_) | Classifier::Voting(_) => false,
         }
     }
@@ -308,8 +320,8 @@ impl Classifier {
 
     /// sklearn's `_predict_binary` for a binary member: its decision value, or the probability
     /// of its class 1 when it has no decision function.
-    fn binary_confidence(&self, prediction: &Prediction) -> f64 {
-        match (self.has_decision_function(), prediction.scores.as_slice()) {
+    fn binary_confidence(prediction: &Prediction, decision: bool) -> f64 {
+        match (decision, prediction.scores.as_slice()) {
             (true, [single]) => *single,
             _ => prediction.probabilities.as_ref().map_or(f64::NAN, |p| p[1]),
         }
@@ -320,11 +332,9 @@ impl Members {
     fn one_vs_rest(&self, features: &Features) -> Prediction {
         let predictions: Vec<Prediction> =
             self.members.iter().map(|member| member.predict(features)).collect();
-        let scores: Vec<f64> = self
-            .members
+        let scores: Vec<f64> = predictions
             .iter()
-            .zip(&predictions)
-            .map(|(member, prediction)| member.binary_confidence(prediction))
+            .map(|prediction| Classifier::binary_confidence(prediction, self.decision))
             .collect();
         let probabilities = self.members.iter().all(Classifier::has_probabilities).then(|| {
             let positive: Vec<f64> = predictions
@@ -339,11 +349,11 @@ impl Members {
             rows.iter().map(|p| p / total).collect()
         });
         let class_index = if self.n_classes == 2 {
-            let threshold = if self.members[0].has_decision_function() { 0.0 } else { 0.5 };
+            let threshold = if self.decision { 0.0 } else { 0.5 };
             usize::from(scores[0] > threshold)
-        } else {
-            // sklearn keeps the running maximum and takes every member equal to it, so ties
-            // go to the last one.
+        } else if self.ties_to_last {
+            // sklearn < 1.4 keeps the running maximum and takes every member equal to it, so
+            // ties go to the last one.
             let mut maximum = f64::NEG_INFINITY;
             let mut best = 0;
             for (index, &score) in scores.iter().enumerate() {
@@ -353,6 +363,8 @@ impl Members {
                 }
             }
             best
+        } else {
+            argmax(&scores)
         };
         Prediction { class_index, scores, probabilities }
     }
@@ -366,7 +378,7 @@ impl Members {
                 // `Classifier::nested` checked one member per pair.
                 let Some(member) = members.next() else { break };
                 let prediction = member.predict(features);
-                let c = member.binary_confidence(&prediction);
+                let c = Classifier::binary_confidence(&prediction, self.decision);
                 confidence[i] -= c;
                 confidence[j] += c;
                 if prediction.class_index == 0 {
@@ -379,7 +391,7 @@ impl Members {
         let per_class: Vec<f64> =
             votes.iter().zip(&confidence).map(|(v, s)| v + s / (3.0 * (s.abs() + 1.0))).collect();
         if self.n_classes == 2 {
-            let threshold = if self.members[0].has_decision_function() { 0.0 } else { 0.5 };
+            let threshold = if self.decision { 0.0 } else { 0.5 };
             let score = per_class[1];
             let class_index = usize::from(score > threshold);
             return Prediction { class_index, scores: vec![score], probabilities: None };
@@ -455,12 +467,7 @@ impl CalibratedMember {
             &format!("{field}.calibrators"),
             "response columns",
         )?;
-        count(
-            spec.class_indices.len(),
-            classifier.n_classes(),
-            &format!("{field}.class_indices"),
-            "classes of the member",
-        )?;
+        count(spec.class_indices.len(), columns, &format!("{field}.class_indices"), "calibrator")?;
         if let Some(i) = spec.class_indices.iter().position(|&c| c >= n_classes) {
             return Err(ModelError::invalid(
                 format!("{field}.class_indices[{i}]"),
@@ -523,8 +530,8 @@ impl CalibratedMember {
         for ((calibrator, &column), &class) in
             self.calibrators.iter().zip(response).zip(&self.class_indices)
         {
-            // Two classes: the one column is class 1's.
-            let class = if n_classes == 2 { class + 1 } else { class };
+            // Two classes: the one calibrator gives class 1.
+            let class = if n_classes == 2 { 1 } else { class };
             if let Some(slot) = proba.get_mut(class) {
                 *slot = calibrator.predict(column);
             }
@@ -613,8 +620,12 @@ fn same_classes(outer: &[LabelSpec], inner: &[LabelSpec], field: &str) -> Result
     }
 }
 
-/// One-vs-rest and one-vs-one members are binary and answer a decision value or probabilities.
-fn check_binary_members(members: &[Classifier], field: &str) -> Result<(), ModelError> {
+/// One-vs-rest and one-vs-one members are binary and answer what the wrapper reads from them.
+fn check_binary_members(
+    members: &[Classifier],
+    response: CalibrationInput,
+    field: &str,
+) -> Result<(), ModelError> {
     for (i, member) in members.iter().enumerate() {
         if member.n_classes() != 2 {
             return Err(ModelError::invalid(
@@ -622,10 +633,14 @@ fn check_binary_members(members: &[Classifier], field: &str) -> Result<(), Model
                 format!("has {} classes; members are binary", member.n_classes()),
             ));
         }
-        if !member.has_decision_function() && !member.has_probabilities() {
+        let answers = match response {
+            CalibrationInput::DecisionFunction => member.has_decision_function(),
+            CalibrationInput::PredictProba => member.has_probabilities(),
+        };
+        if !answers {
             return Err(ModelError::invalid(
                 format!("{field}[{i}]"),
-                "has neither a decision function nor probabilities",
+                format!("does not answer {response:?}, which the wrapper reads"),
             ));
         }
     }
@@ -665,7 +680,8 @@ mod tests {
     fn one_vs_rest_ties_go_to_the_last_member_as_in_sklearn() {
         let member = |w: [f64; 4]| linear(json!([0, 1]), json!([w]), "ovr_sigmoid");
         let ovr = json!({"kind": "one_vs_rest", "estimator": "OneVsRestClassifier",
-                         "classes": ["a", "b", "c"],
+                         "classes": ["a", "b", "c"], "response": "decision_function",
+                         "ties": "highest",
                          "estimators": [member([1.0, 0.0, 0.0, 0.0]), member([1.0, 0.0, 0.0, 0.0]),
                                         member([0.0, 0.0, 1.0, 0.0])]});
         let model = model(ovr, json!([])).unwrap();
@@ -705,7 +721,7 @@ mod tests {
         let calibrated = json!({"kind": "calibrated", "estimator": "CalibratedClassifierCV",
             "classes": ["n", "p"], "method": "isotonic",
             "members": [{"classifier": base, "response": "decision_function",
-                         "class_indices": [0, 1],
+                         "class_indices": [1],
                          "calibrators": [{"x": [-1.0, 0.0, 4.0], "y": [0.0, 0.2, 1.0]}]}]});
         let model = model(calibrated, json!([])).unwrap();
         // "good": decision 2.0, interpolated between (0, 0.2) and (4, 1.0); clipped beyond 4.
@@ -736,7 +752,8 @@ mod tests {
     fn a_broken_member_is_named_by_its_path() {
         let member = linear(json!([0, 1]), json!([[1.0, 0.0]]), "ovr_sigmoid");
         let ovr = json!({"kind": "one_vs_one", "estimator": "OneVsOneClassifier",
-                         "classes": ["a", "b"], "estimators": [member]});
+                         "classes": ["a", "b"], "response": "decision_function",
+                         "estimators": [member]});
         let err = model(ovr, json!([])).unwrap_err();
         assert!(err.contains("classifier.estimators[0].coef[0]"), "{err}");
     }
@@ -747,7 +764,8 @@ mod tests {
         assert_eq!(plain.format_version, 1);
         let member = linear(json!([0, 1]), json!([[1.0, 0.0, 0.0, 0.0]]), "ovr_sigmoid");
         let ovo = json!({"kind": "one_vs_one", "estimator": "OneVsOneClassifier",
-                         "classes": ["a", "b"], "estimators": [member]});
+                         "classes": ["a", "b"], "response": "decision_function",
+                         "estimators": [member]});
         let model = model(ovo, json!([])).unwrap();
         assert_eq!(model.to_file().format_version, 2);
         let binary = crate::model::binary::write(&model);

@@ -308,6 +308,10 @@ pub enum ClassifierSpec {
         class_prior: Option<Vec<f64>>,
         #[serde(default)]
         within_class_std_dev: Option<Vec<f64>>,
+        /// How `predict` chooses: the nearest centroid, or the highest discriminant score
+        /// (sklearn ≥ 1.5 with priors that are not uniform).
+        #[serde(default)]
+        predict: CentroidPredict,
     },
     /// `CalibratedClassifierCV`: the mean of calibrated members' probabilities.
     Calibrated {
@@ -317,9 +321,23 @@ pub enum ClassifierSpec {
         members: Vec<CalibratedMember>,
     },
     /// `OneVsRestClassifier`: one binary member per class (one for two classes).
-    OneVsRest { estimator: String, classes: Vec<LabelSpec>, estimators: Vec<ClassifierSpec> },
+    OneVsRest {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        /// What the wrapper reads from its members (sklearn's `_predict_binary`).
+        response: CalibrationInput,
+        /// Which of several equal maxima `predict` takes: sklearn < 1.4 the last, later the first.
+        #[serde(default)]
+        ties: TieBreak,
+        estimators: Vec<ClassifierSpec>,
+    },
     /// `OneVsOneClassifier`: one binary member per pair of classes.
-    OneVsOne { estimator: String, classes: Vec<LabelSpec>, estimators: Vec<ClassifierSpec> },
+    OneVsOne {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        response: CalibrationInput,
+        estimators: Vec<ClassifierSpec>,
+    },
     /// `VotingClassifier`: members vote (hard) or average their probabilities (soft).
     Voting {
         estimator: String,
@@ -391,6 +409,26 @@ pub enum CentroidDecision {
     Discriminant,
 }
 
+/// `NearestCentroid.predict`'s rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CentroidPredict {
+    #[default]
+    Nearest,
+    MaxScore,
+}
+
+/// Which of several equal maxima a one-vs-rest `predict` takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TieBreak {
+    /// numpy's argmax: the first (lowest index).
+    #[default]
+    Lowest,
+    /// sklearn's older running-maximum loop: the last.
+    Highest,
+}
+
 /// `CalibratedClassifierCV(method=...)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -413,7 +451,8 @@ pub enum CalibrationInput {
 pub struct CalibratedMember {
     pub classifier: ClassifierSpec,
     pub response: CalibrationInput,
-    /// The class (index into the wrapper's classes) each calibrator gives the probability of.
+    /// The class (index into the wrapper's classes) each calibrator gives the probability of;
+    /// with two classes the one calibrator's is class 1.
     pub class_indices: Vec<usize>,
     pub calibrators: Vec<CalibratorSpec>,
 }

@@ -389,6 +389,15 @@ impl Model {
         self.settings.classifier.estimator()
     }
 
+    /// The settings the binary form's META section holds: the primary vectorizer's and a
+    /// linear or kernel classifier's arrays stay out (they have sections), the rest is in.
+    pub(crate) fn meta_settings(&self) -> ModelFile {
+        let mut settings = self.settings.clone();
+        self.chain.restore(&mut settings);
+        settings.format_version = settings.version_needed();
+        settings
+    }
+
     /// The model's settings without its large arrays (vocabulary, idf, coef), for inspection.
     pub fn settings(&self) -> &ModelFile {
         &self.settings
