@@ -1,0 +1,44 @@
+"""Export fitted scikit-learn text classifiers to mod_classify model files.
+
+    import classify_export
+    classify_export.export(pipeline, "model.json", verify_texts=["some text", ...])
+    model = classify_export.to_model(pipeline)     # the model as a dict
+
+One converter per sklearn class, looked up in a table (registry.py): vectorizers
+(vectorizers.py), the transformers between vectorizer and classifier (steps.py), classifiers
+(classifiers.py) and the estimators that hold others (wrappers.py); walk.py walks Pipelines,
+FeatureUnions and ColumnTransformers generically; model.py assembles and writes the file;
+verify.py compares with sklearn through `classify predict`; loading.py reads pickle, joblib and
+skops files; compat.py reads attributes the way the running sklearn defines them. The format is
+docs/model-format.md (version 1) and docs/model-format-v2.md.
+
+Anything mod_classify cannot reproduce exactly raises `Unsupported` naming the step and what to
+do; a verification that finds a difference raises `VerifyFailed`.
+"""
+
+from .base import Unsupported, VerifyFailed
+
+__version__ = "2.0.0"
+__all__ = ["export", "to_model", "Unsupported", "VerifyFailed", "__version__"]
+
+
+def to_model(estimator, source=None):
+    """The model file of a fitted Pipeline (or search CV of one) as a dict."""
+    from .model import to_model as build
+
+    return build(estimator, source)
+
+
+def export(estimator, path, verify_texts=None, *, classify_bin=None):
+    """Writes the model of `estimator` to `path`; with `verify_texts` (a list of str), checks that
+    `classify predict` on the written file answers like sklearn (raises VerifyFailed if not).
+    Returns the model dict."""
+    from . import model, verify, walk
+
+    sequence = walk.flatten(estimator)
+    plan = walk.build(sequence)
+    built = model.assemble(plan, sequence, walk.structure(estimator))
+    model.write_model(built, path)
+    if verify_texts is not None:
+        verify.verify_texts(plan, path, list(verify_texts), classify_bin)
+    return built

@@ -1,0 +1,149 @@
+"""The command line: `classify-export` (and scripts/export_sklearn.py, which calls `main`).
+
+  classify-export --pipeline P.joblib -o model.json [--verify TEXTS.txt] [--classify PATH]
+  classify-export --vectorizer V.pickle --classifier C.pickle -o model.json [--verify TEXTS.txt]
+
+--pipeline reads a pickle, a joblib file or a .skops file holding a Pipeline (or a search CV of
+one). The two-pickle form is what the classic Bottle/mod_wsgi recipe saves with pickle.dump.
+--verify TEXTS.txt predicts every line (one text per line) with sklearn and with
+`classify predict --scores` and compares labels, scores and probabilities.
+
+Exit status: 0 ok, 1 verification found a difference, 2 usage error or unsupported model. A user
+error is one message line, never a traceback.
+"""
+
+import argparse
+import os
+import sys
+
+from .base import Unsupported, VerifyFailed
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # argparse exits with 2 too; keep its usage line and our prefix.
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def main(argv=None, prog=None):
+    parser = _Parser(
+        prog=prog,
+        description="Export a fitted sklearn text classifier to a mod_classify model (JSON).",
+    )
+    parser.add_argument("--vectorizer", help="pickled CountVectorizer/TfidfVectorizer/HashingVectorizer")
+    parser.add_argument("--classifier", help="pickled classifier (LinearSVC, LogisticRegression, ...)")
+    parser.add_argument(
+        "--pipeline", help="pickled, joblib or .skops Pipeline (vectorizer, steps, classifier)"
+    )
+    parser.add_argument("-o", "--output", required=True, help="model file to write")
+    parser.add_argument("--verify", metavar="TEXTS", help="file with one text per line to re-predict and compare")
+    parser.add_argument("--classify", metavar="PATH", help="the classify binary used by --verify")
+    args = parser.parse_args(argv)
+    prog = parser.prog
+
+    try:
+        return _run(args)
+    except Unsupported as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except VerifyFailed as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args):
+    if args.pipeline and (args.vectorizer or args.classifier):
+        raise Unsupported("give either --pipeline or --vectorizer with --classifier, not both")
+    if not args.pipeline and not (args.vectorizer and args.classifier):
+        raise Unsupported("give --pipeline P, or both --vectorizer V and --classifier C")
+    _import_sklearn()
+    from . import loading, model, verify, walk
+
+    if args.pipeline:
+        estimator = loading.load(args.pipeline, "--pipeline")
+        sequence = walk.flatten(estimator)
+        shape = estimator
+        source = {"pipeline": os.path.basename(args.pipeline)}
+        files = [args.pipeline]
+    else:
+        vectorizer = loading.load(args.vectorizer, "--vectorizer")
+        classifier = loading.load(args.classifier, "--classifier")
+        if _has_text_front(classifier):
+            raise Unsupported(
+                "--classifier holds a Pipeline with its own vectorizer; pass it with --pipeline "
+                "instead"
+            )
+        sequence = walk.flatten(vectorizer, "vectorizer") + walk.flatten(classifier, "classifier")
+        shape = None
+        source = {
+            "vectorizer": os.path.basename(args.vectorizer),
+            "classifier": os.path.basename(args.classifier),
+        }
+        files = [args.vectorizer, args.classifier]
+    try:
+        plan = walk.build(sequence)
+    except Unsupported as e:
+        raise Unsupported(_with_version_hint(str(e), files)) from None
+    pipeline = walk.structure(shape) if shape is not None else ", ".join(
+        walk.structure(est) for _, est in sequence
+    )
+    built = model.assemble(plan, sequence, pipeline, source)
+    model.write_model(built, args.output)
+    print(
+        f"wrote {args.output}: format {built['format_version']}, "
+        f"{built['classifier']['estimator']}, {len(built['classifier']['classes'])} classes, "
+        f"{model.n_features(built)} features",
+        file=sys.stderr,
+    )
+    if args.verify:
+        verify.verify(plan, args.output, args.verify, args.classify)
+    return 0
+
+
+def _import_sklearn():
+    try:
+        import numpy  # noqa: F401
+        import scipy  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as e:
+        raise Unsupported(
+            f"cannot import scikit-learn/numpy/scipy ({e}); run the exporter with the Python that "
+            "fitted the model (pip install <repo>/python into that environment; on Debian: "
+            "/usr/bin/python3 with python3-sklearn)"
+        )
+
+
+def _has_text_front(estimator):
+    from .registry import role_of
+    from .walk import flatten
+
+    try:
+        sequence = flatten(estimator, "classifier")
+    except Unsupported:
+        return False
+    return len(sequence) > 1 and any(role_of(e) in ("vectorizer", "union") for _, e in sequence)
+
+
+def _with_version_hint(message, files):
+    """A model that looks unfitted or odd may come from another sklearn: say so."""
+    import sklearn
+
+    from . import compat, loading
+
+    if "not fitted" not in message and "has no" not in message:
+        return message
+    for path in files:
+        written = loading.scan_versions(path)["sklearn"]
+        if written and compat.version_tuple(written) != compat.version_tuple(sklearn.__version__):
+            return (
+                f"{message} ({path} was written by scikit-learn {written}, this Python has "
+                f"{sklearn.__version__}; {loading.WHAT_TO_DO})"
+            )
+    return message
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Verification: predict texts with sklearn and with `classify predict --scores` on the exported
+model, and compare labels (exactly, as str), scores and probabilities (relative tolerance 1e-9:
+|a - b| <= 1e-9 * max(1, |a|, |b|)).
+
+Scores are what docs/model-format-v2.md defines for each classifier kind: sklearn's
+decision_function, the joint log-likelihood for naive Bayes, predict_proba for calibrated and
+soft-voting models, the negated distances of a NearestCentroid without a decision function, the
+members' predict_proba[:, 1] for a one-vs-rest model whose members have no decision function, and
+the weighted vote counts of hard voting.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from .base import Unsupported, VerifyFailed
+
+TOLERANCE = 1e-9
+NAIVE_BAYES = ("MultinomialNB", "ComplementNB", "BernoulliNB")
+SHOWN = 10
+
+
+def read_texts(path):
+    """One text per line (UTF-8; a trailing \\r is dropped, as classify does)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise Unsupported(f"--verify: cannot read {path}: {e.strerror or e}")
+    texts = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        try:
+            texts.append(line.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise Unsupported(
+                f"--verify: {path} line {number} is not UTF-8 ({e.reason} at byte {e.start})"
+            )
+    if data.endswith(b"\n") or not data:
+        texts.pop()  # the empty string after the final newline is not a line
+    return texts
+
+
+def find_classify(explicit=None):
+    if explicit:
+        return explicit
+    if os.environ.get("CLASSIFY_BIN"):
+        return os.environ["CLASSIFY_BIN"]
+    # A checkout: python/classify_export/verify.py -> the repository's target/ directory.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for profile in ("release", "debug"):
+        candidate = os.path.join(root, "target", profile, "classify")
+        if os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("classify")
+    if found:
+        return found
+    raise Unsupported(
+        "--verify: cannot find the `classify` binary; build it (cargo build --release -p "
+        "classify-cli), or name it with --classify PATH or the CLASSIFY_BIN environment variable"
+    )
+
+
+def verify_texts(plan, model_path, texts, classify_bin=None, out=None):
+    """Verifies a list of str (written to a temporary file, one per line)."""
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise Unsupported(f"verify_texts[{index}] is a {type(text).__name__}, not a str")
+        if "\n" in text or text.endswith("\r"):
+            raise Unsupported(
+                f"verify_texts[{index}] holds a line break; classify reads one text per line"
+            )
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as f:
+        f.write("".join(t + "\n" for t in texts))
+        path = f.name
+    try:
+        verify(plan, model_path, path, classify_bin, out, texts=texts)
+    finally:
+        os.unlink(path)
+
+
+def verify(plan, model_path, texts_path, classify_bin=None, out=None, texts=None):
+    out = out or sys.stdout
+    if texts is None:
+        texts = read_texts(texts_path)
+    expected = sklearn_predictions(plan, texts) if texts else []
+    got = classify_predictions(find_classify(classify_bin), model_path, texts_path)
+    differences = []
+    if len(got) != len(expected):
+        print(f"classify printed {len(got)} predictions for {len(expected)} texts", file=out)
+    for line, (e, g) in enumerate(zip(expected, got), start=1):
+        for field in ("label", "scores", "probabilities"):
+            if not _same(e[field], g.get(field)):
+                differences.append((line, texts[line - 1], field, e[field], g.get(field)))
+    if differences or len(got) != len(expected):
+        for line, text, field, e, g in differences[:SHOWN]:
+            shown = text if len(text) <= 120 else text[:117] + "..."
+            print(f"line {line}: {shown!r}: {field}: sklearn {e!r}, classify {g!r}", file=out)
+        if len(differences) > SHOWN:
+            print(f"... and {len(differences) - SHOWN} more", file=out)
+        lines = len({d[0] for d in differences})
+        raise VerifyFailed(
+            f"verification failed: {lines} of {len(expected)} texts predicted differently"
+        )
+    print(f"verified {len(texts)} texts: identical", file=out)
+
+
+def _same(expected, got):
+    if isinstance(expected, str):
+        return got is not None and str(got) == expected
+    if expected is None or got is None:
+        return expected is None and got is None
+    if len(expected) != len(got):
+        return False
+    for a, b in zip(expected, got):
+        if not isinstance(b, (int, float)) or isinstance(b, bool):
+            return False
+        if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
+            return False
+    return True
+
+
+def classify_predictions(binary, model_path, texts_path):
+    command = [binary, "predict", "--model", model_path, "--scores", texts_path]
+    try:
+        result = subprocess.run(command, capture_output=True, check=False)
+    except OSError as e:
+        raise Unsupported(f"--verify: cannot run {binary}: {e.strerror or e}")
+    if result.returncode != 0:
+        raise VerifyFailed(
+            f"`{' '.join(command)}` failed with status {result.returncode}:\n"
+            + result.stderr.decode("utf-8", "replace")
+        )
+    predictions = []
+    for number, line in enumerate(result.stdout.decode("utf-8", "replace").splitlines(), 1):
+        try:
+            answer = json.loads(line)
+            if not isinstance(answer, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            raise VerifyFailed(f"classify printed line {number} that is not a JSON object ({e}): {line[:200]!r}")
+        predictions.append(answer)
+    return predictions
+
+
+def sklearn_input(plan, texts):
+    """What the model's first sklearn object was fitted on: the list of texts, or for a
+    ColumnTransformer a 2-D table with the texts in its column and "" elsewhere."""
+    import numpy as np
+
+    if plan.column is None:
+        return list(texts)
+    selector, names, n_features = plan.column
+    if names is not None:
+        try:
+            import pandas
+        except ImportError:
+            pandas = None
+        if pandas is not None:
+            return pandas.DataFrame(
+                {name: (list(texts) if name == selector else [""] * len(texts)) for name in names}
+            )
+        if isinstance(selector, str):
+            raise Unsupported(
+                "--verify: the ColumnTransformer was fitted on a pandas DataFrame and selects the "
+                f"column {selector!r} by name; install pandas (pip install pandas) to verify"
+            )
+    table = np.empty((len(texts), n_features), dtype=object)
+    table[:] = ""
+    table[:, int(selector)] = list(texts)
+    return table
+
+
+def sklearn_predictions(plan, texts):
+    """[{"label", "scores", "probabilities"}] as sklearn computes them for each text."""
+    import numpy as np
+    from scipy import sparse
+
+    X = sklearn_input(plan, texts)
+    for transformer in plan.transforms:
+        X = transformer.transform(X)
+    clf = plan.final
+    if getattr(clf, "_sparse", None) is False and sparse.issparse(X):
+        X = X.toarray()  # an SVC fitted on a dense matrix refuses sparse input
+    labels = [str(label) for label in clf.predict(X)]
+    scores = np.asarray(sklearn_scores(clf, plan.classifier, X), dtype=np.float64)
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    probabilities = None
+    if hasattr(clf, "predict_proba"):
+        probabilities = np.asarray(clf.predict_proba(X), dtype=np.float64).tolist()
+    return [
+        {
+            "label": labels[i],
+            "scores": scores[i].tolist(),
+            "probabilities": None if probabilities is None else probabilities[i],
+        }
+        for i in range(len(labels))
+    ]
+
+
+def sklearn_scores(clf, spec, X):
+    """The scores of docs/model-format-v2.md for the classifier object `spec` came from."""
+    import numpy as np
+
+    kind = spec["kind"]
+    if kind == "linear" and spec["estimator"] in NAIVE_BAYES:
+        if hasattr(clf, "predict_joint_log_proba"):
+            return clf.predict_joint_log_proba(X)
+        return clf._joint_log_likelihood(clf._check_X(X))
+    if kind == "nearest_centroid" and spec["decision"] == "distances":
+        from sklearn.metrics import pairwise_distances
+
+        return -pairwise_distances(X, clf.centroids_, metric=clf.metric)
+    if kind in ("calibrated",) or (kind == "voting" and spec["voting"] == "soft"):
+        return clf.predict_proba(X)
+    if kind == "voting":
+        votes = np.asarray(clf.transform(X))
+        weights = spec["weights"]
+        n_classes = len(spec["classes"])
+        return np.array(
+            [np.bincount(row, weights=weights, minlength=n_classes) for row in votes],
+            dtype=np.float64,
+        )
+    if kind == "one_vs_rest" and spec["response"] == "predict_proba":
+        columns = [member.predict_proba(X)[:, 1] for member in clf.estimators_]
+        return np.column_stack(columns)
+    return clf.decision_function(X)

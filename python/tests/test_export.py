@@ -1,0 +1,804 @@
+"""Self-test of classify_export: every converter on small fitted models.
+
+Each shape is fitted on a few dozen texts of the Debian package corpus, exported with
+classify_export.to_model, checked for its structure (format version, kinds, fields), and then
+evaluated by the pure-Python reference evaluator (reference.py) from the model dict alone and
+compared with what sklearn predicts: labels exactly, scores and probabilities within 1e-9. The
+refusals, the loaders and the command line (with a stand-in `classify` built on the reference
+evaluator) are tested too.
+
+Runs under pytest (python -m pytest python/tests) or alone (python python/tests/test_export.py),
+with any sklearn from 1.2 on; nothing here needs the Rust build.
+"""
+
+import io
+import json
+import os
+import pickle
+import random
+import subprocess
+import sys
+import tempfile
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+import reference  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+import classify_export  # noqa: E402
+from classify_export import Unsupported, compat, loading, verify, walk  # noqa: E402
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+warnings.simplefilter("ignore", FutureWarning)
+warnings.simplefilter("ignore", DeprecationWarning)
+
+SKLEARN = compat.sklearn_version()
+TOLERANCE = 1e-9
+DATA = (
+    "/work/shared/data/debian-sections.tsv",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(HERE))), "shared", "data",
+                 "debian-sections.tsv"),
+)
+FALLBACK = {
+    "games": "a fast arcade game with levels puzzles player board strategy fun multiplayer",
+    "science": "numerical library for physics chemistry astronomy data analysis simulation",
+    "x11": "window manager desktop theme icons panel display X server fonts xterm",
+}
+
+
+def _corpus():
+    for path in DATA:
+        if os.path.exists(path):
+            rows = []
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    label, _, text = line.rstrip("\n").partition("\t")
+                    if label in FALLBACK:
+                        rows.append((label, text[:300]))
+            rng = random.Random(7)
+            rng.shuffle(rows)
+            by_label = {k: [t for l, t in rows if l == k] for k in FALLBACK}
+            return by_label
+    # No corpus file: synthetic texts, each class with its own words (and made-up ones, so the
+    # vocabulary is large enough for the selectors) plus words every class uses.
+    rng = random.Random(7)
+    common = ["the", "and", "for", "with", "tool", "data", "free", "open"]
+    texts = {}
+    for label, seed in FALLBACK.items():
+        own = seed.split() + [f"{label[:2]}{rng.randrange(10 ** 5)}" for _ in range(150)]
+        texts[label] = [
+            " ".join(rng.choice(own) if rng.random() < 0.7 else rng.choice(common) for _ in range(14))
+            for _ in range(60)
+        ]
+    return texts
+
+
+CORPUS = _corpus()
+
+
+def data(labels=("games", "science", "x11"), n=24, test=16):
+    """(train texts, train labels, test texts)."""
+    x, y, held = [], [], []
+    for label in labels:
+        x += CORPUS[label][:n]
+        y += [label] * n
+        held += CORPUS[label][n:n + test // len(labels) + 1]
+    held += ["", "zzz unknown words only", "game physics window"]
+    return x, np.array(y), held
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+
+
+def raw_rows(vectorizer, texts):
+    """The vectorizer's own output (before any tf-idf weighting) as sparse rows."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    if type(vectorizer) is TfidfVectorizer:
+        X = CountVectorizer.transform(vectorizer, texts)
+    else:
+        X = vectorizer.transform(texts)
+    X = X.tocsr()
+    X.sort_indices()
+    return [
+        list(zip(X.indices[a:b].tolist(), X.data[a:b].astype(np.float64).tolist()))
+        for a, b in zip(X.indptr, X.indptr[1:])
+    ]
+
+
+def front_vectorizers(front):
+    """The vectorizers of the model's front in the order of the model's branches."""
+    kind = type(front).__name__
+    if kind == "FeatureUnion":
+        return [
+            walk.flatten(t, n)[0][1]
+            for n, t in front.transformer_list
+            if t is not None and not (isinstance(t, str) and t == "drop")
+        ]
+    if kind == "ColumnTransformer":
+        return [
+            walk.flatten(t, n)[0][1]
+            for n, t, c in front.transformers_
+            if not isinstance(t, str) and not walk._empty_selection(c)
+        ]
+    return [front]
+
+
+def close(a, b):
+    return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def same_numbers(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+
+
+def check(estimator, texts, version=None, fitted_on=None):
+    """Exports `estimator`, evaluates the model with the reference evaluator and compares with
+    sklearn. Returns the model."""
+    model = classify_export.to_model(estimator)
+    json.dumps(model, allow_nan=False)
+    if version is not None:
+        assert model["format_version"] == version, (model["format_version"], version)
+    plan = walk.build(walk.flatten(estimator))
+    expected = verify.sklearn_predictions(plan, texts)
+    rows = [raw_rows(v, texts) for v in front_vectorizers(plan.transforms[0])]
+    got = reference.evaluate(model, rows)
+    problems = []
+    for i, (e, g) in enumerate(zip(expected, got)):
+        if e["label"] != g["label"]:
+            problems.append(f"text {i}: label sklearn {e['label']!r}, reference {g['label']!r}")
+        if not same_numbers(e["scores"], g["scores"]):
+            problems.append(f"text {i}: scores sklearn {e['scores']}, reference {g['scores']}")
+        if not same_numbers(e["probabilities"], g["probabilities"]):
+            problems.append(
+                f"text {i}: probabilities sklearn {e['probabilities']}, reference "
+                f"{g['probabilities']}"
+            )
+    assert not problems, "\n".join(problems[:8])
+    return model
+
+
+def refused(estimator, *needles):
+    try:
+        classify_export.to_model(estimator)
+    except Unsupported as e:
+        message = str(e)
+        for needle in needles:
+            assert needle in message, f"{needle!r} not in {message!r}"
+        return message
+    raise AssertionError(f"{type(estimator).__name__} was not refused")
+
+
+def steps_of(model):
+    return [s["kind"] for s in model.get("steps", [])]
+
+
+# ----------------------------------------------------------------------------------------------
+# Format 1 shapes (unchanged schema)
+
+from sklearn.feature_extraction.text import (  # noqa: E402
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
+from sklearn.linear_model import (  # noqa: E402
+    LogisticRegression,
+    LogisticRegressionCV,
+    PassiveAggressiveClassifier,
+    Perceptron,
+    RidgeClassifier,
+    RidgeClassifierCV,
+    SGDClassifier,
+)
+from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB  # noqa: E402
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline  # noqa: E402
+from sklearn.svm import SVC, LinearSVC, NuSVC  # noqa: E402
+
+
+def test_v1_linear_models():
+    x, y, held = data()
+    xb, yb, heldb = data(("games", "science"))
+    for clf in (
+        LinearSVC(),
+        RidgeClassifier(),
+        RidgeClassifierCV(),
+        Perceptron(random_state=0),
+        SGDClassifier(loss="log_loss", random_state=0),
+        MultinomialNB(),
+        ComplementNB(),
+    ):
+        for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+            model = check(make_pipeline(CountVectorizer(), TfidfTransformer(), clf).fit(X, Y), H, 1)
+            assert model["classifier"]["kind"] == "linear"
+            assert model["classifier"]["estimator"] == type(clf).__name__
+            assert list(model)[:4] == ["format", "format_version", "metadata", "vectorizer"]
+            assert "steps" not in model and "union" not in model
+
+
+def test_passive_aggressive():
+    x, y, held = data()
+    check(make_pipeline(TfidfVectorizer(), PassiveAggressiveClassifier(random_state=0)).fit(x, y), held, 1)
+
+
+def test_logistic_regression_probability_kind():
+    """The bug of issue #17: binary models under 1.5-1.7 are one-vs-rest, not softmax."""
+    xb, yb, heldb = data(("games", "science"))
+    x, y, held = data()
+    model = check(make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(xb, yb), heldb, 1)
+    assert model["classifier"]["probability"] == "ovr_sigmoid"
+    model = check(make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(x, y), held, 1)
+    assert model["classifier"]["probability"] == "softmax"
+    model = check(make_pipeline(TfidfVectorizer(), LogisticRegression(solver="liblinear")).fit(xb, yb), heldb, 1)
+    assert model["classifier"]["probability"] == "ovr_sigmoid"
+    if compat.has_init_parameter(LogisticRegression, "multi_class"):
+        for multi_class, expected in (("ovr", "ovr_sigmoid"), ("multinomial", "softmax")):
+            for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+                clf = LogisticRegression(multi_class=multi_class)
+                model = check(make_pipeline(TfidfVectorizer(), clf).fit(X, Y), H, 1)
+                assert model["classifier"]["probability"] == expected
+    model = check(make_pipeline(TfidfVectorizer(), LogisticRegressionCV(cv=3)).fit(x, y), held, 1)
+    assert model["classifier"]["estimator"] == "LogisticRegressionCV"
+
+
+def test_logistic_probability_safety_net():
+    """A formula that does not match predict_proba is refused, naming the sklearn version."""
+    xb, yb, _ = data(("games", "science"))
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(xb, yb)
+    original = compat.logistic_probability
+    compat.logistic_probability = lambda clf: "softmax"
+    try:
+        refused(pipe, "LogisticRegression.predict_proba", sklearn.__version__)
+    finally:
+        compat.logistic_probability = original
+
+
+def test_naive_bayes_and_bernoulli():
+    x, y, held = data()
+    model = check(make_pipeline(CountVectorizer(binary=True), BernoulliNB(binarize=None)).fit(x, y), held, 1)
+    assert model["classifier"]["estimator"] == "BernoulliNB"
+    model = check(make_pipeline(CountVectorizer(), BernoulliNB()).fit(x, y), held, 2)
+    assert model["steps"] == [{"kind": "binarize", "estimator": "BernoulliNB", "threshold": 0.0}]
+    model = check(make_pipeline(TfidfVectorizer(), BernoulliNB(binarize=0.1)).fit(x, y), held, 2)
+    assert model["steps"][0]["threshold"] == 0.1
+
+
+def test_hashing_vectorizer():
+    x, y, held = data()
+    check(make_pipeline(HashingVectorizer(n_features=2**10), TfidfTransformer(), LinearSVC()).fit(x, y), held, 1)
+    check(make_pipeline(HashingVectorizer(n_features=2**9, norm="l1", alternate_sign=False),
+                        MultinomialNB()).fit(x, y), held, 1)
+
+
+def test_kernel_svms():
+    x, y, held = data()
+    xb, yb, heldb = data(("games", "science"))
+    for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+        model = check(make_pipeline(TfidfVectorizer(), SVC(probability=True, random_state=0)).fit(X, Y), H, 1)
+        assert model["classifier"]["prob_a"] is not None
+        check(make_pipeline(TfidfVectorizer(), SVC(kernel="poly", degree=2, decision_function_shape="ovo")).fit(X, Y), H, 1)
+        check(make_pipeline(CountVectorizer(), NuSVC(kernel="sigmoid", nu=0.3)).fit(X, Y), H, 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Format 2: new classifier kinds
+
+
+def test_sgd_modified_huber():
+    x, y, held = data()
+    xb, yb, heldb = data(("games", "science"))
+    for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+        model = check(make_pipeline(TfidfVectorizer(), SGDClassifier(loss="modified_huber", random_state=0)).fit(X, Y), H, 2)
+        assert model["classifier"]["probability"] == "modified_huber"
+
+
+def test_nearest_centroid():
+    from sklearn.neighbors import NearestCentroid
+
+    x, y, held = data()
+    xb, yb, heldb = data(("games", "science"))
+    for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+        model = check(make_pipeline(TfidfVectorizer(), NearestCentroid()).fit(X, Y), H, 2)
+        c = model["classifier"]
+        assert c["kind"] == "nearest_centroid" and c["predict"] == "nearest"
+        assert c["decision"] == ("discriminant" if SKLEARN >= (1, 6) else "distances")
+        # CountVectorizer: sklearn < 1.5's TfidfTransformer leaves column indices unsorted, and
+        # its pairwise_distances_argmin(metric="manhattan") then mispredicts (a sklearn bug).
+        check(make_pipeline(CountVectorizer(), NearestCentroid(metric="manhattan")).fit(X, Y), H, 2)
+    if SKLEARN >= (1, 6):
+        xu, yu, heldu = x[:40], y[:40], held  # unequal classes: empirical priors are not uniform
+        model = check(make_pipeline(TfidfVectorizer(), NearestCentroid(priors="empirical")).fit(xu, yu), heldu, 2)
+        assert model["classifier"]["predict"] == "max_score"
+
+
+# ----------------------------------------------------------------------------------------------
+# Format 2: steps
+
+
+def test_feature_selection_steps():
+    from sklearn.feature_selection import (
+        GenericUnivariateSelect,
+        SelectFromModel,
+        SelectKBest,
+        SelectPercentile,
+        VarianceThreshold,
+        chi2,
+    )
+
+    x, y, held = data()
+    for selector in (
+        SelectKBest(chi2, k=50),
+        SelectPercentile(chi2, percentile=20),
+        GenericUnivariateSelect(chi2, mode="k_best", param=30),
+        VarianceThreshold(0.001),
+        SelectFromModel(LinearSVC(penalty="l1", dual=False, C=0.5)),
+    ):
+        model = check(make_pipeline(TfidfVectorizer(), selector, LinearSVC()).fit(x, y), held, 2)
+        step = model["steps"][0]
+        assert step["kind"] == "select" and step["estimator"] == type(selector).__name__
+        assert step["support"] == sorted(step["support"])
+        assert len(model["classifier"]["coef"][0]) == len(step["support"])
+
+
+def test_scaling_and_normalizing_steps():
+    from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
+
+    x, y, held = data()
+    for norm in ("l1", "l2", "max"):
+        model = check(make_pipeline(CountVectorizer(), Normalizer(norm=norm), LinearSVC()).fit(x, y), held, 2)
+        assert model["steps"] == [{"kind": "normalize", "estimator": "Normalizer", "norm": norm}]
+    model = check(make_pipeline(CountVectorizer(), MaxAbsScaler(), LogisticRegression()).fit(x, y), held, 2)
+    assert steps_of(model) == ["scale"]
+    model = check(make_pipeline(CountVectorizer(), StandardScaler(with_mean=False), LinearSVC()).fit(x, y), held, 2)
+    assert steps_of(model) == ["scale"]
+    model = check(make_pipeline(CountVectorizer(), StandardScaler(with_mean=False, with_std=False),
+                                LinearSVC()).fit(x, y), held, 1)
+    assert "steps" not in model
+
+
+def test_truncated_svd_then_centering():
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import Normalizer, StandardScaler
+
+    x, y, held = data()
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(20, random_state=0), Normalizer(),
+                         StandardScaler(), LogisticRegression())
+    model = check(pipe.fit(x, y), held, 2)
+    assert steps_of(model) == ["project", "normalize", "center", "scale"]
+    assert model["steps"][0]["n_features_in"] == len(model["vectorizer"]["vocabulary"])
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(15, random_state=0), SVC(probability=True, random_state=0))
+    check(pipe.fit(x, y), held, 2)
+
+
+def test_tfidf_transformer_later_and_twice():
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, held = data()
+    model = check(make_pipeline(CountVectorizer(), SelectKBest(chi2, k=40), TfidfTransformer(), LinearSVC()).fit(x, y), held, 2)
+    assert steps_of(model) == ["select", "tfidf"] and "tfidf" not in model
+    model = check(make_pipeline(TfidfVectorizer(), TfidfTransformer(sublinear_tf=True), LinearSVC()).fit(x, y), held, 2)
+    assert "tfidf" in model and steps_of(model) == ["tfidf"]
+
+
+def test_binarizer_step():
+    from sklearn.preprocessing import Binarizer
+
+    x, y, held = data()
+    model = check(make_pipeline(CountVectorizer(), Binarizer(threshold=1.0), MultinomialNB()).fit(x, y), held, 2)
+    assert model["steps"] == [{"kind": "binarize", "estimator": "Binarizer", "threshold": 1.0}]
+
+
+def test_nested_pipelines_and_passthrough():
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, held = data()
+    pipe = Pipeline([
+        ("text", make_pipeline(CountVectorizer(ngram_range=(1, 2)), TfidfTransformer())),
+        ("skip", "passthrough"),
+        ("nothing", None),
+        ("model", make_pipeline(SelectKBest(chi2, k=60), LinearSVC())),
+    ])
+    model = check(pipe.fit(x, y), held, 2)
+    assert "tfidf" in model and steps_of(model) == ["select"]
+    assert model["metadata"]["pipeline"] == (
+        "Pipeline(Pipeline(CountVectorizer, TfidfTransformer), passthrough, "
+        "Pipeline(SelectKBest, LinearSVC))"
+    )
+
+
+def test_step_width_mismatch_is_refused():
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, _ = data()
+    selector = SelectKBest(chi2, k=10).fit(CountVectorizer(ngram_range=(1, 2)).fit_transform(x), y)
+    vectorizer = CountVectorizer().fit(x)
+    clf = LinearSVC().fit(selector.transform(CountVectorizer(ngram_range=(1, 2)).fit(x).transform(x)), y)
+    pipe = Pipeline([("vec", vectorizer), ("select", selector), ("clf", clf)])
+    refused(pipe, "step 'select' (SelectKBest)", "fitted on")
+
+
+# ----------------------------------------------------------------------------------------------
+# Format 2: unions
+
+
+def test_feature_union():
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, held = data()
+    union = FeatureUnion(
+        [
+            ("words", TfidfVectorizer()),
+            ("chars", make_pipeline(CountVectorizer(analyzer="char_wb", ngram_range=(2, 3)),
+                                    TfidfTransformer(), SelectKBest(chi2, k=80))),
+            ("gone", "drop"),
+        ],
+        transformer_weights={"words": 2.0, "chars": 0.5},
+    )
+    model = check(make_pipeline(union, LinearSVC()).fit(x, y), held, 2)
+    branches = model["union"]["branches"]
+    assert [b["name"] for b in branches] == ["words", "chars"]
+    assert [b["weight"] for b in branches] == [2.0, 0.5]
+    assert branches[1]["tfidf"] is not None and [s["kind"] for s in branches[1]["steps"]] == ["select"]
+    assert "vectorizer" not in model and "tfidf" not in model
+    union = FeatureUnion([("a", CountVectorizer()),
+                          ("b", HashingVectorizer(n_features=256, alternate_sign=False))])
+    model = check(make_pipeline(union, MultinomialNB(alpha=0.5)).fit(x, y), held, 2)
+    assert model["union"]["branches"][1]["weight"] == 1.0
+
+
+def test_column_transformer():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, held = data()
+    table = np.empty((len(x), 2), dtype=object)
+    table[:, 0] = "ignored"
+    table[:, 1] = x
+    single = ColumnTransformer([("text", TfidfVectorizer(), 1)])
+    model = check(make_pipeline(single, LinearSVC()).fit(table, y), held, 1)
+    assert "vectorizer" in model
+    single_steps = ColumnTransformer([("text", make_pipeline(CountVectorizer(), SelectKBest(chi2, k=30)), 1)])
+    model = check(make_pipeline(single_steps, LinearSVC()).fit(table, y), held, 2)
+    assert steps_of(model) == ["select"]
+    double = ColumnTransformer(
+        [("words", TfidfVectorizer(), 1), ("chars", TfidfVectorizer(analyzer="char", ngram_range=(2, 2)), 1)],
+        transformer_weights={"chars": 0.3},
+    )
+    model = check(make_pipeline(double, LogisticRegression()).fit(table, y), held, 2)
+    assert [b["name"] for b in model["union"]["branches"]] == ["words", "chars"]
+    refused(make_pipeline(ColumnTransformer([("a", TfidfVectorizer(), 0), ("b", TfidfVectorizer(), 1)]),
+                          LinearSVC()).fit(table, y), "same one")
+    refused(make_pipeline(ColumnTransformer([("a", TfidfVectorizer(), 1)], remainder="passthrough"),
+                          LinearSVC()), "not fitted")
+    try:
+        import pandas
+    except ImportError:
+        return
+    frame = pandas.DataFrame({"title": ["t"] * len(x), "body": x})
+    model = check(make_pipeline(ColumnTransformer([("body", TfidfVectorizer(), "body")]), LinearSVC()).fit(frame, y), held, 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Format 2: wrappers
+
+
+def test_search_cv():
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    x, y, held = data()
+    pipe = make_pipeline(TfidfVectorizer(), LinearSVC())
+    search = GridSearchCV(pipe, {"linearsvc__C": [0.1, 1.0]}, cv=2).fit(x, y)
+    model = check(search, held, 1)
+    assert model["metadata"]["pipeline"].startswith("GridSearchCV(Pipeline(TfidfVectorizer")
+    search = RandomizedSearchCV(pipe, {"linearsvc__C": [0.1, 1.0]}, n_iter=2, cv=2, random_state=0).fit(x, y)
+    check(search, held, 1)
+    inner = make_pipeline(TfidfVectorizer(), GridSearchCV(LogisticRegression(), {"C": [1, 10]}, cv=2)).fit(x, y)
+    check(inner, held, 1)
+    refused(GridSearchCV(pipe, {"linearsvc__C": [0.1, 1.0]}, cv=2, refit=False).fit(x, y), "refit=False")
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+
+    search = HalvingGridSearchCV(pipe, {"linearsvc__C": [0.1, 1.0]}, cv=2, min_resources=20).fit(x, y)
+    check(search, held, 1)
+
+
+def test_calibrated():
+    from sklearn.calibration import CalibratedClassifierCV
+
+    x, y, held = data()
+    xb, yb, heldb = data(("games", "science"))
+    for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+        for method in ("sigmoid", "isotonic"):
+            for ensemble in (True, False):
+                for base in (LinearSVC(), MultinomialNB()):
+                    clf = CalibratedClassifierCV(base, method=method, cv=3, ensemble=ensemble)
+                    model = check(make_pipeline(TfidfVectorizer(), clf).fit(X, Y), H, 2)
+                    c = model["classifier"]
+                    assert c["kind"] == "calibrated" and c["method"] == method
+                    assert len(c["members"]) == (3 if ensemble else 1)
+                    member = c["members"][0]
+                    assert member["response"] == ("predict_proba" if type(base) is MultinomialNB else "decision_function")
+                    assert member["class_indices"] == ([1] if len(set(Y)) == 2 else [0, 1, 2])
+    try:  # sklearn >= 1.8
+        fitted = make_pipeline(TfidfVectorizer(), CalibratedClassifierCV(LinearSVC(), method="temperature", cv=3)).fit(x, y)
+    except ValueError:
+        fitted = None
+    if fitted is not None:
+        refused(fitted, "method='temperature'")
+
+
+def test_calibrated_prefit():
+    from sklearn.calibration import CalibratedClassifierCV
+
+    x, y, held = data()
+    vec = TfidfVectorizer().fit(x)
+    base = LinearSVC().fit(vec.transform(x), y)
+    try:
+        from sklearn.frozen import FrozenEstimator
+
+        clf = CalibratedClassifierCV(FrozenEstimator(base))
+    except ImportError:
+        clf = CalibratedClassifierCV(base, cv="prefit")
+    clf.fit(vec.transform(x), y)
+    check(Pipeline([("vec", vec), ("clf", clf)]), held, 2)
+
+
+def test_one_vs_rest_and_one_vs_one():
+    from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+
+    x, y, held = data()
+    xb, yb, heldb = data(("games", "science"))
+    for X, Y, H in ((x, y, held), (xb, yb, heldb)):
+        for base in (LinearSVC(), LogisticRegression(), MultinomialNB(), SVC(kernel="linear")):
+            model = check(make_pipeline(TfidfVectorizer(), OneVsRestClassifier(base)).fit(X, Y), H, 2)
+            c = model["classifier"]
+            assert c["kind"] == "one_vs_rest" and all(m["classes"] == [0, 1] for m in c["estimators"])
+            assert len(c["estimators"]) == (1 if len(set(Y)) == 2 else 3)
+            assert c["ties"] == ("lowest" if SKLEARN >= (1, 8) else "highest")
+            model = check(make_pipeline(TfidfVectorizer(), OneVsOneClassifier(base)).fit(X, Y), H, 2)
+            assert model["classifier"]["kind"] == "one_vs_one"
+    refused(make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC())).fit(
+        x, np.array([[1, 0], [0, 1], [1, 1]] * (len(x) // 3))), "multilabel")
+
+
+def test_voting():
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, held = data()
+    members = [
+        ("lr", LogisticRegression()),
+        ("nb", MultinomialNB()),
+        ("sel", make_pipeline(SelectKBest(chi2, k=40), LogisticRegression(C=10))),
+        ("bnb", BernoulliNB()),
+        ("off", "drop"),
+    ]
+    for voting, weights in (("soft", None), ("soft", [1, 2, 0.5, 1, 3]), ("hard", None), ("hard", [1, 2, 0.5, 1, 3])):
+        clf = VotingClassifier(members, voting=voting, weights=weights)
+        model = check(make_pipeline(TfidfVectorizer(), clf).fit(x, y), held, 2)
+        c = model["classifier"]
+        assert c["voting"] == voting and len(c["estimators"]) == 4
+        assert c["weights"] == (None if weights is None else [1.0, 2.0, 0.5, 1.0])
+        assert [m["kind"] for m in c["estimators"]] == ["linear", "linear", "pipeline", "pipeline"]
+        assert all(m["classes"] == [0, 1, 2] for m in c["estimators"])
+    clf = VotingClassifier([("svc", SVC(probability=True, random_state=0)), ("lr", LogisticRegression())], voting="soft")
+    check(make_pipeline(TfidfVectorizer(), clf).fit(x, y), held, 2)
+    bad = VotingClassifier([("a", make_pipeline(TfidfVectorizer(), LinearSVC())), ("b", make_pipeline(CountVectorizer(), LinearSVC()))])
+    refused(bad.fit(x, y), "must start with a vectorizer")
+    bad = make_pipeline(TfidfVectorizer(), VotingClassifier([("a", LinearSVC()), ("b", LinearSVC(C=2))]))
+    check(bad.fit(x, y), held, 2)
+
+
+def test_wrapper_member_with_vectorizer_is_refused():
+    from sklearn.ensemble import VotingClassifier
+
+    x, y, _ = data()
+    voting = VotingClassifier([("a", make_pipeline(TfidfVectorizer(), LinearSVC())),
+                               ("b", make_pipeline(CountVectorizer(), LinearSVC()))]).fit(x, y)
+    message = refused(make_pipeline(TfidfVectorizer().fit(x), voting), "own text transformer", "FeatureUnion")
+    assert "member 'a'" in message and "TfidfVectorizer" in message, message
+
+
+# ----------------------------------------------------------------------------------------------
+# Refusals
+
+
+def test_refusals():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    x, y, _ = data()
+    message = refused(make_pipeline(TfidfVectorizer(), KNeighborsClassifier()).fit(x, y),
+                      "KNeighborsClassifier", "LinearSVC", "VotingClassifier")
+    assert "kneighborsclassifier" in message  # the step's name in the pipeline
+    refused(make_pipeline(CountVectorizer(tokenizer=str.split), LinearSVC()).fit(x, y), "tokenizer=")
+    refused(make_pipeline(CountVectorizer(token_pattern=r"[a-z]+"), LinearSVC()).fit(x, y), "token_pattern=")
+    refused(make_pipeline(CountVectorizer(), LinearSVC()).fit(x, [1.0 if v == "games" else 2.0 for v in y]), "classes_")
+    vec = TfidfVectorizer().fit(x)
+    middle = Pipeline([("vec", vec), ("first", LinearSVC().fit(vec.transform(x), y)), ("second", LinearSVC())])
+    refused(middle, "step 'first' (LinearSVC)", "last step")
+    refused(LinearSVC().fit(vec.transform(x), y), "must start with a vectorizer")
+    refused(make_pipeline(TfidfVectorizer()).fit(x), "classifier must follow")
+
+
+# ----------------------------------------------------------------------------------------------
+# Loading, command line, verification
+
+
+def _pickle_to(obj, path):
+    with open(path, "wb") as f:
+        pickle.dump(obj, f)
+
+
+def test_loading_and_version_scan():
+    x, y, _ = data()
+    pipe = make_pipeline(TfidfVectorizer(), LinearSVC()).fit(x, y)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "p.pickle")
+        _pickle_to(pipe, path)
+        assert loading.scan_versions(path)["sklearn"] == sklearn.__version__
+        assert type(loading.load(path, "--pipeline")).__name__ == "Pipeline"
+        # The same pickle claiming another sklearn version (same length, so still valid).
+        data_bytes = open(path, "rb").read()
+        major, minor = sklearn.__version__.split(".")[:2]
+        other_minor = "0" if minor != "0" else "1"
+        fake = sklearn.__version__.replace(f"{major}.{minor}", f"{major}.{other_minor}", 1)
+        fake = fake[: len(sklearn.__version__)].ljust(len(sklearn.__version__), "0")
+        with open(path, "wb") as f:
+            f.write(data_bytes.replace(sklearn.__version__.encode(), fake.encode()))
+        assert loading.scan_versions(path)["sklearn"] == fake
+        try:
+            loading.load(path, "--pipeline")
+        except Unsupported as e:
+            assert fake in str(e) and "pip install" in str(e), str(e)
+        else:
+            raise AssertionError("a pickle of another sklearn version was loaded")
+        # A pickle of a class this sklearn lacks names the version that wrote it.
+        with open(path, "wb") as f:
+            f.write(b"(dp0\nV_sklearn_version\np1\nV0.20.4\np2\nsVobj\np3\n"
+                    b"csklearn.linear_model\nNoSuchClassForTest\np4\ns.")
+        try:
+            loading.load(path, "--pipeline")
+        except Unsupported as e:
+            assert "scikit-learn 0.20.4" in str(e) and "pip install" in str(e), str(e)
+        else:
+            raise AssertionError("a pickle of a missing class was loaded")
+        # numpy 2 pickles refer to numpy._core, which numpy 1 lacks.
+        if not _importable("numpy._core"):  # numpy < 1.26
+            with open(path, "wb") as f:
+                f.write(b"cnumpy._core.multiarray\n_reconstruct\np0\n.")
+            try:
+                loading.load(path, "--pipeline")
+            except Unsupported as e:
+                assert "numpy >= 2" in str(e), str(e)
+            else:
+                raise AssertionError("a numpy 2 pickle was loaded by numpy 1")
+
+
+def _importable(module):
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+def test_skops():
+    try:
+        import skops.io as sio
+    except ImportError:
+        return
+    from sklearn.calibration import CalibratedClassifierCV
+
+    x, y, _ = data()
+    pipe = make_pipeline(TfidfVectorizer(), CalibratedClassifierCV(LinearSVC(), cv=2)).fit(x, y)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "p.skops")
+        sio.dump(pipe, path)
+        assert type(loading.load(path, "--pipeline")).__name__ == "Pipeline"
+
+
+STAND_IN = r'''
+import json, os, pickle, sys
+sys.path.insert(0, {python!r}); sys.path.insert(0, {tests!r})
+import reference, test_export
+args = sys.argv[1:]
+model = json.load(open(args[args.index("--model") + 1]))
+texts = [l[:-1] for l in open(args[-1], encoding="utf-8")]
+estimator = pickle.load(open(os.environ["STAND_IN_PICKLE"], "rb"))
+from classify_export import walk
+plan = walk.build(walk.flatten(estimator))
+rows = [test_export.raw_rows(v, texts) for v in test_export.front_vectorizers(plan.transforms[0])]
+for answer in reference.evaluate(model, rows):
+    if os.environ.get("STAND_IN_WRONG") and answer["scores"]:
+        answer["scores"][0] += 1e-6
+    print(json.dumps({{k: v for k, v in answer.items() if v is not None}}))
+'''
+
+
+def test_command_line_and_verify():
+    from sklearn.feature_selection import SelectKBest, chi2
+
+    x, y, held = data()
+    pipe = make_pipeline(TfidfVectorizer(), SelectKBest(chi2, k=50), LogisticRegression()).fit(x, y)
+    script = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "export_sklearn.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        pickled = os.path.join(tmp, "p.pickle")
+        _pickle_to(pipe, pickled)
+        texts = os.path.join(tmp, "texts.txt")
+        with open(texts, "w", encoding="utf-8") as f:
+            f.write("".join(t.replace("\n", " ") + "\n" for t in held))
+        stand_in = os.path.join(tmp, "classify")
+        with open(stand_in, "w") as f:
+            f.write(f"#!{sys.executable}\n" + STAND_IN.format(python=os.path.dirname(HERE), tests=HERE))
+        os.chmod(stand_in, 0o755)
+        out = os.path.join(tmp, "m.json")
+        env = dict(os.environ, STAND_IN_PICKLE=pickled)
+        run = [sys.executable, script, "--pipeline", pickled, "-o", out, "--verify", texts, "--classify", stand_in]
+        result = subprocess.run(run, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "identical" in result.stdout and json.load(open(out))["format_version"] == 2
+        result = subprocess.run(run, capture_output=True, text=True, env=dict(env, STAND_IN_WRONG="1"))
+        assert result.returncode == 1 and "line 1" in result.stdout and "scores" in result.stdout, result
+        result = subprocess.run([sys.executable, script, "--pipeline", pickled], capture_output=True, text=True)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        result = subprocess.run([sys.executable, script, "--pipeline", texts, "-o", out], capture_output=True, text=True)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        # The API: export() with verify_texts.
+        os.environ["STAND_IN_PICKLE"] = pickled
+        try:
+            sink = io.StringIO()
+            stdout, sys.stdout = sys.stdout, sink
+            try:
+                model = classify_export.export(pipe, out, verify_texts=[t.replace("\n", " ") for t in held[:5]],
+                                               classify_bin=stand_in)
+            finally:
+                sys.stdout = stdout
+        finally:
+            del os.environ["STAND_IN_PICKLE"]
+        assert model["format_version"] == 2 and "identical" in sink.getvalue()
+
+
+def test_metadata():
+    x, y, _ = data()
+    model = classify_export.to_model(make_pipeline(TfidfVectorizer(), LinearSVC()).fit(x, y))
+    meta = model["metadata"]
+    for key in ("sklearn_version", "numpy_version", "python_version", "python_unicode_version",
+                "exporter", "exporter_version", "pipeline"):
+        assert meta.get(key), key
+    assert meta["sklearn_version"] == sklearn.__version__ and meta["numpy_version"] == np.__version__
+    assert meta["pipeline"] == "Pipeline(TfidfVectorizer, LinearSVC)"
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def main():
+    tests = [(name, f) for name, f in sorted(globals().items()) if name.startswith("test_") and callable(f)]
+    failed = 0
+    for name, test in tests:
+        try:
+            test()
+        except Exception as e:  # noqa: BLE001
+            failed += 1
+            import traceback
+
+            print(f"FAIL {name}: {type(e).__name__}: {e}")
+            traceback.print_exc(limit=4)
+        else:
+            print(f"ok   {name}")
+    print(f"sklearn {sklearn.__version__}, numpy {np.__version__}, Python {sys.version.split()[0]}")
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
