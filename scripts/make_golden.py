@@ -1,39 +1,61 @@
 #!/usr/bin/python3
 """Generate the golden parity fixtures of crates/classify-core/testdata/golden/ from real sklearn.
 
-Trains many small models on a deterministic sample of /work/shared/data/debian-sections.tsv (or
---data TSV) covering every vectorizer/classifier option mod_classify claims, exports each with
-scripts/export_sklearn.py, and records, for each test text (a Unicode torture list plus held-out
-corpus lines), what sklearn computes at every stage:
+Trains many small models on a deterministic sample of a labelled corpus (--data, below) covering
+every vectorizer/classifier option and every model shape mod_classify claims (the format v1 specs
+here, the shapes of docs/model-format-v2.md in scripts/golden_shapes.py), exports each with
+python/classify_export (classify_export.to_model; scripts/export_sklearn.py for the v1 specs while
+that package does not exist), and records, for each test text (a Unicode torture list plus
+held-out corpus lines), what sklearn computes at every stage:
 
-  NAME.model.json    the exported model (format v1), metadata.exported_at fixed for reproducibility
+  NAME.model.json    the exported model, metadata.exported_at fixed for reproducibility
   NAME.cases.jsonl   one JSON object per text: text, analyzed (build_analyzer()(text)), features
                      {indices, values} (the transformed row, explicit zeros removed), scores
-                     (decision_function row; joint log-likelihood for naive Bayes), probabilities
-                     (predict_proba row or null), label (str(predict))
+                     (decision_function row; joint log-likelihood for naive Bayes; for the v2
+                     kinds as docs/model-format-v2.md's table says), probabilities (predict_proba
+                     row or null), label (str(predict)). analyzed and features are left out where
+                     the model's rows are not the plain vectorizer's output (unions, steps).
   unicode.json       Python's own character tables (re's \\w, str.isspace, str.lower, NFKD,
                      unicodedata.combining) for every code point, compressed
-  manifest.json      the list of models, sklearn/Python versions and a digest of the inputs
+  manifest.json      the list of models, the shapes skipped with this sklearn and why,
+                     sklearn/numpy/Python versions and a digest of the inputs
 
-  crates/classify-core/tests/golden.rs checks the Rust core against all of it.
+  crates/classify-core/tests/golden.rs checks the Rust core against all of it (against another
+  directory with CLASSIFY_GOLDEN_DIR=DIR).
 
 Usage: scripts/make_golden.py [--data TSV] [--out DIR] [--check]
        scripts/make_golden.py --refused DIR   (write pickles the exporter must refuse; see
                                                scripts/test_exporter.sh)
+--out DIR writes a complete fixture set into DIR (default: the checked-in one, which is made with
+Debian's /usr/bin/python3 and its sklearn); any sklearn from 1.2 on can write one, e.g. for CI:
+  .venv-sklearn/bin/python scripts/make_golden.py --out /tmp/golden-new &&
+  CLASSIFY_GOLDEN_DIR=/tmp/golden-new cargo test -p classify-core --test golden
+A model this sklearn cannot build (a class or parameter it lacks, a solver that refuses the task)
+or the exporter refuses is listed under "skipped" in manifest.json with the reason, and named on
+stderr; never left out silently.
+--data TSV: `label<TAB>text` lines. Default: /work/shared/data/debian-sections.tsv, else
+../shared/data/debian-sections.tsv beside the repository, else a sample built from this machine's
+Debian package descriptions by scripts/debian_corpus.py (the fixtures then differ: data_sha256).
 --check regenerates into a temporary directory and exits 1 if anything differs from --out.
 
 Deterministic: fixed seeds, fixed sampling, sorted output. Runs in well under a minute.
 """
 
 import argparse
+import atexit
 import filecmp
+import functools
 import hashlib
 import json
 import os
 import pickle
+import platform
 import random
+import shutil
+import subprocess
 import sys
 import tempfile
+import types
 import unicodedata
 import warnings
 
@@ -45,6 +67,15 @@ sys.path.insert(0, HERE)
 from python_char_tables import char_tables  # noqa: E402
 
 import export_sklearn  # noqa: E402
+import golden_shapes  # noqa: E402
+
+# The exporter package (python/classify_export): every model goes through it once it exists.
+PACKAGE_DIR = os.path.join(ROOT, "python")
+if os.path.isfile(os.path.join(PACKAGE_DIR, "classify_export", "__init__.py")):
+    sys.path.insert(0, PACKAGE_DIR)
+    import classify_export  # noqa: E402
+else:
+    classify_export = None
 
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.feature_extraction.text import (  # noqa: E402
@@ -65,7 +96,10 @@ from sklearn.metrics.pairwise import linear_kernel  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.svm import SVC, LinearSVC, NuSVC  # noqa: E402
 
-DEFAULT_DATA = "/work/shared/data/debian-sections.tsv"
+DATA_CANDIDATES = (
+    "/work/shared/data/debian-sections.tsv",
+    os.path.join(os.path.dirname(ROOT), "shared", "data", "debian-sections.tsv"),
+)
 DEFAULT_OUT = os.path.join(ROOT, "crates", "classify-core", "testdata", "golden")
 
 HELD_OUT_CHARS = 160
@@ -207,8 +241,11 @@ CUSTOM_STOP = ["game", "the", "and", "for", "of", "x11", "ΟΔΟΣ", "東京", "
 
 
 # ----------------------------------------------------------------------------------------------
-# The models. Each entry: name → (description, builder). A builder gets the corpus and returns
-# (vectorizer, tfidf transformer or None, classifier, train_x, train_y, test_x).
+# The format v1 models: a vectorizer, an optional TfidfTransformer and a classifier, each spec
+# fitted on its sample by fit(). The vectorizer or the classifier may be a functools.partial that
+# builds it, for estimators some sklearn version cannot even construct (the model is then skipped
+# with that version, and the manifest says why). The shapes of model format v2 are in
+# scripts/golden_shapes.py.
 
 
 def spec(name, description, vectorizer, classifier, *, tfidf=None, labels=TRI, n_train=250,
@@ -259,10 +296,10 @@ def model_specs():
              LogisticRegression(max_iter=2000), labels=BINARY),
         spec("tfidf_logreg_multinomial_binary",
              "LogisticRegression(multi_class='multinomial') on 2 classes: softmax of [-d, d]",
-             TfidfVectorizer(max_features=500), LogisticRegression(multi_class="multinomial", max_iter=2000),
+             TfidfVectorizer(max_features=500), functools.partial(LogisticRegression, multi_class="multinomial", max_iter=2000),
              labels=BINARY),
         spec("tfidf_logreg_ovr_explicit", "LogisticRegression(multi_class='ovr', solver=lbfgs)",
-             TfidfVectorizer(max_features=400, ngram_range=(1, 2)), LogisticRegression(multi_class="ovr", max_iter=2000)),
+             TfidfVectorizer(max_features=400, ngram_range=(1, 2)), functools.partial(LogisticRegression, multi_class="ovr", max_iter=2000)),
         # --- Pipelines with TfidfTransformer, SGD and friends
         spec("pipeline_count_tfidf_sgd_hinge",
              "Pipeline CountVectorizer(custom stop words) + TfidfTransformer + SGDClassifier(hinge)",
@@ -479,21 +516,27 @@ def _has_proba(classifier):
 
 
 def fit(s, corpus):
+    """Fits a v1 spec; returns (vectorizer, tfidf, classifier, the Pipeline of the three, test_x)."""
     # Character analyzers make large fixtures: fewer held-out lines for them.
     n_test = 100 if s["vectorizer"].analyzer == "word" else 30
     train_x, train_y, test_x = corpus.split(s["labels"], s["n_train"], n_test, s["int_labels"])
     if s["torture"]:
         train_x, train_y = with_torture(train_x, train_y, s["copies"])
-    vectorizer, tfidf, classifier = s["vectorizer"], s["tfidf"], s["classifier"]
+    vectorizer, tfidf, classifier = (_built(s[key]) for key in ("vectorizer", "tfidf", "classifier"))
+    steps = [("vec", vectorizer)] + ([("tfidf", tfidf)] if tfidf is not None else []) + [("clf", classifier)]
+    pipeline = Pipeline(steps)
     if s["dense"]:
         X = vectorizer.fit_transform(train_x)
         if tfidf is not None:
             X = tfidf.fit_transform(X)
         classifier.fit(X.toarray(), train_y)
-        return vectorizer, tfidf, classifier, test_x
-    steps = [("vec", vectorizer)] + ([("tfidf", tfidf)] if tfidf is not None else []) + [("clf", classifier)]
-    Pipeline(steps).fit(train_x, train_y)
-    return vectorizer, tfidf, classifier, test_x
+    else:
+        pipeline.fit(train_x, train_y)
+    return vectorizer, tfidf, classifier, pipeline, test_x
+
+
+def _built(estimator):
+    return estimator() if isinstance(estimator, functools.partial) else estimator
 
 
 def dump_json(obj, path):
@@ -502,29 +545,154 @@ def dump_json(obj, path):
         f.write("\n")
 
 
+def write_cases(path, cases):
+    with open(path, "w", encoding="utf-8") as f:
+        for case in cases:
+            f.write(json.dumps(case, allow_nan=False, ensure_ascii=False, separators=(",", ":")))
+            f.write("\n")
+
+
+# ----------------------------------------------------------------------------------------------
+# Exporting
+
+
+class Skip(Exception):
+    """This model is left out with this sklearn or exporter; the message says why."""
+
+
+def exporter_name():
+    if classify_export is not None:
+        return "python/classify_export (classify_export.to_model)"
+    return "scripts/export_sklearn.py (export_model; python/classify_export does not exist yet)"
+
+
+def export(estimator, v1_parts=None):
+    """classify_export.to_model(estimator); before that package exists, export_sklearn's
+    export_model(*v1_parts) for the v1 specs, and a Skip for the rest. A refusal is a Skip naming
+    the exporter's message; any other error is a bug and propagates."""
+    if classify_export is not None:
+        try:
+            return classify_export.to_model(estimator)
+        except classify_export.Unsupported as e:
+            raise Skip(f"classify_export.to_model refuses it: {e}")
+    if v1_parts is None:
+        raise Skip("needs python/classify_export (model format v2), which does not exist yet")
+    try:
+        return export_sklearn.export_model(*v1_parts)
+    except export_sklearn.Unsupported as e:
+        raise Skip(f"export_sklearn.export_model refuses it: {e}")
+
+
+def fix_metadata(model, description):
+    """Makes the exported model reproducible per sklearn version: the export time is fixed (the
+    rest of metadata names versions, classes and parameters only)."""
+    metadata = model["metadata"]
+    if "exported_at" in metadata:
+        metadata["exported_at"] = "fixed-for-golden-tests"
+    metadata["golden_description"] = description
+    return model
+
+
+def build_error(e):
+    import sklearn
+
+    return f"sklearn {sklearn.__version__} cannot build it: {type(e).__name__}: {e}"
+
+
+# ----------------------------------------------------------------------------------------------
+# The fixtures
+
+
+def v1_fixture(s, corpus, out):
+    try:
+        vectorizer, tfidf, classifier, pipeline, test_x = fit(s, corpus)
+    except Exception as e:  # noqa: BLE001 - recorded in the manifest, printed on stderr
+        raise Skip(build_error(e))
+    model = fix_metadata(export(pipeline, (vectorizer, tfidf, classifier)), s["description"])
+    is_char = vectorizer.analyzer != "word"
+    n_analyzed = len(TORTURE) + (10 if is_char else 30)
+    cases = list(cases_for(vectorizer, tfidf, classifier, TORTURE + test_x, n_analyzed))
+    dump_json(model, os.path.join(out, s["name"] + ".model.json"))
+    write_cases(os.path.join(out, s["name"] + ".cases.jsonl"), cases)
+
+
+def shape_fixture(name, description, builder, samples, out):
+    try:
+        fitted = builder(samples)
+    except Exception as e:  # noqa: BLE001 - recorded in the manifest, printed on stderr
+        raise Skip(build_error(e))
+    texts = TORTURE + fitted.texts
+    try:
+        scores, probabilities, labels = golden_shapes.outputs(fitted.estimator, fitted.input(texts))
+    except golden_shapes.CannotBuild as e:
+        raise Skip(f"sklearn's answers cannot be recorded: {e}")
+    model = fix_metadata(export(fitted.estimator), description)
+    # The core's analyzer and feature row are those of the model's one top-level vectorizer.
+    analyze = fitted.vectorizer.build_analyzer() if fitted.vectorizer is not None and "vectorizer" in model else None
+    rows = None
+    if fitted.plain is not None and "vectorizer" in model and "union" not in model and not model.get("steps"):
+        rows = fitted.plain(texts).tocsr().astype(np.float64)
+        rows.eliminate_zeros()
+        rows.sort_indices()
+    is_char = any(_is_char(v) for v in _vectorizers_of(model))
+    n_analyzed = len(TORTURE) + (10 if is_char else 30)
+    cases = []
+    for i, text in enumerate(texts):
+        case = {"text": text}
+        if analyze is not None:
+            case["analyzed"] = analyze(text) if i < n_analyzed else None
+        if rows is not None:
+            row = rows.getrow(i)
+            case["features"] = {"indices": row.indices.tolist(), "values": row.data.tolist()}
+        case["scores"] = scores[i].tolist()
+        case["probabilities"] = None if probabilities is None else probabilities[i].tolist()
+        case["label"] = str(labels[i])
+        cases.append(case)
+    dump_json(model, os.path.join(out, name + ".model.json"))
+    write_cases(os.path.join(out, name + ".cases.jsonl"), cases)
+
+
+def _vectorizers_of(model):
+    if "vectorizer" in model:
+        yield model["vectorizer"]
+    for branch in (model.get("union") or {}).get("branches", []):
+        yield branch["vectorizer"]
+
+
+def _is_char(vectorizer):
+    return vectorizer.get("analyzer") != "word"
+
+
 def generate(out, data_path):
     warnings.simplefilter("ignore", ConvergenceWarning)
     warnings.simplefilter("ignore", FutureWarning)
     warnings.simplefilter("ignore", UserWarning)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", RuntimeWarning)  # f_classif on constant columns, ...
     os.makedirs(out, exist_ok=True)
     corpus = Corpus(read_corpus(data_path))
-    names = []
-    for s in model_specs():
-        vectorizer, tfidf, classifier, test_x = fit(s, corpus)
-        model = export_sklearn.export_model(vectorizer, tfidf, classifier)
-        model["metadata"]["exported_at"] = "fixed-for-golden-tests"
-        model["metadata"]["golden_description"] = s["description"]
-        dump_json(model, os.path.join(out, s["name"] + ".model.json"))
-        with open(os.path.join(out, s["name"] + ".cases.jsonl"), "w", encoding="utf-8") as f:
-            is_char = vectorizer.analyzer != "word"
-            n_analyzed = len(TORTURE) + (10 if is_char else 30)
-            for case in cases_for(vectorizer, tfidf, classifier, TORTURE + test_x, n_analyzed):
-                f.write(json.dumps(case, allow_nan=False, ensure_ascii=False, separators=(",", ":")))
-                f.write("\n")
-        names.append(s["name"])
+    samples = types.SimpleNamespace(split=corpus.split, with_torture=with_torture, BINARY=BINARY, TRI=TRI,
+                                    MULTI=MULTI)
+    jobs = [(s["name"], functools.partial(v1_fixture, s, corpus, out)) for s in model_specs()]
+    jobs += [(name, functools.partial(shape_fixture, name, description, builder, samples, out))
+             for name, description, builder in golden_shapes.SHAPES]
+    assert len({name for name, _ in jobs}) == len(jobs), "duplicate model names"
+    names, skipped = [], []
+    for name, job in jobs:
+        try:
+            job()
+            names.append(name)
+        except Skip as e:
+            skipped.append({"name": name, "reason": str(e)})
+            print(f"make_golden.py: skipped {name}: {e}", file=sys.stderr)
+    # Fixtures of models not written this time (renamed, or skipped now) would disagree with the
+    # manifest: a fixture directory is always one complete set.
+    written = set(names)
+    for file in os.listdir(out):
+        for suffix in (".model.json", ".cases.jsonl"):
+            if file.endswith(suffix) and file[: -len(suffix)] not in written:
+                os.remove(os.path.join(out, file))
     dump_json(char_tables(), os.path.join(out, "unicode.json"))
-    import platform
-
     import sklearn
 
     with open(data_path, "rb") as f:
@@ -532,16 +700,41 @@ def generate(out, data_path):
     dump_json(
         {
             "generator": "scripts/make_golden.py",
+            "exporter": exporter_name(),
             "sklearn_version": sklearn.__version__,
             "numpy_version": np.__version__,
+            "scipy_version": _version_of("scipy"),
+            "pandas_version": _version_of("pandas"),
             "python_version": platform.python_version(),
             "python_unicode_version": unicodedata.unidata_version,
             "data_sha256": data_digest,
             "models": names,
+            "skipped": skipped,
         },
         os.path.join(out, "manifest.json"),
     )
-    return names
+    return names, skipped
+
+
+def _version_of(module):
+    try:
+        return __import__(module).__version__
+    except ImportError:
+        return None
+
+
+def default_data():
+    """The shared corpus, else a sample of this machine's Debian package descriptions."""
+    for path in DATA_CANDIDATES:
+        if os.path.isfile(path):
+            return path
+    directory = tempfile.mkdtemp(prefix="make_golden-")
+    atexit.register(shutil.rmtree, directory, True)
+    path = os.path.join(directory, "debian-sections.tsv")
+    print(f"make_golden.py: no {' or '.join(DATA_CANDIDATES)}; building {path} with "
+          "scripts/debian_corpus.py", file=sys.stderr)
+    subprocess.run([sys.executable, os.path.join(HERE, "debian_corpus.py"), "-o", path], check=True)
+    return path
 
 
 # ----------------------------------------------------------------------------------------------
@@ -572,7 +765,6 @@ def write_refused(out, data_path):
         "latin1_encoding": (CountVectorizer(encoding="latin-1"), LinearSVC(), train_y, "encoding="),
         "decode_error_ignore": (CountVectorizer(decode_error="ignore"), LinearSVC(), train_y, "decode_error="),
         "input_filename": (CountVectorizer(input="filename"), LinearSVC(), train_y, "input="),
-        "modified_huber": (CountVectorizer(), SGDClassifier(loss="modified_huber", random_state=0), train_y, "modified_huber"),
         "unsupported_classifier": (CountVectorizer(), None, train_y, "KNeighborsClassifier"),
         "svc_precomputed_kernel": (CountVectorizer(), SVC(kernel="precomputed"), train_y, "kernel='precomputed'"),
         "svc_callable_kernel": (CountVectorizer(), SVC(kernel=linear_kernel), train_y, "kernel='linear_kernel'"),
@@ -631,17 +823,18 @@ def write_refused(out, data_path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=DEFAULT_DATA)
-    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--data", help="label<TAB>text corpus (default: the shared one, see above)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture directory to write (a complete set)")
     parser.add_argument("--check", action="store_true", help="exit 1 if the fixtures in --out are stale")
     parser.add_argument("--refused", metavar="DIR", help="write the pickles the exporter must refuse")
     args = parser.parse_args()
+    data = args.data or default_data()
     if args.refused:
-        write_refused(args.refused, args.data)
+        write_refused(args.refused, data)
         return 0
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
-            names = generate(tmp, args.data)
+            names, _ = generate(tmp, data)
             expected = sorted(os.listdir(tmp))
             present = sorted(f for f in os.listdir(args.out))
             match, mismatch, errors = filecmp.cmpfiles(tmp, args.out, expected, shallow=False)
@@ -651,9 +844,10 @@ def main():
                 return 1
             print(f"golden fixtures are up to date ({len(names)} models)")
             return 0
-    names = generate(args.out, args.data)
+    names, skipped = generate(args.out, data)
     total = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
-    print(f"wrote {len(names)} golden models to {args.out} ({total / 1e6:.1f} MB)")
+    print(f"wrote {len(names)} golden models to {args.out} ({total / 1e6:.1f} MB); "
+          f"{len(skipped)} skipped (listed in manifest.json)")
     return 0
 
 

@@ -21,22 +21,8 @@ pass() { echo "ok:   $*"; }
 $PYTHON scripts/make_golden.py --refused "$work" || { echo "cannot build the test models"; exit 1; }
 
 # --- refusals: exit status 2 and the option named in the message
-# Models that format version 2 added (make_golden.py may still list them as refusals): they must
-# now export, as format 2.
-now_supported=" modified_huber "
 while IFS=$'\t' read -r name needle; do
     [ -n "$name" ] || continue
-    if [[ "$now_supported" == *" $name "* ]]; then
-        if $EXPORT --vectorizer "$work/$name.vectorizer.pickle" --classifier "$work/$name.classifier.pickle" \
-            -o "$work/$name.model.json" >"$work/out" 2>&1 &&
-            $PYTHON -c "import json,sys; assert json.load(open(sys.argv[1]))['format_version'] == 2" \
-                "$work/$name.model.json"; then
-            pass "$name exported as format 2"
-        else
-            fail "$name: not exported as format 2: $(cat "$work/out")"
-        fi
-        continue
-    fi
     $EXPORT --vectorizer "$work/$name.vectorizer.pickle" --classifier "$work/$name.classifier.pickle" \
         -o "$work/$name.model.json" >"$work/out" 2>&1
     status=$?

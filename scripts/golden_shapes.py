@@ -1,0 +1,664 @@
+"""The model shapes of docs/model-format-v2.md, for scripts/make_golden.py.
+
+One small builder per shape, registered in definition order with @shape(description). A builder
+gets make_golden's corpus samples (`samples`: split(), with_torture(), BINARY, TRI, MULTI), fits
+one estimator on them and returns a Fitted: the estimator exactly as a user would hand it to
+classify_export.to_model (a Pipeline, a search CV, ...), the held-out texts, and what make_golden
+needs to record sklearn's view of them. The fixture's name is the builder's without `shape_`.
+
+A builder that the running sklearn cannot build (a class or parameter that does not exist there,
+a solver that refuses the task) raises; make_golden lists the shape as skipped, with the reason,
+in manifest.json. A builder raises CannotBuild for such a condition it checks itself.
+
+What make_golden records per text (see outputs() below for the definitions):
+  scores         per docs/model-format-v2.md's table: decision_function where sklearn has one,
+                 predict_proba for calibrated and soft-voting models, the weighted vote counts for
+                 hard voting, the joint log-likelihood for naive Bayes, members' predict_proba[:, 1]
+                 for a one-vs-rest without decision_function, negated centroid distances for a
+                 NearestCentroid without decision_function
+  probabilities  predict_proba when the estimator has it, else null
+  label          str(predict)
+  analyzed       only when the exported model has a top-level vectorizer (Fitted.vectorizer)
+  features       only when the exported model's rows are that vectorizer's (+ tf-idf) output:
+                 no union and no steps (Fitted.plain)
+"""
+
+import dataclasses
+from typing import Any, Callable, Optional
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import TruncatedSVD
+from sklearn.ensemble import VotingClassifier
+from sklearn.feature_extraction.text import (
+    CountVectorizer,
+    HashingVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
+from sklearn.feature_selection import (
+    GenericUnivariateSelect,
+    SelectFromModel,
+    SelectKBest,
+    SelectPercentile,
+    VarianceThreshold,
+    chi2,
+    f_classif,
+)
+from sklearn.linear_model import (
+    LogisticRegression,
+    LogisticRegressionCV,
+    RidgeClassifier,
+    RidgeClassifierCV,
+    SGDClassifier,
+)
+from sklearn.metrics import pairwise_distances
+from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
+from sklearn.neighbors import NearestCentroid
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
+from sklearn.svm import SVC, LinearSVC
+
+# Held-out texts per model (the torture list comes in front of them): fewer for character
+# analyzers, whose fixtures are larger.
+N_TEST_WORD = 60
+N_TEST_CHAR = 30
+
+
+class CannotBuild(Exception):
+    """This sklearn (or this Python) cannot build the shape; the message says why."""
+
+
+@dataclasses.dataclass
+class Fitted:
+    estimator: Any
+    """The fitted estimator as a whole: what classify_export.to_model gets."""
+    texts: list
+    """Held-out texts (make_golden puts its torture list in front of them)."""
+    to_input: Optional[Callable[[list], Any]] = None
+    """texts → the input the estimator was fitted on (a 2-D array or a DataFrame for a
+    ColumnTransformer); None: the list of texts itself."""
+    vectorizer: Any = None
+    """The fitted text vectorizer the exported model's top-level `vectorizer` is, if any."""
+    plain: Optional[Callable[[list], Any]] = None
+    """texts → that vectorizer's (+ TfidfTransformer) output rows, if the model has one."""
+
+    def input(self, texts):
+        return texts if self.to_input is None else self.to_input(texts)
+
+
+SHAPES = []
+
+
+def shape(description):
+    def register(builder):
+        name = builder.__name__[len("shape_"):]
+        assert builder.__name__.startswith("shape_") and all(name != n for n, _, _ in SHAPES), name
+        SHAPES.append((name, description, builder))
+        return builder
+
+    return register
+
+
+def fit(estimator, samples, labels, n_train, *, n_test=N_TEST_WORD, int_labels=False,
+        torture=False, to_input=None):
+    """Fits `estimator` on make_golden's sample of `labels`; returns the held-out texts."""
+    train_x, train_y, test_x = samples.split(labels, n_train, n_test, int_labels)
+    if torture:
+        train_x, train_y = samples.with_torture(train_x, train_y)
+    # An array, not a list: sklearn 1.2's CalibratedClassifierCV counts a class's examples with
+    # `y == class_`, which is False for a list.
+    estimator.fit(train_x if to_input is None else to_input(train_x), np.asarray(train_y))
+    return test_x
+
+
+def pipeline_fitted(pipe, texts, n_plain=1):
+    """A Pipeline whose first n_plain steps are the vectorizer (and its TfidfTransformer)."""
+    return Fitted(pipe, texts, vectorizer=pipe[0], plain=pipe[:n_plain].transform)
+
+
+def text_column(texts):
+    """The 2-D object array of one text column a ColumnTransformer with selector 0 is fitted on."""
+    column = np.empty((len(texts), 1), dtype=object)
+    column[:, 0] = texts
+    return column
+
+
+def text_frame(texts):
+    import pandas
+
+    return pandas.DataFrame({"text": list(texts)})
+
+
+# ----------------------------------------------------------------------------------------------
+# Nested pipelines
+
+
+@shape("Pipeline(Pipeline(CountVectorizer (1,2), TfidfTransformer sublinear), LinearSVC)")
+def shape_pipeline_nested_count_tfidf_linearsvc(samples):
+    features = Pipeline([
+        ("vec", CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=600)),
+        ("tfidf", TfidfTransformer(sublinear_tf=True)),
+    ])
+    pipe = Pipeline([("features", features), ("clf", LinearSVC(random_state=0))])
+    texts = fit(pipe, samples, samples.TRI, 100)
+    return Fitted(pipe, texts, vectorizer=features[0], plain=features.transform)
+
+
+@shape("Pipeline(TfidfVectorizer, Pipeline(SelectKBest(chi2, 200), LogisticRegression)), 6 classes")
+def shape_pipeline_nested_select_logreg(samples):
+    model = Pipeline([("select", SelectKBest(chi2, k=200)), ("clf", LogisticRegression(max_iter=2000))])
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=800)), ("model", model)])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+# ----------------------------------------------------------------------------------------------
+# FeatureUnion and ColumnTransformer
+
+
+@shape("FeatureUnion(word (1,2) TfidfVectorizer, char_wb (2,4) TfidfVectorizer) with "
+       "transformer_weights {word: 1, char: 0.5}, fitted with the torture texts; LinearSVC")
+def shape_featureunion_word_char_weights_linearsvc(samples):
+    union = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=600)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, max_features=800)),
+        ],
+        transformer_weights={"word": 1.0, "char": 0.5},
+    )
+    pipe = Pipeline([("union", union), ("clf", LinearSVC(random_state=0))])
+    return Fitted(pipe, fit(pipe, samples, samples.TRI, 80, n_test=N_TEST_CHAR, torture=True))
+
+
+@shape("FeatureUnion(Pipeline(CountVectorizer, TfidfTransformer), HashingVectorizer 2**9 (1,2)) "
+       "with transformer_weights {hashed: 2}; LogisticRegression, 6 classes")
+def shape_featureunion_subpipelines_count_tfidf_hashing_logreg(samples):
+    union = FeatureUnion(
+        [
+            ("counts", Pipeline([("vec", CountVectorizer(max_features=500)), ("tfidf", TfidfTransformer())])),
+            ("hashed", HashingVectorizer(n_features=2**9, ngram_range=(1, 2))),
+        ],
+        transformer_weights={"hashed": 2.0},
+    )
+    pipe = Pipeline([("union", union), ("clf", LogisticRegression(C=5.0, max_iter=2000))])
+    return Fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("FeatureUnion(Pipeline(CountVectorizer, SelectKBest(chi2, 150), TfidfTransformer), "
+       "Pipeline(HashingVectorizer no alternate_sign, MaxAbsScaler)): steps inside branches; LinearSVC")
+def shape_featureunion_branch_steps_linearsvc(samples):
+    union = FeatureUnion([
+        ("words", Pipeline([
+            ("vec", CountVectorizer(max_features=800)),
+            ("select", SelectKBest(chi2, k=150)),
+            ("tfidf", TfidfTransformer()),
+        ])),
+        ("hashed", Pipeline([
+            ("vec", HashingVectorizer(n_features=2**8, alternate_sign=False, norm=None)),
+            ("scale", MaxAbsScaler()),
+        ])),
+    ])
+    pipe = Pipeline([("union", union), ("clf", LinearSVC(random_state=0))])
+    return Fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("ColumnTransformer([(text, TfidfVectorizer, 0)]) on a 2-D object array of one column; LinearSVC")
+def shape_columntransformer_text_linearsvc(samples):
+    columns = ColumnTransformer([("text", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=600), 0)])
+    pipe = Pipeline([("columns", columns), ("clf", LinearSVC(random_state=0))])
+    texts = fit(pipe, samples, samples.TRI, 100, to_input=text_column)
+    vectorizer = columns.named_transformers_["text"]
+    return Fitted(pipe, texts, to_input=text_column, vectorizer=vectorizer, plain=vectorizer.transform)
+
+
+@shape("ColumnTransformer([(text, TfidfVectorizer, 'text')]) on a pandas DataFrame; LogisticRegression")
+def shape_columntransformer_dataframe_text_logreg(samples):
+    try:
+        import pandas  # noqa: F401
+    except ImportError as e:
+        raise CannotBuild(f"pandas is not importable ({e})")
+    columns = ColumnTransformer([("text", TfidfVectorizer(max_features=600), "text")])
+    pipe = Pipeline([("columns", columns), ("clf", LogisticRegression(max_iter=2000))])
+    texts = fit(pipe, samples, samples.TRI, 100, to_input=text_frame)
+    vectorizer = columns.named_transformers_["text"]
+    return Fitted(pipe, texts, to_input=text_frame, vectorizer=vectorizer, plain=vectorizer.transform)
+
+
+@shape("ColumnTransformer with two transformers on the same column 0 (word CountVectorizer, "
+       "char_wb (3,4) TfidfVectorizer weighted 0.7); SGDClassifier hinge")
+def shape_columntransformer_two_on_same_column_sgd(samples):
+    columns = ColumnTransformer(
+        [
+            ("word", CountVectorizer(max_features=500), 0),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), max_features=600), 0),
+        ],
+        transformer_weights={"char": 0.7},
+    )
+    pipe = Pipeline([("columns", columns), ("clf", SGDClassifier(random_state=0))])
+    texts = fit(pipe, samples, samples.TRI, 80, n_test=N_TEST_CHAR, to_input=text_column)
+    return Fitted(pipe, texts, to_input=text_column)
+
+
+# ----------------------------------------------------------------------------------------------
+# Feature selection
+
+
+@shape("TfidfVectorizer (1,2), SelectKBest(chi2, k=150), LinearSVC, 6 classes")
+def shape_selectkbest_chi2_linearsvc(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=1000)),
+        ("select", SelectKBest(chi2, k=150)),
+        ("clf", LinearSVC(random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("CountVectorizer, SelectPercentile(f_classif, 25), LogisticRegression")
+def shape_selectpercentile_f_classif_logreg(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(min_df=2, max_features=800)),
+        ("select", SelectPercentile(f_classif, percentile=25)),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("CountVectorizer, GenericUnivariateSelect(chi2, mode='fpr', param=0.01), RidgeClassifier")
+def shape_genericunivariate_fpr_chi2_ridge(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=800)),
+        ("select", GenericUnivariateSelect(chi2, mode="fpr", param=0.01)),
+        ("clf", RidgeClassifier()),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("TfidfVectorizer, SelectFromModel(LinearSVC(penalty='l1', dual=False)), LogisticRegression")
+def shape_selectfrommodel_l1_linearsvc_logreg(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=1000)),
+        ("select", SelectFromModel(LinearSVC(penalty="l1", dual=False, C=0.5, random_state=0))),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("CountVectorizer(binary=True), VarianceThreshold(0.01), MultinomialNB")
+def shape_variancethreshold_binary_count_multinomialnb(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(binary=True, max_features=800)),
+        ("select", VarianceThreshold(threshold=0.01)),
+        ("clf", MultinomialNB()),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("CountVectorizer (1,2), SelectKBest(chi2, 300), TfidfTransformer after the selection, LinearSVC")
+def shape_select_then_tfidf_linearsvc(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(ngram_range=(1, 2), max_features=1200)),
+        ("select", SelectKBest(chi2, k=300)),
+        ("tfidf", TfidfTransformer()),
+        ("clf", LinearSVC(random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+# ----------------------------------------------------------------------------------------------
+# Scaling and normalization
+
+
+@shape("CountVectorizer, Normalizer(l1), LinearSVC")
+def shape_normalizer_l1_count_linearsvc(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("norm", Normalizer(norm="l1")),
+                     ("clf", LinearSVC(random_state=0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("CountVectorizer (1,2), Normalizer(l2), SGDClassifier log_loss, 6 classes")
+def shape_normalizer_l2_count_sgd_log(samples):
+    pipe = Pipeline([("vec", CountVectorizer(ngram_range=(1, 2), max_features=600)),
+                     ("norm", Normalizer(norm="l2")), ("clf", SGDClassifier(loss="log_loss", random_state=0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("CountVectorizer, Normalizer(max), LogisticRegression")
+def shape_normalizer_max_count_logreg(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("norm", Normalizer(norm="max")),
+                     ("clf", LogisticRegression(max_iter=2000))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("TfidfVectorizer, MaxAbsScaler, LinearSVC")
+def shape_maxabsscaler_tfidf_linearsvc(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("scale", MaxAbsScaler()),
+                     ("clf", LinearSVC(random_state=0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("CountVectorizer, StandardScaler(with_mean=False), LogisticRegression, binary")
+def shape_standardscaler_nomean_count_logreg(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("scale", StandardScaler(with_mean=False)),
+                     ("clf", LogisticRegression(C=0.1, max_iter=2000))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+# ----------------------------------------------------------------------------------------------
+# TruncatedSVD: dense rows
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), StandardScaler (centering), LogisticRegression, 6 classes")
+def shape_truncatedsvd_standardscaler_logreg(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=400)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("scale", StandardScaler()),
+        ("clf", LogisticRegression(max_iter=2000)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), Normalizer(l2), LinearSVC")
+def shape_truncatedsvd_normalizer_linearsvc(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=400)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("norm", Normalizer()),
+        ("clf", LinearSVC(random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(10), SVC rbf gamma='scale' (fitted on dense rows)")
+def shape_truncatedsvd_svc_rbf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=400, min_df=2)),
+        ("svd", TruncatedSVD(n_components=10, random_state=0)),
+        ("clf", SVC(C=10.0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 40))
+
+
+# ----------------------------------------------------------------------------------------------
+# Search CV
+
+
+@shape("GridSearchCV(Pipeline(TfidfVectorizer, LinearSVC), ngram_range x C, cv=2)")
+def shape_gridsearch_pipeline_tfidf_linearsvc(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", LinearSVC(random_state=0))])
+    search = GridSearchCV(pipe, {"vec__ngram_range": [(1, 1), (1, 2)], "clf__C": [0.1, 1.0]}, cv=2)
+    texts = fit(search, samples, samples.TRI, 80)
+    best = search.best_estimator_
+    return Fitted(search, texts, vectorizer=best[0], plain=best[:1].transform)
+
+
+# ----------------------------------------------------------------------------------------------
+# Calibration
+
+
+def _calibrated(samples, method, ensemble, labels):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=600)),
+        ("clf", CalibratedClassifierCV(LinearSVC(random_state=0), method=method, cv=3, ensemble=ensemble)),
+    ])
+    n_train = 120 if len(labels) == 2 else 80
+    return pipeline_fitted(pipe, fit(pipe, samples, labels, n_train))
+
+
+for _method in ("sigmoid", "isotonic"):
+    for _ensemble in (True, False):
+        for _classes in ("binary", "multi"):
+            def _builder(samples, method=_method, ensemble=_ensemble, classes=_classes):
+                return _calibrated(samples, method, ensemble, samples.BINARY if classes == "binary" else samples.TRI)
+
+            _builder.__name__ = (f"shape_calibrated_linearsvc_{_method}_"
+                                 f"{'ensemble' if _ensemble else 'single'}_{_classes}")
+            shape(f"CalibratedClassifierCV(LinearSVC, method={_method!r}, cv=3, ensemble={_ensemble}), "
+                  f"{'2' if _classes == 'binary' else '3'} classes")(_builder)
+del _method, _ensemble, _classes, _builder
+
+
+@shape("CalibratedClassifierCV(MultinomialNB, sigmoid, cv=3): members answer predict_proba; 6 classes")
+def shape_calibrated_multinomialnb_sigmoid_multi(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=600)),
+        ("clf", CalibratedClassifierCV(MultinomialNB(), method="sigmoid", cv=3)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+# ----------------------------------------------------------------------------------------------
+# One-vs-rest, one-vs-one
+
+
+@shape("OneVsRestClassifier(LinearSVC), 6 classes")
+def shape_ovr_linearsvc_multi(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", OneVsRestClassifier(LinearSVC(random_state=0)))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("OneVsRestClassifier(LinearSVC), 2 classes: one member")
+def shape_ovr_linearsvc_binary(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", OneVsRestClassifier(LinearSVC(random_state=0)))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("OneVsRestClassifier(MultinomialNB): no decision_function, scores are members' p[:, 1]; 3 classes")
+def shape_ovr_multinomialnb_multi(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("clf", OneVsRestClassifier(MultinomialNB()))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("OneVsRestClassifier(MultinomialNB), 2 classes: one member, threshold 0.5")
+def shape_ovr_multinomialnb_binary(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("clf", OneVsRestClassifier(MultinomialNB()))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("OneVsOneClassifier(LinearSVC), 2 classes")
+def shape_ovo_linearsvc_binary(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", OneVsOneClassifier(LinearSVC(random_state=0)))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("OneVsOneClassifier(LinearSVC), 6 classes, integer labels")
+def shape_ovo_linearsvc_multi_int(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", OneVsOneClassifier(LinearSVC(random_state=0)))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60, int_labels=True))
+
+
+# ----------------------------------------------------------------------------------------------
+# Voting
+
+
+@shape("VotingClassifier hard, weights [2, 1, 1]: LogisticRegression, MultinomialNB, "
+       "Pipeline(SelectKBest(chi2, 100), LinearSVC); 6 classes")
+def shape_voting_hard_weights_logreg_nb_select_linearsvc(samples):
+    voting = VotingClassifier(
+        [
+            ("logreg", LogisticRegression(max_iter=2000)),
+            ("nb", MultinomialNB()),
+            ("svm", Pipeline([("select", SelectKBest(chi2, k=100)), ("clf", LinearSVC(random_state=0))])),
+        ],
+        voting="hard",
+        weights=[2, 1, 1],
+    )
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", voting)])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("VotingClassifier hard without weights: LogisticRegression, MultinomialNB, LinearSVC; 2 classes")
+def shape_voting_hard_binary(samples):
+    voting = VotingClassifier(
+        [("logreg", LogisticRegression(max_iter=2000)), ("nb", MultinomialNB()), ("svm", LinearSVC(random_state=0))],
+        voting="hard",
+    )
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("clf", voting)])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("VotingClassifier soft, weights [0.6, 0.4]: LogisticRegression, MultinomialNB; 3 classes, integer labels")
+def shape_voting_soft_weights_logreg_nb_int(samples):
+    voting = VotingClassifier(
+        [("logreg", LogisticRegression(C=10.0, max_iter=2000)), ("nb", MultinomialNB(alpha=0.5))],
+        voting="soft",
+        weights=[0.6, 0.4],
+    )
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", voting)])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100, int_labels=True))
+
+
+# ----------------------------------------------------------------------------------------------
+# More classifiers
+
+
+@shape("CountVectorizer, BernoulliNB(binarize=0.0)")
+def shape_bernoullinb_binarize0_count(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)), ("clf", BernoulliNB(binarize=0.0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("CountVectorizer(binary=True), BernoulliNB(binarize=None, alpha=0.5), 6 classes")
+def shape_bernoullinb_binarize_none_binary_count(samples):
+    pipe = Pipeline([("vec", CountVectorizer(binary=True, max_features=600)),
+                     ("clf", BernoulliNB(binarize=None, alpha=0.5))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("TfidfVectorizer, NearestCentroid (euclidean), 3 classes")
+def shape_nearestcentroid_euclidean_tfidf(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", NearestCentroid())])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("TfidfVectorizer, NearestCentroid (euclidean), 2 classes")
+def shape_nearestcentroid_euclidean_binary(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", NearestCentroid())])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+# HashingVectorizer, not TfidfVectorizer: sklearn 1.2's NearestCentroid(metric='manhattan').predict
+# (its pairwise_distances_argmin) answers wrong classes for a CSR matrix not flagged as having
+# sorted indices, which is what TfidfTransformer returns there (14 of 86 texts with tf-idf rows);
+# HashingVectorizer's rows are flagged sorted, and l2-normalized (raw counts make the length of a
+# text decide, and every text went to one class).
+@shape("char (1,2) HashingVectorizer 2**8 without alternate_sign, NearestCentroid(metric='manhattan'): "
+       "centroids are medians (character n-grams, so that they are not all zero); 6 classes")
+def shape_nearestcentroid_manhattan_char_hashing(samples):
+    vectorizer = HashingVectorizer(analyzer="char", ngram_range=(1, 2), n_features=2**8, alternate_sign=False)
+    pipe = Pipeline([("vec", vectorizer), ("clf", NearestCentroid(metric="manhattan"))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60, n_test=N_TEST_CHAR))
+
+
+@shape("TfidfVectorizer, LogisticRegressionCV(Cs=4, cv=3), 2 classes")
+def shape_logregcv_binary(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)),
+                     ("clf", LogisticRegressionCV(Cs=4, cv=3, max_iter=2000))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("TfidfVectorizer, LogisticRegressionCV(Cs=4, cv=3) lbfgs, 6 classes (softmax)")
+def shape_logregcv_multi(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)),
+                     ("clf", LogisticRegressionCV(Cs=4, cv=3, max_iter=2000))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("CountVectorizer, RidgeClassifierCV(alphas 0.1, 1, 10), 6 classes")
+def shape_ridgeclassifiercv_multi(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)),
+                     ("clf", RidgeClassifierCV(alphas=(0.1, 1.0, 10.0)))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("TfidfVectorizer, SGDClassifier(loss='modified_huber'), 2 classes")
+def shape_sgd_modified_huber_binary(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)),
+                     ("clf", SGDClassifier(loss="modified_huber", random_state=0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("CountVectorizer, SGDClassifier(loss='modified_huber'), 6 classes (normalized, uniform when all 0)")
+def shape_sgd_modified_huber_multi(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)),
+                     ("clf", SGDClassifier(loss="modified_huber", random_state=0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("TfidfVectorizer (1,2), LogisticRegression lbfgs defaults, 2 classes: predict_proba is a sigmoid")
+def shape_logreg_lbfgs_binary_sigmoid(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(ngram_range=(1, 2), max_features=600)),
+                     ("clf", LogisticRegression(C=10.0))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150))
+
+
+@shape("CountVectorizer, LogisticRegression(solver='liblinear'), 3 classes: one-vs-rest")
+def shape_logreg_liblinear_multi_ovr(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=600)),
+                     ("clf", LogisticRegression(solver="liblinear"))])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+# ----------------------------------------------------------------------------------------------
+# What sklearn answers
+
+
+def outputs(estimator, X):
+    """(scores, probabilities or None, labels) of `estimator` on X, as docs/model-format-v2.md
+    defines them for the model exported from it."""
+    labels = estimator.predict(X)
+    probabilities = estimator.predict_proba(X) if hasattr(estimator, "predict_proba") else None
+    scores = np.asarray(scores_of(estimator, X), dtype=np.float64).reshape(len(labels), -1)
+    return scores, probabilities, labels
+
+
+def scores_of(estimator, X):
+    from sklearn.model_selection._search import BaseSearchCV
+
+    if isinstance(estimator, BaseSearchCV):
+        return scores_of(estimator.best_estimator_, X)
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps[:-1]:
+            if step is not None and step != "passthrough":
+                X = step.transform(X)
+        return scores_of(estimator.steps[-1][1], X)
+    if isinstance(estimator, (MultinomialNB, ComplementNB, BernoulliNB)):
+        return estimator.predict_joint_log_proba(X)
+    if isinstance(estimator, VotingClassifier):
+        if estimator.voting == "soft":
+            return estimator.predict_proba(X)
+        return hard_vote_counts(estimator, X)
+    if isinstance(estimator, CalibratedClassifierCV):
+        return estimator.predict_proba(X)
+    if isinstance(estimator, OneVsRestClassifier) and not hasattr(estimator, "decision_function"):
+        return np.column_stack([member.predict_proba(X)[:, 1] for member in estimator.estimators_])
+    if isinstance(estimator, NearestCentroid) and not hasattr(estimator, "decision_function"):
+        distances = pairwise_distances(X, estimator.centroids_, metric=estimator.metric)
+        predicted = estimator.predict(X)
+        nearest = estimator.classes_[distances.argmin(axis=1)]
+        if not np.array_equal(predicted, nearest):
+            # sklearn 1.2's pairwise_distances_argmin on CSR rows not flagged sorted (see
+            # shape_nearestcentroid_manhattan_char_hashing): a fixture must not record that.
+            raise CannotBuild(f"NearestCentroid.predict disagrees with its own centroid distances on "
+                              f"{int((predicted != nearest).sum())} of {len(nearest)} rows")
+        return -distances
+    if hasattr(estimator, "decision_function"):
+        return estimator.decision_function(X)
+    raise TypeError(f"no scores defined for {type(estimator).__name__}")
+
+
+def hard_vote_counts(voting, X):
+    """VotingClassifier(voting='hard').predict's weighted counts: np.bincount of the members'
+    (label-encoded) predictions with the weights of the members not dropped."""
+    weights = None
+    if voting.weights is not None:
+        weights = [w for (_, member), w in zip(voting.estimators, voting.weights)
+                   if not (isinstance(member, str) and member == "drop")]
+        assert len(weights) == len(voting.estimators_)
+    predictions = np.asarray([member.predict(X) for member in voting.estimators_]).T
+    n_classes = len(voting.classes_)
+    return np.array([np.bincount(row, weights=weights, minlength=n_classes) for row in predictions],
+                    dtype=np.float64)
