@@ -50,8 +50,15 @@ fn location(path: &str, model: &str) -> String {
     )
 }
 
-const PARITY_MODELS: [&str; 3] =
-    ["count_word12_linearsvc_multi", "tfidf_logreg_ovr_explicit", "torture_word_default"];
+/// Plain models, and format 2's steps, wrappers and projections (issue #17).
+const PARITY_MODELS: [&str; 6] = [
+    "count_word12_linearsvc_multi",
+    "tfidf_logreg_ovr_explicit",
+    "torture_word_default",
+    "selectkbest_chi2_linearsvc",
+    "calibrated_linearsvc_sigmoid_ensemble_multi",
+    "truncatedsvd_standardscaler_logreg",
+];
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * 1f64.max(a.abs()).max(b.abs())
@@ -88,7 +95,7 @@ fn assert_labels_match_sklearn(mpm: &str) {
             checked += 1;
         }
     }
-    assert!(checked >= 300, "only {checked} texts checked");
+    assert!(checked >= 600, "only {checked} texts checked");
     apache.assert_no_crashed_children();
 }
 
@@ -282,6 +289,12 @@ fn configtest_names_file_line_and_reason() {
     let future_version = future.to_string();
     let tfidf_text =
         fs::read_to_string(golden("tfidf_logreg_ovr_explicit.model.json")).expect("model");
+    // Format 2's sections (issue #17): a selection step and a calibrated wrapper.
+    let select_text =
+        fs::read_to_string(golden("selectkbest_chi2_linearsvc.model.json")).expect("model");
+    let calibrated_text =
+        fs::read_to_string(golden("calibrated_linearsvc_sigmoid_ensemble_multi.model.json"))
+            .expect("model");
     let good_binary = binary_form(&good);
     let mut flipped_binary = good_binary.clone();
     let middle = flipped_binary.len() / 2;
@@ -364,6 +377,22 @@ fn configtest_names_file_line_and_reason() {
                 &edited(&good_text, |m| m["vectorizer"]["token_pattern"] = Value::from("[a-z]+")),
             ),
             "token_pattern",
+        ),
+        (
+            write(
+                "support.json",
+                &edited(&select_text, |m| m["steps"][0]["support"][0] = Value::from(u32::MAX)),
+            ),
+            "steps[0].support[0]",
+        ),
+        (
+            write(
+                "calibrator.json",
+                &edited(&calibrated_text, |m| {
+                    m["classifier"]["members"][1]["class_indices"][0] = Value::from(99)
+                }),
+            ),
+            "classifier.members[1].class_indices[0]",
         ),
     ];
     for (path, reason) in bad_cases {
