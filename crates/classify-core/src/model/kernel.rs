@@ -26,6 +26,7 @@
 //! holds sklearn's public `dual_coef_`/`intercept_`, and the two differ by a sign for two classes.
 
 use crate::error::ModelError;
+use crate::model::classifier::argmax;
 use crate::model::format::{DecisionShape, KernelKind};
 use crate::sparse::SparseRow;
 
@@ -477,17 +478,6 @@ fn vote(pairwise: &[f64], n_classes: usize) -> usize {
     let mut best = 0;
     for (index, &count) in votes.iter().enumerate().skip(1) {
         if count > votes[best] {
-            best = index;
-        }
-    }
-    best
-}
-
-/// numpy's argmax: the first maximum.
-fn argmax(values: &[f64]) -> usize {
-    let mut best = 0;
-    for (index, &value) in values.iter().enumerate() {
-        if value > values[best] {
             best = index;
         }
     }
