@@ -43,15 +43,21 @@ SYSTEM_PYTHON=/usr/bin/python3
 SKLEARN_VENV=.venv-sklearn
 ensure_sklearn_venv() {
     local python=$SYSTEM_PYTHON candidate
+    # A pyenv shim is on PATH even when its version is not selected, and then fails to run:
+    # take the first candidate that actually starts and can make a venv.
     for candidate in "$(command -v python3.13 || true)" "$HOME"/.pyenv/versions/3.13*/bin/python3; do
-        if [ -n "$candidate" ] && [ -x "$candidate" ]; then python=$candidate; break; fi
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import venv' 2>/dev/null; then
+            python=$candidate
+            break
+        fi
     done
     if [ ! -x "$SKLEARN_VENV/bin/python" ] ||
         ! "$SKLEARN_VENV/bin/python" -c 'import sklearn, skops, pandas' 2>/dev/null; then
         echo ">> creating $SKLEARN_VENV with pip's newest scikit-learn ($python)" >&2
-        "$python" -m venv "$SKLEARN_VENV" >&2
+        rm -rf "$SKLEARN_VENV"
+        "$python" -m venv "$SKLEARN_VENV" >&2 || return 1
         "$SKLEARN_VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade \
-            scikit-learn skops pandas joblib >&2
+            scikit-learn skops pandas joblib >&2 || return 1
     fi
     echo "$PWD/$SKLEARN_VENV/bin/python"
 }
