@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write sklearn's ENGLISH_STOP_WORDS as a Rust constant (run once; the output is committed).
 
-    /usr/bin/python3 scripts/gen_stop_words.py > crates/classify-core/src/train/stop_words.rs
+    /usr/bin/python3 scripts/gen_stop_words.py > crates/classify-train/src/stop_words.rs
 """
 
 import sklearn

@@ -1,4 +1,4 @@
-//! `classify train` and `classify eval`: argument parsing and printing around `classify_core::train`,
+//! `classify train` and `classify eval`: argument parsing and printing around `classify_train`,
 //! plus the progress bars (indicatif, drawn only when stderr is a terminal).
 
 use std::fs::File;
@@ -11,16 +11,16 @@ use clap::{Args, ValueEnum};
 use classify_core::featurize::analyzer::StripAccents;
 use classify_core::model::binary;
 use classify_core::model::format::{AnalyzerKind, KernelKind};
-use classify_core::train::metrics::Evaluation;
-use classify_core::train::stop_words::ENGLISH_STOP_WORDS;
-use classify_core::train::svc::{Gamma, SvcParams};
-use classify_core::train::svm::Loss;
-use classify_core::train::vectorize::TfidfOptions;
-use classify_core::train::{
-    self, split, Algorithm, ClassWeight, Dataset, DocFreq, Progress, ProgressStep, TrainOptions,
-    VectorizerOptions,
-};
 use classify_core::Model;
+use classify_train::evaluation::Evaluation;
+use classify_train::stop_words::ENGLISH_STOP_WORDS;
+use classify_train::svc::{Gamma, SvcParams};
+use classify_train::svm::Loss;
+use classify_train::vectorize::TfidfOptions;
+use classify_train::{
+    self as train, split, Algorithm, ClassWeight, Dataset, DocFreq, Progress, ProgressStep,
+    TrainOptions, VectorizerOptions,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 

@@ -13,7 +13,6 @@ pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod sparse;
-pub mod train;
 
 pub use error::ModelError;
 pub use featurize::Featurizer;

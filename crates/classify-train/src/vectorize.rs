@@ -17,12 +17,12 @@ use std::hash::Hasher;
 use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
-use super::csr::CsrMatrix;
-use super::{numpy_sort, Progress, TrainError};
-use crate::featurize::analyzer::StripAccents;
-use crate::featurize::Featurizer;
-use crate::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
-use crate::sparse::{Norm, SparseRow};
+use crate::csr::CsrMatrix;
+use crate::{numpy_sort, Progress, TrainError};
+use classify_core::featurize::analyzer::StripAccents;
+use classify_core::featurize::Featurizer;
+use classify_core::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
+use classify_core::sparse::{Norm, SparseRow};
 
 /// A document-frequency bound, as sklearn's `min_df`/`max_df`: an integer is a number of
 /// documents, a float in [0, 1] a proportion of them.
@@ -335,8 +335,8 @@ pub(crate) mod tests {
     use std::process::{Command, Stdio};
 
     use super::*;
-    use crate::train::stop_words::ENGLISH_STOP_WORDS;
-    use crate::train::Quiet;
+    use crate::stop_words::ENGLISH_STOP_WORDS;
+    use crate::Quiet;
 
     /// Runs `script` with /usr/bin/python3 (where sklearn lives), `input` as JSON on stdin;
     /// `None`, with a note, when that Python or sklearn is missing.

@@ -16,9 +16,9 @@
 //!   once more with fresh bounds; or after `max_iter` outer iterations (reported as not
 //!   converged, as sklearn's ConvergenceWarning does).
 
-use super::csr::{CompactRows, RowPlace, Rows, Value};
-use super::rng::Rng;
-use super::{BinaryProblem, BinarySolution};
+use crate::csr::{CompactRows, RowPlace, Rows, Value};
+use crate::rng::Rng;
+use crate::{BinaryProblem, BinarySolution};
 
 /// The loss on the margin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,7 +191,7 @@ fn solve_rows<V: Value>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::csr::CsrMatrix;
+    use crate::csr::CsrMatrix;
 
     /// Two 1-d points, x = -1 (negative) and x = +1 (positive), with the bias feature.
     fn problem_at(c: f64) -> (CsrMatrix, Vec<bool>, f64) {

@@ -2,8 +2,8 @@
 //! shuffled order of the documents, as sklearn's `train_test_split` and `KFold(shuffle=True)`
 //! (sizes as theirs; the shuffle is this crate's own, so the documents chosen differ).
 
-use super::rng::Rng;
-use super::TrainError;
+use crate::rng::Rng;
+use crate::TrainError;
 
 /// Train and test document indices.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@
 //! `Hv = v + Xᵀ(D ∘ Xv)`, `D_i = C_i σ_i (1 − σ_i)`; only sparse products, never a dense matrix.
 //! Stops when `‖∇f(w)‖ ≤ tol · ‖∇f(0)‖` or after `max_iter` Newton steps.
 
-use super::{BinaryProblem, BinarySolution};
+use crate::{BinaryProblem, BinarySolution};
 
 /// Conjugate-gradient steps per Newton step, at most.
 const MAX_CG: usize = 250;
@@ -163,7 +163,7 @@ fn log1p_exp(t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::csr::CsrMatrix;
+    use crate::csr::CsrMatrix;
 
     #[test]
     fn symmetric_pair_reaches_the_stationary_point() {

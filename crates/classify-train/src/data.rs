@@ -4,7 +4,7 @@
 
 use std::io::BufRead;
 
-use super::TrainError;
+use crate::TrainError;
 
 /// Labelled documents, in input order.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -2,7 +2,7 @@
 //! ([`data`]) → a fitted `CountVectorizer`/`TfidfVectorizer` and its sparse CSR matrix
 //! ([`vectorize`], [`csr`]) → one-vs-rest linear classifiers ([`svm`]: liblinear's dual coordinate
 //! descent; [`logreg`]: L2 logistic regression) → a model file in the JSON form v1, the same form
-//! `scripts/export_sklearn.py` writes. [`metrics`] and [`split`] give held-out figures.
+//! `scripts/export_sklearn.py` writes. [`evaluation`] and [`split`] give held-out figures.
 //!
 //! Memory stays O(non-zeros): documents become CSR rows as they are counted and no dense
 //! document × feature matrix exists; each binary problem adds vectors of the number of documents
@@ -12,8 +12,8 @@
 
 pub mod csr;
 pub mod data;
+pub mod evaluation;
 pub mod logreg;
-pub mod metrics;
 mod numpy_sort;
 mod rng;
 pub mod split;
@@ -21,13 +21,12 @@ pub mod stop_words;
 pub mod svc;
 pub mod svm;
 pub mod vectorize;
+mod work_queue;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::error::ModelError;
-use crate::model::format::{
+use classify_core::error::ModelError;
+use classify_core::model::format::{
     ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind, TfidfSpec,
     VectorizerSpec, FORMAT_NAME, OLDEST_FORMAT_VERSION,
 };
@@ -342,7 +341,7 @@ fn cache_order(x: &CsrMatrix) -> Vec<u32> {
 /// See [`cache_order`].
 const RARE_DF: usize = 8;
 
-/// The SVC of `--algo svc`, or why this build cannot train one.
+/// The SVC of `--algo svc`.
 fn fit_svc(
     x: &CsrMatrix,
     targets: &[u32],
@@ -352,25 +351,17 @@ fn fit_svc(
     params: &svc::SvcParams,
     progress: &dyn Progress,
 ) -> Result<svc::SvcFit, TrainError> {
-    #[cfg(feature = "svc")]
-    {
-        svc::fit(
-            x,
-            targets,
-            classes,
-            weights,
-            options.c,
-            options.tol,
-            params,
-            options.threads,
-            progress,
-        )
-    }
-    #[cfg(not(feature = "svc"))]
-    {
-        let _ = (x, targets, classes, weights, options, params, progress);
-        Err(TrainError::option("--algo svc", "this build has no kernel SVM (crate feature svc)"))
-    }
+    svc::fit(
+        x,
+        targets,
+        classes,
+        weights,
+        options.c,
+        options.tol,
+        params,
+        options.threads,
+        progress,
+    )
 }
 
 /// What one binary problem's solver produced: weights per feature and the bias (intercept).
@@ -448,8 +439,6 @@ fn solve_all(
     let compact =
         matches!(options.algorithm, Algorithm::LinearSvm { .. }).then(|| CompactRows::new(x));
     let step = progress.step(name, n_problems as u64);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<BinarySolution>>> = Mutex::new(vec![None; n_problems]);
     let solve_one = |k: usize| {
         let positive_class = if n_problems == 1 { 1 } else { k } as u32;
         let positive: Vec<bool> = targets.iter().map(|&t| t == positive_class).collect();
@@ -474,29 +463,12 @@ fn solve_all(
             }
         }
     };
-    let threads = options.threads.clamp(1, n_problems);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= n_problems {
-                    break;
-                }
-                let solution = solve_one(k);
-                // A poisoned lock means another solver panicked; its panic is re-raised by scope.
-                if let Ok(mut slots) = results.lock() {
-                    slots[k] = Some(solution);
-                }
-                step.note(&classes[if n_problems == 1 { 1 } else { k }]);
-                step.advance(1);
-            });
-        }
+    let solutions = work_queue::solve_all(n_problems, options.threads, solve_one, |k| {
+        step.note(&classes[if n_problems == 1 { 1 } else { k }]);
+        step.advance(1);
     });
     drop(step);
-    let slots = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    // Every slot is filled: each index below n_problems was taken by exactly one worker, and a
-    // worker's panic would have propagated out of `scope` before this line.
-    slots.into_iter().map(|slot| slot.expect("every problem solved")).collect()
+    solutions
 }
 
 /// A JSON-form model file (a plain vectorizer + classifier is format version 1).
@@ -571,7 +543,7 @@ fn metadata(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Model;
+    use classify_core::model::Model;
 
     fn toy() -> Dataset {
         let mut data = Dataset::default();

@@ -121,7 +121,7 @@ fn heapsort(keys: &[i64], part: &mut [usize]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::rng::Rng;
+    use crate::rng::Rng;
 
     #[test]
     fn sorts_and_matches_numpy_on_ties() {
@@ -133,7 +133,7 @@ mod tests {
         let script = "import sys, json, numpy as np\n\
                       keys = np.array(json.load(sys.stdin), dtype=np.int64)\n\
                       print(json.dumps(keys.argsort().tolist()))";
-        let Some(expected) = crate::train::vectorize::tests::python(script, &keys) else {
+        let Some(expected) = crate::vectorize::tests::python(script, &keys) else {
             return;
         };
         let expected: Vec<usize> = serde_json::from_str(&expected).unwrap();

@@ -19,12 +19,9 @@
 //! together. Time grows like `n²` per pair at least: kernel SVMs are for thousands of documents,
 //! the linear SVM for more.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
-use super::csr::CsrMatrix;
-use super::{Progress, TrainError};
-use crate::model::format::{CsrSpec, KernelKind};
+use crate::csr::CsrMatrix;
+use crate::{work_queue, Progress, TrainError};
+use classify_core::model::format::{CsrSpec, KernelKind};
 
 /// sklearn's `gamma`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -213,9 +210,6 @@ pub fn fit_with(
         .min((params.memory_limit / need(largest).max(1)).max(1) as usize);
 
     let step = progress.step("kernel SVM, one problem per pair of classes", pairs.len() as u64);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<PairSolution, TrainError>>>> =
-        Mutex::new((0..pairs.len()).map(|_| None).collect());
     let solve_pair = |p: usize| {
         let (i, j) = pairs[p];
         let columns = &pair_columns[p];
@@ -242,29 +236,13 @@ pub fn fit_with(
         };
         solve(&problem, gamma)
     };
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let p = next.fetch_add(1, Ordering::Relaxed);
-                if p >= pairs.len() {
-                    break;
-                }
-                let solution = solve_pair(p);
-                if let Ok(mut slots) = results.lock() {
-                    slots[p] = Some(solution);
-                }
-                let (i, j) = pairs[p];
-                step.note(&format!("{} vs {}", classes[i], classes[j]));
-                step.advance(1);
-            });
-        }
+    let solutions = work_queue::solve_all(pairs.len(), threads, solve_pair, |p| {
+        let (i, j) = pairs[p];
+        step.note(&format!("{} vs {}", classes[i], classes[j]));
+        step.advance(1);
     });
     drop(step);
-    let slots = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut solutions = Vec::with_capacity(pairs.len());
-    for slot in slots {
-        solutions.push(slot.expect("every pair solved")?);
-    }
+    let solutions = solutions.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(assemble(x, &members, &pairs, &solutions, gamma))
 }
 
@@ -342,7 +320,6 @@ fn gib(bytes: u64) -> String {
 
 /// Fits the one-vs-one SVC with linfa-svm's SMO (see [`fit_with`]); `tol` is its stopping
 /// tolerance (`eps`).
-#[cfg(feature = "svc")]
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     x: &CsrMatrix,
@@ -362,7 +339,6 @@ pub fn fit(
 /// One binary problem through linfa-svm. linfa's polynomial kernel is `(x·y + c)^d`, without
 /// sklearn's gamma: `(γ x·y + coef0)^d = γ^d (x·y + coef0/γ)^d`, and scaling a kernel by `s` is
 /// the same problem with `C` scaled by `s` and the coefficients by `1/s`.
-#[cfg(feature = "svc")]
 fn linfa_solve(
     problem: &PairProblem,
     gamma: f64,
@@ -403,7 +379,7 @@ fn linfa_solve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::Quiet;
+    use crate::Quiet;
 
     #[test]
     fn scale_gamma_is_sklearns() {
