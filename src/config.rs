@@ -12,14 +12,14 @@ use std::path::PathBuf;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
-use classify_core::protocol::Limits;
+use classify_serve::protocol::Limits;
 
 use crate::code_pages;
 use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
-use crate::metrics;
 use crate::models::{self, LoadedModel};
+use crate::shared_counters;
 
 /// Per-directory configuration. Lives in a pool, so it holds only plain data; `None` means "not set
 /// here" and is filled from the enclosing section when configurations merge.
@@ -365,9 +365,9 @@ fn finish_model_sections(sections: Vec<ModelSection>, server: *const ffi::server
         // finishing now (post_config runs before that pool can be cleared), written only here,
         // in the parent, before any child exists.
         let config = unsafe { &mut *(address as *mut DirConfig) };
-        config.metrics_slot = config.model_name().and_then(|name| metrics::slot_for(&name));
+        config.metrics_slot = config.model_name().and_then(|name| shared_counters::slot_for(&name));
         if let (Some(slot), Some(seconds)) = (config.metrics_slot, load_seconds) {
-            metrics::record_load(slot, seconds);
+            shared_counters::record_load(slot, seconds);
         }
         let Some(name) = config.model_name() else { continue };
         match named.iter().find(|entry| entry.name == name) {

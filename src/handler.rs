@@ -5,16 +5,16 @@
 use std::os::raw::c_int;
 use std::time::Instant;
 
-use classify_core::inference_v2::{answer_v2, NamedModel as NamedModelView, V2Request};
-use classify_core::metrics as counters;
-use classify_core::protocol::{self, Method, Request};
+use classify_serve::counters;
+use classify_serve::oip::{answer_v2, NamedModel as NamedModelView, V2Request};
+use classify_serve::protocol::{self, Method, Request};
 
 use crate::ffi;
 use crate::guard;
 use crate::log::{self, Level};
-use crate::metrics;
 use crate::models;
 use crate::request::{BodyError, Req};
+use crate::shared_counters;
 
 pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
     // SAFETY: httpd passes the live request it is processing.
@@ -43,7 +43,7 @@ pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
         if let Some(slot) = req.dir_config().and_then(|config| config.metrics_slot) {
             let status = if code == ffi::OK as c_int { req.status() } else { code };
             let seconds = started.elapsed().as_secs_f64();
-            metrics::record_request(
+            shared_counters::record_request(
                 slot,
                 u16::try_from(status).unwrap_or(0),
                 seconds,
@@ -66,7 +66,7 @@ fn serve_metrics(raw: *mut ffi::request_rec) -> c_int {
         }
         // SAFETY: ap_state_query only reads httpd's global state.
         let generation = unsafe { ffi::ap_state_query(ffi::AP_SQ_CONFIG_GEN as c_int) };
-        let text = counters::render_prometheus(&metrics::snapshot(), i64::from(generation));
+        let text = counters::render_prometheus(&shared_counters::snapshot(), i64::from(generation));
         req.respond(200, c"text/plain; version=0.0.4; charset=utf-8", None, text.as_bytes());
     });
     if let Err(panic) = outcome {
@@ -132,7 +132,7 @@ fn serve_inference_v2(raw: *mut ffi::request_rec) -> c_int {
         send(&mut req, &response);
         if let Some(slot) = slot {
             let seconds = started.elapsed().as_secs_f64();
-            metrics::record_request(slot, response.status, seconds, response.texts as u64);
+            shared_counters::record_request(slot, response.status, seconds, response.texts as u64);
         }
         ffi::OK as c_int
     });
@@ -165,7 +165,7 @@ pub unsafe extern "C" fn status_hook(raw: *mut ffi::request_rec, flags: c_int) -
         // SAFETY: mod_status passes the live request it is answering.
         let mut req = unsafe { Req::new(raw) };
         let short = flags & STATUS_SHORT != 0;
-        req.write(counters::render_status(&metrics::snapshot(), short).as_bytes());
+        req.write(counters::render_status(&shared_counters::snapshot(), short).as_bytes());
     });
     if let Err(panic) = outcome {
         log::request(raw, Level::Error, &format!("CLS00018: internal error: {panic}"));

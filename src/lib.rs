@@ -4,7 +4,7 @@
 //! bindings), `guard` (the panic barrier every Apache-called function goes through), `config`
 //! (directives), `request` (safe views of `request_rec`), `log` and `code_pages` (the memory
 //! layout of the module's own code); `handler` maps a request onto
-//! `classify_core::protocol`, where the request logic lives as safe, Apache-free code.
+//! `classify_serve::protocol`, where the request logic lives as safe, Apache-free code.
 
 // Every unsafe operation sits in its own `unsafe {}` block with a SAFETY comment, also inside
 // `unsafe fn`s and the closures they define.
@@ -16,9 +16,9 @@ mod ffi;
 mod guard;
 mod handler;
 mod log;
-mod metrics;
 mod models;
 mod request;
+mod shared_counters;
 
 use std::os::raw::{c_char, c_int};
 use std::ptr;

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use classify_core::protocol::ModelSource;
 use classify_core::Model;
+use classify_serve::protocol::ModelSource;
 
 /// A model loaded for a configuration generation, with where it came from.
 pub struct LoadedModel {

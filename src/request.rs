@@ -4,7 +4,7 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int};
 
-use classify_core::protocol::Method;
+use classify_serve::protocol::Method;
 
 use crate::ffi;
 

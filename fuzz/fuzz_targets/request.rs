@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use classify_core::protocol::{answer, Limits, Method, ModelSource, Request};
+use classify_serve::protocol::{answer, Limits, Method, ModelSource, Request};
 use classify_core::Model;
 use libfuzzer_sys::fuzz_target;
 

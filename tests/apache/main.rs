@@ -4,8 +4,8 @@
 mod balancer;
 mod hostile;
 mod httpd;
-mod inference_v2;
 mod metrics;
+mod oip;
 mod reload;
 
 use std::fs;

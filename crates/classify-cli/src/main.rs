@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use classify_core::model::binary;
-use classify_core::{protocol, Model};
+use classify_core::Model;
+use classify_serve::protocol;
 use serde_json::json;
 
 #[derive(Parser)]

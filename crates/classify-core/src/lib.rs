@@ -7,11 +7,8 @@ pub mod error;
 pub mod featurize;
 #[cfg(test)]
 mod fixtures;
-pub mod inference_v2;
 pub mod large_array;
-pub mod metrics;
 pub mod model;
-pub mod protocol;
 pub mod sparse;
 
 pub use error::ModelError;

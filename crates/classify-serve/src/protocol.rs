@@ -5,8 +5,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::model::format::VectorizerSpec;
-use crate::model::{Model, Prediction};
+use classify_core::model::format::VectorizerSpec;
+use classify_core::model::{Model, Prediction};
 
 /// Limits that bound the work one request can cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -536,9 +536,10 @@ pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{golden, tiny};
 
     fn model() -> Model {
-        crate::fixtures::tiny()
+        tiny()
     }
 
     fn get(path_text: &str, query: Option<&str>, accept: Option<&str>) -> Response {
@@ -660,11 +661,6 @@ mod tests {
     fn deeply_nested_json_is_a_client_error() {
         let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(post("application/json", body.as_bytes()).status, 400);
-    }
-
-    fn golden(name: &str) -> Model {
-        let path = format!("{}/testdata/golden/{name}.model.json", env!("CARGO_MANIFEST_DIR"));
-        Model::load(path.as_ref()).unwrap()
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Request metrics as the server exposes them: which statuses and latency buckets are counted, and
 //! the Prometheus text and mod_status renderings of a snapshot. Counting itself happens in shared
-//! memory owned by the Apache parent (see the module's `src/metrics.rs`); this file is the part
+//! memory owned by the Apache parent (see the module's `src/shared_counters.rs`); this file is the part
 //! that needs no Apache.
 
 use std::fmt::Write;

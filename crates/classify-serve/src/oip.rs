@@ -11,8 +11,8 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::model::Model;
 use crate::protocol::{error_body, percent_decode, Limits, Method, ModelSource, Response};
+use classify_core::model::Model;
 
 /// The server's name in the server metadata.
 pub const SERVER_NAME: &str = "mod_classify";
@@ -702,7 +702,7 @@ impl TensorData {
 mod tests {
     use super::*;
 
-    use crate::fixtures::tiny;
+    use crate::fixtures::{golden, golden_path, tiny};
 
     /// The same with logistic-regression probabilities.
     const TINY_PROBA: &str = r#"{
@@ -716,11 +716,6 @@ mod tests {
 
     fn tiny_proba() -> Model {
         Model::from_json(TINY_PROBA.as_bytes()).unwrap()
-    }
-
-    fn golden(name: &str) -> Model {
-        let path = format!("{}/testdata/golden/{name}.model.json", env!("CARGO_MANIFEST_DIR"));
-        Model::load(path.as_ref()).unwrap()
     }
 
     /// Answers a request with the given models, named, under `limits`.
@@ -1141,7 +1136,7 @@ mod tests {
     fn golden_model_answers_as_predict_does_in_json_and_binary() {
         let name = "count_word12_linearsvc_multi";
         let model = golden(name);
-        let path = format!("{}/testdata/golden/{name}.cases.jsonl", env!("CARGO_MANIFEST_DIR"));
+        let path = golden_path(&format!("{name}.cases.jsonl"));
         let cases = std::fs::read_to_string(path).unwrap();
         let cases: Vec<Value> = cases.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();

@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use classify_core::metrics::{bucket_index, status_index, ModelCounters, BUCKETS, STATUSES};
+use classify_serve::counters::{bucket_index, status_index, ModelCounters, BUCKETS, STATUSES};
 
 /// Most model names counted; later names share the last slot, "(other models)".
 pub const MAX_SLOTS: usize = 64;

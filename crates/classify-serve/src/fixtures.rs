@@ -1,0 +1,21 @@
+//! The models the unit tests answer with: classify-core's tiny test model and its golden
+//! sklearn fixtures.
+
+use classify_core::Model;
+
+/// classify-core's tiny binary LinearSVC ("good", "good phone" → pos; "bad" → neg).
+pub(crate) fn tiny() -> Model {
+    let json = include_str!("../../classify-core/testdata/tiny.model.json");
+    Model::from_json(json.as_bytes()).expect("the tiny test model is valid")
+}
+
+/// The path of one golden fixture file of classify-core's.
+pub(crate) fn golden_path(file: &str) -> String {
+    format!("{}/../classify-core/testdata/golden/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A golden model, loaded.
+pub(crate) fn golden(name: &str) -> Model {
+    let path = golden_path(&format!("{name}.model.json"));
+    Model::load(std::path::Path::new(&path)).expect("golden model loads")
+}
