@@ -6,6 +6,7 @@ mod centroid;
 pub mod classifier;
 mod feature_chain;
 pub mod format;
+mod json;
 pub mod kernel;
 pub mod linear;
 pub mod steps;
@@ -19,10 +20,7 @@ use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
 pub use classifier::Classifier;
 use feature_chain::FeatureChain;
-use format::{
-    ClassifierSpec, CsrSpec, LabelSpec, ModelFile, FORMAT_NAME, FORMAT_VERSION,
-    OLDEST_FORMAT_VERSION,
-};
+use format::{ClassifierSpec, CsrSpec, LabelSpec, ModelFile};
 use kernel::{KernelClassifier, KernelParams, KernelParts, SupportVectors};
 use linear::LinearClassifier;
 use steps::Features;
@@ -113,17 +111,9 @@ impl Model {
         }
     }
 
-    /// Parses and validates a model from the bytes of a v1 JSON model file.
+    /// Parses and validates a model from the bytes of a JSON-form model file.
     pub fn from_json(bytes: &[u8]) -> Result<Model, ModelError> {
-        let file: ModelFile = match serde_json::from_slice(bytes) {
-            Ok(file) => file,
-            // Explain a file that is not a model, or of another version, before serde's field error.
-            Err(error) => return Err(json_error(bytes, error)),
-        };
-        check_format(&file.format, file.format_version)?;
-        let mut model = Model::from_file(file)?;
-        model.checksum = xxhash_rust::xxh3::xxh3_64(bytes);
-        Ok(model)
+        json::read(bytes)
     }
 
     /// Builds a model from a parsed JSON-form file.
@@ -467,19 +457,6 @@ pub(crate) fn kernel_classifier(
     )
 }
 
-/// Refuses files of another kind or version.
-fn check_format(format: &str, version: u64) -> Result<(), ModelError> {
-    if format != FORMAT_NAME {
-        return Err(ModelError::NotAModel {
-            reason: format!("field `format` is {format:?}, expected {FORMAT_NAME:?}"),
-        });
-    }
-    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
-        return Err(ModelError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
-    }
-    Ok(())
-}
-
 /// The vectorizer whose arrays the model keeps outside its settings, with its tf-idf.
 fn primary(
     file: &mut ModelFile,
@@ -503,33 +480,6 @@ fn rename_primary(error: ModelError, file: &ModelFile) -> ModelError {
             .renamed("tfidf.", "union.branches[0].tfidf.")
     } else {
         error
-    }
-}
-
-/// Turns a failed parse into the most useful message: not JSON at all, not a model, another
-/// version, or a field error with its position.
-fn json_error(bytes: &[u8], error: serde_json::Error) -> ModelError {
-    #[derive(serde::Deserialize)]
-    struct Header {
-        format: Option<String>,
-        format_version: Option<u64>,
-    }
-    match serde_json::from_slice::<Header>(bytes) {
-        Ok(Header { format: None, .. }) => ModelError::NotAModel {
-            reason: format!("field `format` is missing (expected {FORMAT_NAME:?})"),
-        },
-        Ok(Header { format: Some(format), format_version }) => {
-            match check_format(&format, format_version.unwrap_or(0)) {
-                Err(mismatch) if format_version.is_some() || format != FORMAT_NAME => mismatch,
-                _ => {
-                    ModelError::Syntax(format!("{error} (see docs/model-format.md for the fields)"))
-                }
-            }
-        }
-        Err(_) if error.is_syntax() || error.is_eof() => {
-            ModelError::Syntax(format!("JSON {error}"))
-        }
-        Err(_) => ModelError::NotAModel { reason: format!("{error}") },
     }
 }
 
