@@ -5,9 +5,9 @@ use crate::Model;
 
 /// A binary LinearSVC over four word n-grams: "good" and "good phone" push towards "pos", "bad"
 /// towards "neg".
-pub const TINY: &str = include_str!("../testdata/tiny.model.json");
+pub(crate) const TINY: &str = include_str!("../testdata/tiny.model.json");
 
 /// `TINY`, loaded.
-pub fn tiny() -> Model {
+pub(crate) fn tiny() -> Model {
     Model::from_json(TINY.as_bytes()).expect("the tiny test model is valid")
 }

@@ -13,7 +13,7 @@ use bytemuck::Pod;
 const MIN_MAPPED_BYTES: usize = 2 << 20;
 
 /// A fixed-length array of plain values, in huge pages when large.
-pub struct LargeArray<T> {
+pub(crate) struct LargeArray<T> {
     storage: Storage<T>,
 }
 
@@ -24,7 +24,7 @@ enum Storage<T> {
 
 impl<T: Pod> LargeArray<T> {
     /// `len` zero values. If the mapping cannot be made, the heap serves instead.
-    pub fn zeroed(len: usize) -> LargeArray<T> {
+    pub(crate) fn zeroed(len: usize) -> LargeArray<T> {
         let bytes = len.saturating_mul(size_of::<T>());
         if bytes >= MIN_MAPPED_BYTES {
             if let Ok(map) = memmap2::MmapMut::map_anon(bytes) {
@@ -38,14 +38,14 @@ impl<T: Pod> LargeArray<T> {
     }
 
     /// A copy of `values`.
-    pub fn from_slice(values: &[T]) -> LargeArray<T> {
+    pub(crate) fn from_slice(values: &[T]) -> LargeArray<T> {
         let mut array = LargeArray::zeroed(values.len());
         array.copy_from_slice(values);
         array
     }
 
     /// Whether the values live in their own (huge-page) mapping.
-    pub fn is_mapped(&self) -> bool {
+    pub(crate) fn is_mapped(&self) -> bool {
         matches!(self.storage, Storage::Mapped { .. })
     }
 }

@@ -7,10 +7,8 @@ pub mod error;
 pub mod featurize;
 #[cfg(test)]
 mod fixtures;
-pub mod large_array;
+pub(crate) mod large_array;
 pub mod model;
 pub mod sparse;
 
-pub use error::ModelError;
-pub use featurize::Featurizer;
 pub use model::{Label, Model, Prediction};

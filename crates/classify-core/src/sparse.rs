@@ -12,7 +12,7 @@ impl SparseRow {
     /// `hashing::signed_hit`), sorting them: each index once, with its hits' sum. The sums of ±1
     /// are exact whatever the order; an index whose hits cancel keeps an explicit 0.0, as
     /// sklearn's FeatureHasher does. Plain integers sort faster than (index, value) pairs.
-    pub fn from_signed_hits(hits: &mut [u64]) -> SparseRow {
+    pub(crate) fn from_signed_hits(hits: &mut [u64]) -> SparseRow {
         hits.sort_unstable();
         let mut entries: Vec<(u32, f64)> = Vec::with_capacity(hits.len());
         for &hit in hits.iter() {
@@ -38,25 +38,25 @@ impl SparseRow {
         SparseRow { entries }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Drops explicit zeros, as scipy's `eliminate_zeros` does after hashing with alternate signs.
-    pub fn drop_zeros(&mut self) {
+    pub(crate) fn drop_zeros(&mut self) {
         self.entries.retain(|&(_, value)| value != 0.0);
     }
 
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut f64> {
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut f64> {
         self.entries.iter_mut().map(|(_, value)| value)
     }
 
     /// Normalizes the row as `sklearn.preprocessing.normalize` does (a zero row stays zero).
-    pub fn normalize(&mut self, norm: Norm) {
+    pub(crate) fn normalize(&mut self, norm: Norm) {
         let total = match norm {
             Norm::L1 => self.entries.iter().map(|&(_, v)| v.abs()).sum::<f64>(),
             Norm::L2 => self.entries.iter().map(|&(_, v)| v * v).sum::<f64>().sqrt(),

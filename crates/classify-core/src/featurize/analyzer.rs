@@ -18,7 +18,7 @@ pub enum StripAccents {
 
 /// The tokenizers whose `token_pattern` has an exact equivalent here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRule {
+pub(crate) enum TokenRule {
     /// `\b\w{min_len,}\b` style patterns: maximal runs of Python word characters of at least
     /// `min_len` characters (sklearn's default `(?u)\b\w\w+\b` has `min_len` 2).
     WordRuns { min_len: usize },
@@ -28,7 +28,7 @@ pub enum TokenRule {
 
 impl TokenRule {
     /// Maps a Python `token_pattern` to its rule, or `None` if it has no exact equivalent.
-    pub fn from_pattern(pattern: &str) -> Option<TokenRule> {
+    pub(crate) fn from_pattern(pattern: &str) -> Option<TokenRule> {
         let body = pattern.strip_prefix("(?u)").unwrap_or(pattern);
         match body {
             r"\b\w\w+\b" => Some(TokenRule::WordRuns { min_len: 2 }),
@@ -41,11 +41,11 @@ impl TokenRule {
 }
 
 /// A byte range of a text: one token or one n-gram.
-pub type Span = (usize, usize);
+pub(crate) type Span = (usize, usize);
 
 /// `preprocess`, appending to `out`. ASCII text, the common case, is lowercased byte by byte:
 /// Python's `str.lower()` and both accent strippers agree with that on ASCII.
-pub fn preprocess_into(
+pub(crate) fn preprocess_into(
     text: &str,
     lowercase: bool,
     strip_accents: Option<StripAccents>,
@@ -106,23 +106,24 @@ fn preprocess_known(text: &str, lowercase: bool, strip_accents: Option<StripAcce
 /// `sklearn.feature_extraction.text.strip_accents_unicode` (sklearn >= 0.22): an ASCII string is
 /// returned as is; any other is NFKD-decomposed and every combining character (canonical combining
 /// class != 0) dropped, including marks that were already decomposed in the input.
-pub fn strip_accents_unicode(text: &str) -> String {
+pub(crate) fn strip_accents_unicode(text: &str) -> String {
     if text.is_ascii() {
         return text.to_owned();
     }
     text.nfkd().filter(|&c| canonical_combining_class(c) == 0).collect()
 }
 
+#[cfg(test)]
 /// Splits preprocessed text into tokens with the given rule, in order of appearance, with the
 /// character classes of the Python of Unicode `unicode` (`None`: the core's own tables).
-pub fn tokenize(text: &str, rule: TokenRule, unicode: Option<UnicodeVersion>) -> Vec<&str> {
+pub(crate) fn tokenize(text: &str, rule: TokenRule, unicode: Option<UnicodeVersion>) -> Vec<&str> {
     let mut spans = Vec::new();
     tokenize_spans(text, rule, unicode, &mut spans);
     spans.into_iter().map(|(start, end)| &text[start..end]).collect()
 }
 
 /// `tokenize`, appending each token's span of `text` to `tokens`.
-pub fn tokenize_spans(
+pub(crate) fn tokenize_spans(
     text: &str,
     rule: TokenRule,
     unicode: Option<UnicodeVersion>,
@@ -216,7 +217,7 @@ fn ascii_token_spans(bytes: &[u8], token_bytes: &AsciiSet, min_len: usize, token
 /// joined with one space, unigrams first, then bigrams, and so on; each is appended to `grams` as
 /// a span of `text`. Most n-grams are slices of the text already (their tokens are one space
 /// apart), so only the others are joined, at the end of `text`, past its original length.
-pub fn word_ngram_spans(
+pub(crate) fn word_ngram_spans(
     text: &mut String,
     tokens: &[Span],
     min_n: usize,
@@ -248,7 +249,7 @@ pub fn word_ngram_spans(
 
 /// sklearn's `_white_spaces.sub(" ", text)`: every run of two or more Python spaces becomes one
 /// space; a single space character (a lone tab, say) is kept as it is.
-pub fn collapse_whitespace(text: &str) -> String {
+pub(crate) fn collapse_whitespace(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
@@ -267,7 +268,7 @@ pub fn collapse_whitespace(text: &str) -> String {
 }
 
 /// sklearn's `_char_ngrams` on already preprocessed text.
-pub fn char_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
+pub(crate) fn char_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
     let text = collapse_whitespace(text);
     let boundaries: Vec<usize> =
         text.char_indices().map(|(offset, _)| offset).chain([text.len()]).collect();
@@ -281,7 +282,7 @@ pub fn char_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(
 
 /// sklearn's `_char_wb_ngrams`: n-grams inside words padded with one space on each side; a padded
 /// word shorter than `n` is emitted once, whole.
-pub fn char_wb_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
+pub(crate) fn char_wb_ngrams(text: &str, min_n: usize, max_n: usize, mut emit: impl FnMut(&str)) {
     let text = collapse_whitespace(text);
     let mut padded = String::new();
     for word in text.split(is_space).filter(|w| !w.is_empty()) {

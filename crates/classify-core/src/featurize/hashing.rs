@@ -6,7 +6,7 @@ const C1: u32 = 0xcc9e_2d51;
 const C2: u32 = 0x1b87_3593;
 
 /// MurmurHash3_x86_32 of `bytes`, as `sklearn.utils.murmurhash3_32(..., positive=False)`.
-pub fn murmurhash3_32(bytes: &[u8], seed: u32) -> i32 {
+pub(crate) fn murmurhash3_32(bytes: &[u8], seed: u32) -> i32 {
     let mut h = seed;
     let mut blocks = bytes.chunks_exact(4);
     for block in &mut blocks {
@@ -23,10 +23,10 @@ pub fn murmurhash3_32(bytes: &[u8], seed: u32) -> i32 {
 
 /// Bytes `murmurhash3_32_window` reads: the blocks of a gram of up to `SHORT_GRAM` bytes and the
 /// 4 bytes after them.
-pub const HASH_WINDOW: usize = 20;
+pub(crate) const HASH_WINDOW: usize = 20;
 
 /// Appended after a document's n-grams so that every short one can be hashed from a window.
-pub const WINDOW_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+pub(crate) const WINDOW_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 const _: () = assert!(WINDOW_PADDING.len() == HASH_WINDOW);
 
 /// Grams up to this long are hashed from a window.
@@ -87,7 +87,7 @@ fn feature_of_hash(h: i32, n_features: u32, alternate_sign: bool) -> (u32, bool)
 /// bit (1 when the hit counts -1). Sorting such hits groups each index's hits together, ordered
 /// by index as the row must be. Fastest when `text` goes on for `HASH_WINDOW` bytes past the
 /// gram's start (see `WINDOW_PADDING`).
-pub fn signed_hit(
+pub(crate) fn signed_hit(
     text: &[u8],
     (start, end): (usize, usize),
     n_features: u32,

@@ -3,12 +3,12 @@
 //! vocabulary's size is allocated per document.
 
 pub mod analyzer;
-pub mod hashing;
+pub(crate) mod hashing;
 pub mod pychar;
-pub mod token_table;
+pub(crate) mod token_table;
 mod unicode_ages;
-pub mod vocabulary;
-pub mod word_index;
+pub(crate) mod vocabulary;
+pub(crate) mod word_index;
 
 use std::cell::Cell;
 
@@ -71,14 +71,14 @@ pub(crate) struct Tfidf {
 /// The large fitted arrays of a featurizer, kept apart from its settings so that the JSON and the
 /// binary model forms can each supply them in their own shape.
 #[derive(Debug, Default)]
-pub struct FittedArrays {
+pub(crate) struct FittedArrays {
     /// Count vectorizers: the vocabulary (`vocabulary` in the JSON form).
-    pub vocabulary: Option<Vocabulary>,
+    pub(crate) vocabulary: Option<Vocabulary>,
     /// `idf_` when tf-idf weighting uses it (`tfidf.idf` in the JSON form).
-    pub idf: Option<Vec<f64>>,
+    pub(crate) idf: Option<Vec<f64>>,
     /// The word analyzer's index of `vocabulary`, if the loader built or read it already (built
     /// here otherwise).
-    pub word_index: Option<WordIndex>,
+    pub(crate) word_index: Option<WordIndex>,
 }
 
 impl Featurizer {
@@ -95,7 +95,7 @@ impl Featurizer {
 
     /// Builds the featurizer, checking that every setting is one this build reproduces exactly.
     /// The spec's own `vocabulary` and `idf` fields are ignored in favour of `arrays`.
-    pub fn new(
+    pub(crate) fn new(
         spec: &VectorizerSpec,
         tfidf: Option<&TfidfSpec>,
         arrays: FittedArrays,
@@ -204,7 +204,7 @@ impl Featurizer {
     }
 
     /// The word analyzer's index of the vocabulary.
-    pub fn word_index(&self) -> Option<&WordIndex> {
+    pub(crate) fn word_index(&self) -> Option<&WordIndex> {
         match &self.terms {
             TermIndex::Vocabulary { words, .. } => words.as_deref(),
             TermIndex::Hashing { .. } => None,
@@ -212,12 +212,12 @@ impl Featurizer {
     }
 
     /// The idf weights, when tf-idf weighting uses them.
-    pub fn idf(&self) -> Option<&[f64]> {
+    pub(crate) fn idf(&self) -> Option<&[f64]> {
         self.tfidf.as_ref().and_then(|t| t.idf.as_deref())
     }
 
     /// Number of features (columns) this featurizer produces.
-    pub fn n_features(&self) -> usize {
+    pub(crate) fn n_features(&self) -> usize {
         self.n_features
     }
 

@@ -8,7 +8,7 @@ use super::unicode_ages;
 
 /// Python's `\w` in a `str` pattern: `str.isalnum()` (letters and all numbers) or `_`.
 /// Combining marks (Mn, Mc, Me) are not word characters.
-pub fn is_word_char(c: char) -> bool {
+pub(crate) fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
@@ -58,7 +58,7 @@ pub struct UnicodeVersion {
 }
 
 impl UnicodeVersion {
-    pub const fn new(major: u8, minor: u8) -> UnicodeVersion {
+    pub(crate) const fn new(major: u8, minor: u8) -> UnicodeVersion {
         UnicodeVersion { major, minor }
     }
 
@@ -84,7 +84,7 @@ impl UnicodeVersion {
 
     /// Whether Python's `unicodedata` at this version has `c` assigned, as far as the core's
     /// own tables know `c` at all.
-    pub fn has(self, c: char) -> bool {
+    pub(crate) fn has(self, c: char) -> bool {
         let code = u32::from(c);
         let ranges = unicode_ages::ASSIGNED_AFTER_OLDEST;
         if code < ranges.first().map_or(u32::MAX, |&(first, _, _)| first) {
@@ -106,7 +106,7 @@ impl UnicodeVersion {
 
     /// `None` for a version newer than every one this build knows: its Python knows every
     /// character the core's tables know.
-    pub fn older_than_the_core(self) -> Option<UnicodeVersion> {
+    pub(crate) fn older_than_the_core(self) -> Option<UnicodeVersion> {
         (self <= unicode_ages::NEWEST).then_some(self)
     }
 }
@@ -126,16 +126,16 @@ pub fn is_word_char_in(c: char, unicode: Option<UnicodeVersion>) -> bool {
 /// A set of ASCII bytes, for classifying ASCII text a byte at a time: a table lookup per byte,
 /// which compilers turn into plain loads with no branches.
 #[derive(Debug, Clone, Copy)]
-pub struct AsciiSet {
+pub(crate) struct AsciiSet {
     table: [u8; 256],
     non_space: bool,
 }
 
 impl AsciiSet {
     /// `is_word_char` on ASCII.
-    pub const WORD: &AsciiSet = &AsciiSet::of(false);
+    pub(crate) const WORD: &AsciiSet = &AsciiSet::of(false);
     /// Not `is_space` on ASCII.
-    pub const NON_SPACE: &AsciiSet = &AsciiSet::of(true);
+    pub(crate) const NON_SPACE: &AsciiSet = &AsciiSet::of(true);
 
     const fn of(non_space: bool) -> AsciiSet {
         let mut table = [0u8; 256];
@@ -153,13 +153,13 @@ impl AsciiSet {
     }
 
     /// 1 if `byte` is in the set, else 0 (bytes above 127 never are).
-    pub fn bit(&self, byte: u8) -> u64 {
+    pub(crate) fn bit(&self, byte: u8) -> u64 {
         u64::from(self.table[usize::from(byte)])
     }
 
     /// `bit` of 8 ASCII bytes at once (a little-endian word, every byte below 0x80): bit i is
     /// byte i's. Range tests on all 8 bytes in a few word operations, in place of 8 lookups.
-    pub fn word_bits(&self, word: u64) -> u64 {
+    pub(crate) fn word_bits(&self, word: u64) -> u64 {
         let members = if self.non_space {
             !(bytes_in(word, 0x09, 0x0D) | bytes_in(word, 0x1C, 0x20))
         } else {

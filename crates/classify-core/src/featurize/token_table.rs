@@ -10,14 +10,14 @@ use crate::error::ModelError;
 use crate::large_array::LargeArray;
 
 /// Tokens up to this many bytes are stored inline.
-pub const INLINE_BYTES: usize = 16;
+pub(crate) const INLINE_BYTES: usize = 16;
 
 /// `[first word, second word, length << 32 | (id + 1), unused]`; 0 in the third word marks an
 /// empty slot. Four words, so that a slot never straddles two cache lines.
-pub type Slot = [u64; 4];
+pub(crate) type Slot = [u64; 4];
 
 #[derive(Debug, Clone)]
-pub struct TokenTable {
+pub(crate) struct TokenTable {
     /// Power-of-two size, at most half full, linear probing.
     inline: LargeArray<Slot>,
     /// The tokens longer than `INLINE_BYTES`; `long_ids[i]` is the id of its term `i`.
@@ -27,8 +27,9 @@ pub struct TokenTable {
 }
 
 impl TokenTable {
+    #[cfg(test)]
     /// Token `i` of `tokens` gets id `i`. Tokens must be distinct.
-    pub fn new(tokens: &[&[u8]]) -> Result<Self, ModelError> {
+    pub(crate) fn new(tokens: &[&[u8]]) -> Result<Self, ModelError> {
         let mut builder = TokenTableBuilder::default();
         for (index, token) in tokens.iter().enumerate() {
             if builder.id(token) as usize != index {
@@ -41,16 +42,12 @@ impl TokenTable {
         builder.finish()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The id of `token`, if it is in the table.
-    pub fn get(&self, token: &[u8]) -> Option<u32> {
+    pub(crate) fn get(&self, token: &[u8]) -> Option<u32> {
         if token.len() > INLINE_BYTES {
             return self
                 .long
@@ -64,7 +61,7 @@ impl TokenTable {
     /// Pushes onto `ids` the id of each token of `tokens` (spans of `text`), or `u32::MAX` for a
     /// token not in the table. Fastest when `text` goes on for `INLINE_BYTES` bytes past the last
     /// token (the words of a short token are then read in place).
-    pub fn lookup_each(&self, text: &[u8], tokens: &[(usize, usize)], ids: &mut Vec<u32>) {
+    pub(crate) fn lookup_each(&self, text: &[u8], tokens: &[(usize, usize)], ids: &mut Vec<u32>) {
         for &(start, end) in tokens {
             let len = end - start;
             let id = match text.get(start..start + INLINE_BYTES) {
@@ -82,18 +79,18 @@ impl TokenTable {
     }
 
     /// The inline slots, as the binary model file stores them.
-    pub fn inline_slots(&self) -> &[Slot] {
+    pub(crate) fn inline_slots(&self) -> &[Slot] {
         &self.inline
     }
 
     /// The tokens longer than `INLINE_BYTES`, with their ids.
-    pub fn long_tokens(&self) -> impl Iterator<Item = (&[u8], u32)> {
+    pub(crate) fn long_tokens(&self) -> impl Iterator<Item = (&[u8], u32)> {
         self.long.terms_bytes().zip(self.long_ids.iter().copied())
     }
 
     /// A table of `len` tokens from stored parts (the binary model file's), checked so that
     /// every lookup ends and every id it gives is below `len`. `field` names the parts in errors.
-    pub fn from_stored(
+    pub(crate) fn from_stored(
         inline: LargeArray<Slot>,
         long_tokens: Vec<(&str, u32)>,
         len: usize,
@@ -140,7 +137,7 @@ impl TokenTable {
 }
 
 /// Gives each distinct token an id, in order of first appearance, then becomes the table.
-pub struct TokenTableBuilder<'t> {
+pub(crate) struct TokenTableBuilder<'t> {
     inline: LargeArray<Slot>,
     inline_len: usize,
     long: rustc_hash::FxHashMap<&'t [u8], u32>,
@@ -162,7 +159,7 @@ impl Default for TokenTableBuilder<'_> {
 
 impl<'t> TokenTableBuilder<'t> {
     /// The id of `token`, a new one if it is new.
-    pub fn id(&mut self, token: &'t [u8]) -> u32 {
+    pub(crate) fn id(&mut self, token: &'t [u8]) -> u32 {
         if token.len() > INLINE_BYTES {
             let next = self.len as u32;
             let id = *self.long.entry(token).or_insert(next);
@@ -189,12 +186,8 @@ impl<'t> TokenTableBuilder<'t> {
     }
 
     /// The number of distinct tokens so far.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     fn grow(&mut self) {
@@ -206,7 +199,7 @@ impl<'t> TokenTableBuilder<'t> {
         self.inline = inline;
     }
 
-    pub fn finish(self) -> Result<TokenTable, ModelError> {
+    pub(crate) fn finish(self) -> Result<TokenTable, ModelError> {
         // Parts of valid UTF-8 terms, cut at spaces, are valid UTF-8.
         let long_terms = self.long_list.iter().map(|t| std::str::from_utf8(t).unwrap_or_default());
         let mut long = Vocabulary::from_terms(long_terms)?;

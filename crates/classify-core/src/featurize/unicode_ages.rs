@@ -5,9 +5,9 @@
 use super::pychar::UnicodeVersion;
 
 /// The newest one these ranges know.
-pub const NEWEST: UnicodeVersion = UnicodeVersion::new(17, 0);
+pub(crate) const NEWEST: UnicodeVersion = UnicodeVersion::new(17, 0);
 /// Every version a Python release or `unicodedata2` shipped, oldest first.
-pub const KNOWN: &[UnicodeVersion] = &[
+pub(crate) const KNOWN: &[UnicodeVersion] = &[
     UnicodeVersion::new(9, 0),
     UnicodeVersion::new(11, 0),
     UnicodeVersion::new(12, 1),
@@ -21,7 +21,7 @@ pub const KNOWN: &[UnicodeVersion] = &[
 
 /// (first, last, version that assigned them) for every code point 9.0.0 lacks,
 /// sorted and disjoint; 255.255 for those 17.0.0 still lacks.
-pub static ASSIGNED_AFTER_OLDEST: &[(u32, u32, UnicodeVersion)] = &[
+pub(crate) static ASSIGNED_AFTER_OLDEST: &[(u32, u32, UnicodeVersion)] = &[
     (0x0378, 0x0379, UnicodeVersion::new(255, 255)),
     (0x0380, 0x0383, UnicodeVersion::new(255, 255)),
     (0x038B, 0x038B, UnicodeVersion::new(255, 255)),

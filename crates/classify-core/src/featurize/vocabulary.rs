@@ -31,7 +31,9 @@ const RECORD_HEADER: usize = 8;
 
 impl Vocabulary {
     /// Builds from terms in index order, refusing duplicates.
-    pub fn from_terms<'a>(terms: impl IntoIterator<Item = &'a str>) -> Result<Self, ModelError> {
+    pub(crate) fn from_terms<'a>(
+        terms: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, ModelError> {
         let mut text = String::new();
         let mut ends = Vec::new();
         for term in terms {
@@ -42,7 +44,7 @@ impl Vocabulary {
     }
 
     /// Builds from the flat arrays of a binary model file, checking them.
-    pub fn from_parts(text: String, ends: Vec<u32>) -> Result<Self, ModelError> {
+    pub(crate) fn from_parts(text: String, ends: Vec<u32>) -> Result<Self, ModelError> {
         let mut start = 0usize;
         for (index, &end) in ends.iter().enumerate() {
             let end = end as usize;
@@ -93,7 +95,7 @@ impl Vocabulary {
 
     /// Builds the table that looks terms up by their bytes, refusing duplicates. Until then (and
     /// for a vocabulary that `WordIndex` looks up instead) lookups read every term.
-    pub fn index_bytes(&mut self) -> Result<(), ModelError> {
+    pub(crate) fn index_bytes(&mut self) -> Result<(), ModelError> {
         self.slots = LargeArray::zeroed((self.len() * 2).next_power_of_two().max(16));
         self.fill_table()
     }
@@ -148,7 +150,7 @@ impl Vocabulary {
     }
 
     /// The feature index of `term`, if it is in the vocabulary.
-    pub fn get(&self, term: &str) -> Option<u32> {
+    pub(crate) fn get(&self, term: &str) -> Option<u32> {
         if self.slots.is_empty() {
             return self.scan(term.as_bytes());
         }
@@ -174,7 +176,7 @@ impl Vocabulary {
 
     /// Looks up many terms at once (the n-grams of one document), calling `found` with the
     /// feature index of each term in the vocabulary, in order. `probes` is working space.
-    pub fn lookup_all<'t>(
+    pub(crate) fn lookup_all<'t>(
         &self,
         terms: impl Iterator<Item = &'t [u8]> + Clone,
         probes: &mut Vec<(u64, u64)>,
@@ -207,14 +209,14 @@ impl Vocabulary {
     }
 
     /// The term of feature `index`.
-    pub fn term(&self, index: usize) -> &str {
+    pub(crate) fn term(&self, index: usize) -> &str {
         let (_, bytes) = self.table().record(self.record_offset(index));
         // Records are cut from a validated `String` at character boundaries (`from_parts`).
         std::str::from_utf8(bytes).unwrap_or_default()
     }
 
     /// Every term's bytes, in index order.
-    pub fn terms_bytes(&self) -> impl Iterator<Item = &[u8]> {
+    pub(crate) fn terms_bytes(&self) -> impl Iterator<Item = &[u8]> {
         let records: &[u8] = &self.records;
         let mut offset = 0;
         (0..self.len()).map(move |_| {
@@ -236,13 +238,9 @@ impl Vocabulary {
         self.ends.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// All terms' bytes concatenated in index order, and where each ends in them: the binary
     /// form's VTXT and VEND sections.
-    pub fn parts(&self) -> (Vec<u8>, &[u32]) {
+    pub(crate) fn parts(&self) -> (Vec<u8>, &[u32]) {
         let table = self.table();
         let mut text = Vec::with_capacity(self.ends.last().map_or(0, |&end| end as usize));
         for index in 0..self.len() {

@@ -23,7 +23,7 @@ use crate::large_array::LargeArray;
 /// Names the way a stored index is laid out (the hashes that place tokens and pairs, the entry
 /// formats). A binary model file keeps it beside its stored index, and an index stored under
 /// another layout is rebuilt instead of read: change it whenever any of those change.
-pub const STORED_LAYOUT: u64 = 1;
+pub(crate) const STORED_LAYOUT: u64 = 1;
 
 /// No feature, no token, no gram.
 const NONE: u32 = u32::MAX;
@@ -38,10 +38,10 @@ const FIRST_GRAM: u32 = 1 << 31;
 /// which marks an empty entry. The value is the n-gram's feature index (low half, `NONE` when
 /// the n-gram is only the beginning of longer terms) and its gram id (high half, `NONE` when
 /// no longer term begins with it).
-pub type PairEntry = [u64; 2];
+pub(crate) type PairEntry = [u64; 2];
 
 #[derive(Debug, Clone)]
-pub struct WordIndex {
+pub(crate) struct WordIndex {
     /// The distinct tokens of the vocabulary's terms; a token's index here is its token id.
     tokens: TokenTable,
     /// Per token id: the feature index of the one-token term, or `NONE`.
@@ -55,7 +55,7 @@ pub struct WordIndex {
 
 /// Working space for `WordIndex::lookup`, reused across documents.
 #[derive(Debug, Default)]
-pub struct WordScratch {
+pub(crate) struct WordScratch {
     token_ids: Vec<u32>,
     gram_ids: Vec<u32>,
     /// Per n-gram: its pair key and its home entry's value, see `lookup`.
@@ -64,7 +64,7 @@ pub struct WordScratch {
 
 impl WordScratch {
     /// Bytes of capacity held, so that an outsized document's buffers can be let go.
-    pub fn capacity_bytes(&self) -> usize {
+    pub(crate) fn capacity_bytes(&self) -> usize {
         (self.token_ids.capacity() + self.gram_ids.capacity()) * size_of::<u32>()
             + self.first_entries.capacity() * size_of::<[u64; 2]>()
     }
@@ -74,7 +74,11 @@ impl WordIndex {
     /// Indexes the terms of `vocabulary` that a word analyzer with `ngram_range = (min_n, max_n)`
     /// can produce. Any other term (an empty part, or a number of tokens outside the range) can
     /// never be found in a document, so leaving it out changes no feature row.
-    pub fn new(vocabulary: &Vocabulary, min_n: usize, max_n: usize) -> Result<Self, ModelError> {
+    pub(crate) fn new(
+        vocabulary: &Vocabulary,
+        min_n: usize,
+        max_n: usize,
+    ) -> Result<Self, ModelError> {
         let mut tokens = TokenTableBuilder::default();
         // Terms no document can produce are only checked for duplicates.
         let mut unreachable: FxHashMap<&[u8], u32> = FxHashMap::default();
@@ -194,7 +198,7 @@ impl WordIndex {
 
     /// Calls `found` with the feature index of every n-gram of the document whose tokens are
     /// `tokens` (spans of `text`) that is in the vocabulary, in no particular order.
-    pub fn lookup(
+    pub(crate) fn lookup(
         &self,
         text: &[u8],
         tokens: &[(usize, usize)],
@@ -250,17 +254,17 @@ impl WordIndex {
     }
 
     /// The token table, as the binary model file stores it.
-    pub fn tokens(&self) -> &TokenTable {
+    pub(crate) fn tokens(&self) -> &TokenTable {
         &self.tokens
     }
 
     /// Per token id, the feature index of the one-token term or `u32::MAX`.
-    pub fn unigram_features(&self) -> &[u32] {
+    pub(crate) fn unigram_features(&self) -> &[u32] {
         &self.unigram_features
     }
 
     /// The pair table's entries, as the binary model file stores them.
-    pub fn pair_entries(&self) -> &[PairEntry] {
+    pub(crate) fn pair_entries(&self) -> &[PairEntry] {
         &self.pairs
     }
 
@@ -268,7 +272,7 @@ impl WordIndex {
     /// terms. Checked so that every lookup ends and every feature it gives is below
     /// `n_features`; that the parts index this vocabulary's terms is the file checksum's job.
     /// `field` names the parts in errors.
-    pub fn from_stored(
+    pub(crate) fn from_stored(
         tokens: TokenTable,
         unigram_features: Vec<u32>,
         pairs: LargeArray<PairEntry>,
@@ -313,12 +317,13 @@ impl WordIndex {
     }
 
     /// The `(min_n, max_n)` it was built for.
-    pub fn ngram_range(&self) -> (usize, usize) {
+    pub(crate) fn ngram_range(&self) -> (usize, usize) {
         (self.min_n, self.max_n)
     }
 
+    #[cfg(test)]
     /// The feature index of `term`, if the vocabulary has it and a document can produce it.
-    pub fn get(&self, term: &str) -> Option<u32> {
+    pub(crate) fn get(&self, term: &str) -> Option<u32> {
         let parts: Vec<&str> = term.split(' ').collect();
         if parts.len() < self.min_n || parts.len() > self.max_n {
             return None;

@@ -59,7 +59,7 @@ use crate::model::linear::{LinearClassifier, Shape};
 use crate::model::{kernel_classifier, Classifier, Model};
 
 /// The first bytes of every binary model file.
-pub const MAGIC: &[u8; 8] = b"MCLSMODL";
+pub(crate) const MAGIC: &[u8; 8] = b"MCLSMODL";
 const HEADER_LEN: usize = 32;
 const ENTRY_LEN: usize = 24;
 const MAX_SECTIONS: usize = 64;
@@ -68,7 +68,7 @@ const MAX_SECTIONS: usize = 64;
 const LAYOUT_VERSION: u64 = 1;
 
 /// Whether `bytes` start like a binary model file.
-pub fn is_binary(bytes: &[u8]) -> bool {
+pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
@@ -143,14 +143,14 @@ fn file_from_sections(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
 }
 
 /// Reads and validates a binary model file held in memory.
-pub fn read(bytes: &[u8]) -> Result<Model, ModelError> {
+pub(crate) fn read(bytes: &[u8]) -> Result<Model, ModelError> {
     read_from(bytes, bytes.len() as u64)
 }
 
 /// Reads and validates a binary model file of `file_len` bytes from `source`. Each section is
 /// read once, straight into the vector that keeps it, and checksummed on the way: loading needs
 /// no copy of the whole file, so its peak memory is the model's own size.
-pub fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelError> {
+pub(crate) fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, ModelError> {
     let mut header = [0u8; HEADER_LEN];
     if file_len < HEADER_LEN as u64 {
         return Err(ModelError::NotAModel { reason: "binary header missing or truncated".into() });

@@ -232,7 +232,7 @@ impl Classifier {
     }
 
     /// The number of classes it chooses among.
-    pub fn n_classes(&self) -> usize {
+    pub(crate) fn n_classes(&self) -> usize {
         match self {
             Classifier::Linear(linear) => linear.n_classes(),
             Classifier::Kernel(kernel) => kernel.n_classes(),
@@ -246,7 +246,7 @@ impl Classifier {
     }
 
     /// Whether sklearn's object has `decision_function` (so wrappers read it, not probabilities).
-    pub fn has_decision_function(&self) -> bool {
+    pub(crate) fn has_decision_function(&self) -> bool {
         match self {
             Classifier::Linear(linear) => linear.has_decision_function(),
             Classifier::Kernel(_) | Classifier::OneVsOne(_) => true,
@@ -258,7 +258,7 @@ impl Classifier {
     }
 
     /// Whether `predict` returns probabilities.
-    pub fn has_probabilities(&self) -> bool {
+    pub(crate) fn has_probabilities(&self) -> bool {
         match self {
             Classifier::Linear(linear) => linear.has_probabilities(),
             Classifier::Kernel(kernel) => kernel.has_probabilities(),
@@ -290,7 +290,7 @@ impl Classifier {
     }
 
     /// sklearn's answer for one row of features.
-    pub fn predict(&self, features: &Features) -> Prediction {
+    pub(crate) fn predict(&self, features: &Features) -> Prediction {
         match self {
             Classifier::Linear(classifier) => {
                 let scores = match features {

@@ -11,7 +11,7 @@ use crate::sparse::Norm;
 pub const FORMAT_NAME: &str = "mod_classify-model";
 /// The newest format version this build reads and writes. Version 2 adds `union`, `steps` and
 /// the wrapper classifiers (docs/model-format-v2.md); a file using none of them is version 1.
-pub const FORMAT_VERSION: u64 = 2;
+pub(crate) const FORMAT_VERSION: u64 = 2;
 /// The oldest format version this build reads.
 pub const OLDEST_FORMAT_VERSION: u64 = 1;
 
@@ -51,7 +51,7 @@ impl ModelFile {
     }
 
     /// The primary vectorizer and its tf-idf weighting, to take out or put back their arrays.
-    pub fn primary_mut(&mut self) -> Option<(&mut VectorizerSpec, Option<&mut TfidfSpec>)> {
+    pub(crate) fn primary_mut(&mut self) -> Option<(&mut VectorizerSpec, Option<&mut TfidfSpec>)> {
         match (&mut self.vectorizer, &mut self.union) {
             (Some(vectorizer), _) => Some((vectorizer, self.tfidf.as_mut())),
             (None, Some(union)) => union
@@ -63,12 +63,12 @@ impl ModelFile {
     }
 
     /// Whether the file needs format version 2 to be read.
-    pub fn needs_version_2(&self) -> bool {
+    pub(crate) fn needs_version_2(&self) -> bool {
         self.union.is_some() || !self.steps.is_empty() || self.classifier.needs_version_2()
     }
 
     /// The oldest format version that holds this file: older readers keep reading what they can.
-    pub fn version_needed(&self) -> u64 {
+    pub(crate) fn version_needed(&self) -> u64 {
         if self.needs_version_2() {
             FORMAT_VERSION
         } else {
@@ -351,7 +351,7 @@ pub enum ClassifierSpec {
 
 impl ClassifierSpec {
     /// `classes_`, in order.
-    pub fn classes(&self) -> &[LabelSpec] {
+    pub(crate) fn classes(&self) -> &[LabelSpec] {
         match self {
             ClassifierSpec::Linear { classes, .. }
             | ClassifierSpec::Svc { classes, .. }
@@ -365,7 +365,7 @@ impl ClassifierSpec {
     }
 
     /// The sklearn estimator it came from.
-    pub fn estimator(&self) -> &str {
+    pub(crate) fn estimator(&self) -> &str {
         match self {
             ClassifierSpec::Linear { estimator, .. }
             | ClassifierSpec::Svc { estimator, .. }
@@ -379,7 +379,7 @@ impl ClassifierSpec {
     }
 
     /// Whether this classifier needs format version 2 to be read.
-    pub fn needs_version_2(&self) -> bool {
+    pub(crate) fn needs_version_2(&self) -> bool {
         match self {
             ClassifierSpec::Linear { probability, .. } => {
                 *probability == Some(ProbabilityKind::ModifiedHuber)

@@ -42,18 +42,14 @@ pub struct KernelParams {
 /// The support vectors in CSR form: vector `k` is `indices/data[indptr[k]..indptr[k + 1]]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SupportVectors {
-    pub indptr: Vec<u64>,
-    pub indices: Vec<u32>,
-    pub data: Vec<f64>,
+    pub(crate) indptr: Vec<u64>,
+    pub(crate) indices: Vec<u32>,
+    pub(crate) data: Vec<f64>,
 }
 
 impl SupportVectors {
     pub fn len(&self) -> usize {
         self.indptr.len().saturating_sub(1)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn row(&self, k: usize) -> (&[u32], &[f64]) {
@@ -126,19 +122,19 @@ impl SupportVectors {
 
 /// Everything a kernel SVM needs, in the model file's orientation (sklearn's public attributes).
 #[derive(Debug, Clone)]
-pub struct KernelParts {
-    pub params: KernelParams,
-    pub n_classes: usize,
-    pub n_support: Vec<usize>,
-    pub support_vectors: SupportVectors,
+pub(crate) struct KernelParts {
+    pub(crate) params: KernelParams,
+    pub(crate) n_classes: usize,
+    pub(crate) n_support: Vec<usize>,
+    pub(crate) support_vectors: SupportVectors,
     /// sklearn's `dual_coef_`, row-major: (n_classes − 1) rows of one value per support vector.
-    pub dual_coef: Vec<f64>,
+    pub(crate) dual_coef: Vec<f64>,
     /// sklearn's `intercept_`, one per pair.
-    pub intercept: Vec<f64>,
-    pub shape: DecisionShape,
-    pub break_ties: bool,
+    pub(crate) intercept: Vec<f64>,
+    pub(crate) shape: DecisionShape,
+    pub(crate) break_ties: bool,
     /// `probA_` and `probB_`, one per pair, for `predict_proba`.
-    pub probability: Option<(Vec<f64>, Vec<f64>)>,
+    pub(crate) probability: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// A validated kernel SVM.
@@ -161,7 +157,7 @@ pub struct KernelClassifier {
 
 impl KernelClassifier {
     /// Validates the parts against each other and the vectorizer's width.
-    pub fn new(parts: KernelParts, n_features: usize) -> Result<Self, ModelError> {
+    pub(crate) fn new(parts: KernelParts, n_features: usize) -> Result<Self, ModelError> {
         let KernelParts {
             params,
             n_classes,
@@ -263,7 +259,7 @@ impl KernelClassifier {
     }
 
     /// The parts again, in the model file's orientation (exactly what `new` was given).
-    pub fn parts(&self) -> KernelParts {
+    pub(crate) fn parts(&self) -> KernelParts {
         let negate = |values: &[f64]| values.iter().map(|v| -v).collect::<Vec<f64>>();
         let (dual_coef, intercept) = if self.n_classes == 2 {
             (negate(&self.sv_coef), negate(&self.intercept))
@@ -295,20 +291,16 @@ impl KernelClassifier {
         self.params
     }
 
-    pub fn shape(&self) -> DecisionShape {
-        self.shape
-    }
-
-    pub fn n_classes(&self) -> usize {
+    pub(crate) fn n_classes(&self) -> usize {
         self.n_classes
     }
 
-    pub fn has_probabilities(&self) -> bool {
+    pub(crate) fn has_probabilities(&self) -> bool {
         self.probability.is_some()
     }
 
     /// libsvm's decision values, one per pair (i, j) in libsvm order: positive favours i.
-    pub fn pairwise(&self, row: &SparseRow) -> Vec<f64> {
+    pub(crate) fn pairwise(&self, row: &SparseRow) -> Vec<f64> {
         let kvalue: Vec<f64> = (0..self.support_vectors.len())
             .map(|k| {
                 let (indices, data) = self.support_vectors.row(k);
@@ -337,7 +329,7 @@ impl KernelClassifier {
     }
 
     /// sklearn's `decision_function` row, predicted class index and `predict_proba` row.
-    pub fn predict(&self, row: &SparseRow) -> (Vec<f64>, usize, Option<Vec<f64>>) {
+    pub(crate) fn predict(&self, row: &SparseRow) -> (Vec<f64>, usize, Option<Vec<f64>>) {
         let pairwise = self.pairwise(row);
         let ovr = (self.n_classes > 2).then(|| ovr_decision(&pairwise, self.n_classes));
         let class_index = match &ovr {
@@ -359,7 +351,7 @@ impl KernelClassifier {
     /// One score per class for display: the decision value's two signs for two classes, else
     /// sklearn's 'ovr' aggregation of the pairwise values (what `decision_function` returns with
     /// `decision_function_shape='ovr'`), whichever shape the model itself reports.
-    pub fn class_scores(&self, scores: &[f64]) -> Vec<f64> {
+    pub(crate) fn class_scores(&self, scores: &[f64]) -> Vec<f64> {
         match scores {
             [single] => vec![-single, *single],
             _ if self.shape == DecisionShape::Ovo => {

@@ -9,10 +9,10 @@ use crate::sparse::SparseRow;
 
 /// The dimensions of a linear model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shape {
-    pub n_rows: usize,
-    pub n_features: usize,
-    pub n_classes: usize,
+pub(crate) struct Shape {
+    pub(crate) n_rows: usize,
+    pub(crate) n_features: usize,
+    pub(crate) n_classes: usize,
 }
 
 /// Weights stored feature-major (`weights[feature * n_rows + row]`) so that a document touches
@@ -32,7 +32,7 @@ pub struct LinearClassifier {
 impl LinearClassifier {
     /// Builds from sklearn's `coef_` rows (JSON form); `n_classes` decides whether one row
     /// (binary) or one per class fits.
-    pub fn new(
+    pub(crate) fn new(
         coef: &[Vec<f64>],
         intercept: &[f64],
         n_classes: usize,
@@ -60,7 +60,7 @@ impl LinearClassifier {
     }
 
     /// Builds from weights already in feature-major order (binary form), checking every value.
-    pub fn from_feature_major(
+    pub(crate) fn from_feature_major(
         weights: LargeArray<f64>,
         intercept: Vec<f64>,
         shape: Shape,
@@ -123,27 +123,22 @@ impl LinearClassifier {
     }
 
     /// Whether sklearn's estimator has `decision_function`.
-    pub fn has_decision_function(&self) -> bool {
+    pub(crate) fn has_decision_function(&self) -> bool {
         self.has_decision_function
     }
 
     /// Whether `probabilities` answers.
-    pub fn has_probabilities(&self) -> bool {
+    pub(crate) fn has_probabilities(&self) -> bool {
         self.probability.is_some()
     }
 
     /// The number of classes: two for a single decision row.
-    pub fn n_classes(&self) -> usize {
+    pub(crate) fn n_classes(&self) -> usize {
         self.n_rows.max(2)
     }
 
-    /// Rows, features and classes, for writing the binary form.
-    pub fn shape(&self, n_classes: usize) -> Shape {
-        Shape { n_rows: self.n_rows, n_features: self.n_features, n_classes }
-    }
-
     /// All weights, feature-major.
-    pub fn weights(&self) -> &[f64] {
+    pub(crate) fn weights(&self) -> &[f64] {
         &self.weights
     }
 
@@ -152,7 +147,7 @@ impl LinearClassifier {
         self.weights[feature * self.n_rows + row]
     }
 
-    pub fn intercept(&self) -> &[f64] {
+    pub(crate) fn intercept(&self) -> &[f64] {
         &self.intercept
     }
 
@@ -164,13 +159,8 @@ impl LinearClassifier {
         self.n_features
     }
 
-    /// Whether the model is binary with a single decision row.
-    pub fn is_single_row(&self) -> bool {
-        self.n_rows == 1
-    }
-
     /// sklearn's `decision_function` for one row (one value per coefficient row).
-    pub fn decision(&self, row: &SparseRow) -> Vec<f64> {
+    pub(crate) fn decision(&self, row: &SparseRow) -> Vec<f64> {
         // One view of the weights for the whole row: each `LargeArray` access picks its storage.
         let weights: &[f64] = &self.weights;
         let mut scores = vec![0.0; self.n_rows];
@@ -188,7 +178,7 @@ impl LinearClassifier {
     }
 
     /// `decision` for a dense row (after a projection): every column in index order.
-    pub fn decision_dense(&self, values: &[f64]) -> Vec<f64> {
+    pub(crate) fn decision_dense(&self, values: &[f64]) -> Vec<f64> {
         let mut scores = vec![0.0; self.n_rows];
         for (feature, &value) in values.iter().enumerate().take(self.n_features) {
             let weights = &self.weights[feature * self.n_rows..(feature + 1) * self.n_rows];
@@ -203,7 +193,7 @@ impl LinearClassifier {
     }
 
     /// The index of the predicted class, breaking ties to the lowest index as numpy's argmax does.
-    pub fn predicted_class(&self, scores: &[f64]) -> usize {
+    pub(crate) fn predicted_class(&self, scores: &[f64]) -> usize {
         if let [single] = scores {
             return usize::from(*single > 0.0);
         }
@@ -217,7 +207,7 @@ impl LinearClassifier {
     }
 
     /// sklearn's `predict_proba`, if the model has probabilities.
-    pub fn probabilities(&self, scores: &[f64]) -> Option<Vec<f64>> {
+    pub(crate) fn probabilities(&self, scores: &[f64]) -> Option<Vec<f64>> {
         let kind = self.probability?;
         let per_class: Vec<f64> = match (kind, scores) {
             (ProbabilityKind::OvrSigmoid, [single]) => {

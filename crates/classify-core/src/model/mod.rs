@@ -3,13 +3,13 @@
 
 pub mod binary;
 mod centroid;
-pub mod classifier;
+pub(crate) mod classifier;
 mod feature_chain;
 pub mod format;
 mod json;
-pub mod kernel;
-pub mod linear;
-pub mod steps;
+pub(crate) mod kernel;
+pub(crate) mod linear;
+pub(crate) mod steps;
 
 use std::fmt;
 use std::io::Read;
@@ -18,7 +18,7 @@ use std::path::Path;
 use crate::error::ModelError;
 use crate::featurize::vocabulary::Vocabulary;
 use crate::featurize::{Featurizer, FittedArrays};
-pub use classifier::Classifier;
+pub(crate) use classifier::Classifier;
 use feature_chain::FeatureChain;
 use format::{ClassifierSpec, CsrSpec, LabelSpec, ModelFile};
 use kernel::{KernelClassifier, KernelParams, KernelParts, SupportVectors};
@@ -249,7 +249,7 @@ impl Model {
 
     /// The classifier's input for `text`: the vectorizer's row, or what the union's branches
     /// and the steps after the vectorizer make of it.
-    pub fn features(&self, text: &str) -> Features {
+    pub(crate) fn features(&self, text: &str) -> Features {
         let row = self.featurizer.transform(text);
         if self.chain.is_empty() {
             Features::Sparse(row)

@@ -10,7 +10,7 @@ use crate::sparse::{Norm, SparseRow};
 /// One document's features on their way to the classifier: sparse as the vectorizer gives them,
 /// dense after a `project` step.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Features {
+pub(crate) enum Features {
     Sparse(SparseRow),
     Dense(Vec<f64>),
 }
@@ -18,7 +18,7 @@ pub enum Features {
 impl Features {
     /// The row as sparse entries (a dense row's non-zero values), for classifiers that read
     /// sparse rows only; zeros add nothing to their dot products and distances.
-    pub fn to_sparse(&self) -> std::borrow::Cow<'_, SparseRow> {
+    pub(crate) fn to_sparse(&self) -> std::borrow::Cow<'_, SparseRow> {
         match self {
             Features::Sparse(row) => std::borrow::Cow::Borrowed(row),
             Features::Dense(values) => std::borrow::Cow::Owned(SparseRow {
