@@ -105,7 +105,6 @@ fn serve_inference_v2(raw: *mut ffi::request_rec) -> c_int {
         let request = V2Request {
             method,
             path,
-            content_type: req.header(c"Content-Type"),
             inference_header_length: req.header(c"Inference-Header-Content-Length"),
             body: &body,
         };

@@ -15,22 +15,22 @@ use crate::protocol::{error_body, percent_decode, Limits, Method, ModelSource, R
 use classify_core::model::Model;
 
 /// The server's name in the server metadata.
-pub const SERVER_NAME: &str = "mod_classify";
+pub(crate) const SERVER_NAME: &str = "mod_classify";
 /// The model platform in model metadata.
-pub const PLATFORM: &str = "mod_classify";
+pub(crate) const PLATFORM: &str = "mod_classify";
 /// The protocol extensions implemented.
-pub const EXTENSIONS: &[&str] = &["binary_tensor_data"];
+pub(crate) const EXTENSIONS: &[&str] = &["binary_tensor_data"];
 /// The one version every model has (a new model file is a new generation, not a version).
-pub const MODEL_VERSION: &str = "1";
+pub(crate) const MODEL_VERSION: &str = "1";
 /// The request and response header giving the length of the JSON header in a body that carries
 /// binary tensors after it.
-pub const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
+pub(crate) const HEADER_LENGTH: &str = "Inference-Header-Content-Length";
 /// The one input tensor's name.
-pub const INPUT: &str = "text";
+pub(crate) const INPUT: &str = "text";
 /// `Allow` for the GET endpoints.
-pub const GET_METHODS: &str = "GET, HEAD";
+pub(crate) const GET_METHODS: &str = "GET, HEAD";
 /// `Allow` for the inference endpoint.
-pub const POST_METHODS: &str = "POST";
+pub(crate) const POST_METHODS: &str = "POST";
 
 const JSON: &str = "application/json";
 const OCTETS: &str = "application/octet-stream";
@@ -50,11 +50,10 @@ pub struct V2Request<'a> {
     /// The URL path below the `<Location>` (still percent-encoded), without the leading `/`:
     /// `""` for `GET /v2`, `"health/live"`, `"models/foo/infer"`, ...
     pub path: &'a str,
-    /// Not checked: as Triton does, the body is read as the protocol's JSON (followed by binary
-    /// tensors when `inference_header_length` is given), whatever the client labelled it.
-    pub content_type: Option<&'a str>,
     /// The `Inference-Header-Content-Length` request header, if any.
     pub inference_header_length: Option<&'a str>,
+    /// Read as the protocol's JSON (followed by binary tensors when `inference_header_length`
+    /// is given) whatever `Content-Type` the client labelled it with, as Triton does.
     pub body: &'a [u8],
 }
 
@@ -213,7 +212,7 @@ fn json_response(value: Value) -> Response {
 /// The model metadata answer: the spec's fields, plus `classes` (the columns of `scores` and
 /// `probabilities`) and `parameters` describing the model (scalar values, as the spec's
 /// parameters are).
-pub fn model_metadata(named: &NamedModel<'_>) -> Value {
+pub(crate) fn model_metadata(named: &NamedModel<'_>) -> Value {
     let model = named.model;
     let n_classes = model.classes().len();
     let mut outputs = vec![
@@ -732,13 +731,7 @@ mod tests {
             .iter()
             .map(|&(name, model)| NamedModel { name, model, source: &source })
             .collect();
-        let request = V2Request {
-            method,
-            path,
-            content_type: Some(JSON),
-            inference_header_length: header_length,
-            body,
-        };
+        let request = V2Request { method, path, inference_header_length: header_length, body };
         let response = answer_v2(&named, &request, limits);
         if response.status >= 400 {
             let error = json_of(&response);

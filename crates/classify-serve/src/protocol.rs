@@ -75,7 +75,7 @@ pub struct Response {
 }
 
 /// The methods the handler serves, for `Allow`.
-pub const ALLOWED_METHODS: &str = "GET, HEAD, POST";
+pub(crate) const ALLOWED_METHODS: &str = "GET, HEAD, POST";
 
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
@@ -95,9 +95,9 @@ pub fn answer(
 
 /// A client error: status and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientError {
-    pub status: u16,
-    pub message: String,
+pub(crate) struct ClientError {
+    pub(crate) status: u16,
+    pub(crate) message: String,
 }
 
 impl ClientError {
@@ -136,11 +136,11 @@ enum Input {
 
 /// What the client asked to see besides the label.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Extras {
+pub(crate) struct Extras {
     /// `top=k`: the k best classes.
-    pub top: Option<usize>,
+    pub(crate) top: Option<usize>,
     /// `explain=k`: the k features that contributed most to the predicted class.
-    pub explain: Option<usize>,
+    pub(crate) explain: Option<usize>,
 }
 
 impl Extras {
@@ -246,7 +246,7 @@ fn json_response(value: Value, label: Option<String>, texts: usize) -> Response 
 
 /// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...], "explanation": [...]}`
 /// for the prediction `prediction` of `text`.
-pub fn prediction_json(
+pub(crate) fn prediction_json(
     model: &Model,
     text: &str,
     prediction: &Prediction,
@@ -501,7 +501,11 @@ fn hex_digit(byte: u8) -> Option<u8> {
 
 /// Strict percent-decoding: `%` must be followed by two hex digits and the result must be UTF-8.
 /// In forms and query strings `+` means a space; in a path it is a literal `+`.
-pub fn percent_decode(raw: &str, plus_is_space: bool, what: &str) -> Result<String, ClientError> {
+pub(crate) fn percent_decode(
+    raw: &str,
+    plus_is_space: bool,
+    what: &str,
+) -> Result<String, ClientError> {
     let bytes = raw.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;

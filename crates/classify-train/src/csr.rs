@@ -3,7 +3,7 @@
 
 /// Rows of (feature index, value) pairs stored end to end.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CsrMatrix {
+pub(crate) struct CsrMatrix {
     /// Row `i` is `indices[indptr[i]..indptr[i + 1]]` (and the same range of `values`).
     indptr: Vec<usize>,
     indices: Vec<u32>,
@@ -13,12 +13,12 @@ pub struct CsrMatrix {
 
 impl CsrMatrix {
     /// An empty matrix with no rows.
-    pub fn new(n_cols: usize) -> Self {
+    pub(crate) fn new(n_cols: usize) -> Self {
         CsrMatrix { indptr: vec![0], indices: Vec::new(), values: Vec::new(), n_cols }
     }
 
     /// Appends a row given as sorted, unique (index, value) pairs.
-    pub fn push_row(&mut self, entries: impl IntoIterator<Item = (u32, f64)>) {
+    pub(crate) fn push_row(&mut self, entries: impl IntoIterator<Item = (u32, f64)>) {
         for (index, value) in entries {
             debug_assert!((index as usize) < self.n_cols || self.n_cols == 0);
             self.indices.push(index);
@@ -27,20 +27,20 @@ impl CsrMatrix {
         self.indptr.push(self.indices.len());
     }
 
-    pub fn n_rows(&self) -> usize {
+    pub(crate) fn n_rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
-    pub fn n_cols(&self) -> usize {
+    pub(crate) fn n_cols(&self) -> usize {
         self.n_cols
     }
 
     /// Number of stored values.
-    pub fn nnz(&self) -> usize {
+    pub(crate) fn nnz(&self) -> usize {
         self.indices.len()
     }
 
-    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+    pub(crate) fn row(&self, i: usize) -> (&[u32], &[f64]) {
         let range = self.indptr[i]..self.indptr[i + 1];
         (&self.indices[range.clone()], &self.values[range])
     }
@@ -48,7 +48,7 @@ impl CsrMatrix {
     /// `x_i · w` over the first `n_cols` entries of `w`. Four partial sums, so that the loads of
     /// `w` (scattered, often cache misses) overlap instead of waiting on one addition chain.
     #[inline]
-    pub fn dot(&self, i: usize, w: &[f64]) -> f64 {
+    pub(crate) fn dot(&self, i: usize, w: &[f64]) -> f64 {
         let (indices, values) = self.row(i);
         let mut sums = [0.0; 4];
         let mut index_chunks = indices.chunks_exact(4);
@@ -67,18 +67,9 @@ impl CsrMatrix {
         (sums[0] + sums[1]) + (sums[2] + sums[3]) + tail
     }
 
-    /// How many rows have a value in each column (document frequency for count matrices).
-    pub fn column_counts(&self) -> Vec<u32> {
-        let mut counts = vec![0u32; self.n_cols];
-        for &j in &self.indices {
-            counts[j as usize] += 1;
-        }
-        counts
-    }
-
     /// The rows of each column, ascending (the pattern of the CSC form): column `j`'s rows are
     /// `rows[starts[j]..starts[j + 1]]`.
-    pub fn column_rows(&self) -> (Vec<usize>, Vec<u32>) {
+    pub(crate) fn column_rows(&self) -> (Vec<usize>, Vec<u32>) {
         let mut starts = vec![0usize; self.n_cols + 1];
         for &j in &self.indices {
             starts[j as usize + 1] += 1;
@@ -99,21 +90,22 @@ impl CsrMatrix {
 
     /// `w += a · x_i`.
     #[inline]
-    pub fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
+    pub(crate) fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
         let (indices, values) = self.row(i);
         for (&j, &v) in indices.iter().zip(values) {
             w[j as usize] += a * v;
         }
     }
 
+    #[cfg(test)]
     /// `‖x_i‖²`.
-    pub fn norm_squared(&self, i: usize) -> f64 {
+    pub(crate) fn norm_squared(&self, i: usize) -> f64 {
         self.row(i).1.iter().map(|v| v * v).sum()
     }
 
     /// Rewrites every row in place: `map` gives a column's new index or `None` to drop it; each
     /// row is re-sorted, so any renumbering works. Sets the new column count.
-    pub fn remap_columns(&mut self, map: impl Fn(u32) -> Option<u32>, n_cols: usize) {
+    pub(crate) fn remap_columns(&mut self, map: impl Fn(u32) -> Option<u32>, n_cols: usize) {
         let mut write = 0;
         let mut row_buffer: Vec<(u32, f64)> = Vec::new();
         for i in 0..self.n_rows() {
@@ -143,7 +135,7 @@ impl CsrMatrix {
     }
 
     /// Applies `f(row, values)` to each row's values.
-    pub fn for_each_row_mut(&mut self, mut f: impl FnMut(&[u32], &mut [f64])) {
+    pub(crate) fn for_each_row_mut(&mut self, mut f: impl FnMut(&[u32], &mut [f64])) {
         for i in 0..self.n_rows() {
             let range = self.indptr[i]..self.indptr[i + 1];
             f(&self.indices[range.clone()], &mut self.values[range]);
@@ -152,7 +144,7 @@ impl CsrMatrix {
 }
 
 /// A value of a [`Rows`] matrix, converted exactly to `f64` where it is used.
-pub trait Value: Copy + Send + Sync + 'static {
+pub(crate) trait Value: Copy + Send + Sync + 'static {
     fn get(self) -> f64;
 }
 
@@ -183,7 +175,7 @@ impl Value for f64 {
 /// first the columns whose value is 1 (most of them, in count matrices), whose products need
 /// neither the value nor a multiplication, then the others.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rows<V> {
+pub(crate) struct Rows<V> {
     /// Row `i` is `indices[indptr[i]..indptr[i + 1]]` (and the same range of `values`).
     indptr: Vec<usize>,
     /// How many of row `i`'s entries, at its start, have the value 1.
@@ -195,20 +187,20 @@ pub struct Rows<V> {
 
 /// One row of a [`Rows`] matrix, as stored there.
 #[derive(Debug, Clone, Copy)]
-pub struct Row<'a, V> {
+pub(crate) struct Row<'a, V> {
     /// The columns whose value is 1.
-    pub ones: &'a [u32],
+    pub(crate) ones: &'a [u32],
     /// The other columns and their values.
-    pub indices: &'a [u32],
-    pub values: &'a [V],
+    pub(crate) indices: &'a [u32],
+    pub(crate) values: &'a [V],
 }
 
 /// Where a row of a [`Rows`] matrix is stored (for [`Rows::row_at`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowPlace {
-    pub start: usize,
-    pub ones: u32,
-    pub len: u32,
+pub(crate) struct RowPlace {
+    pub(crate) start: usize,
+    pub(crate) ones: u32,
+    pub(crate) len: u32,
 }
 
 impl<V: Value> Rows<V> {
@@ -241,28 +233,28 @@ impl<V: Value> Rows<V> {
         rows
     }
 
-    pub fn n_rows(&self) -> usize {
+    pub(crate) fn n_rows(&self) -> usize {
         self.indptr.len() - 1
     }
 
-    pub fn n_cols(&self) -> usize {
+    pub(crate) fn n_cols(&self) -> usize {
         self.n_cols
     }
 
     /// Where row `i` is stored.
-    pub fn place(&self, i: usize) -> RowPlace {
+    pub(crate) fn place(&self, i: usize) -> RowPlace {
         let start = self.indptr[i];
         RowPlace { start, ones: self.ones[i], len: (self.indptr[i + 1] - start) as u32 }
     }
 
     #[inline(always)]
-    pub fn row(&self, i: usize) -> Row<'_, V> {
+    pub(crate) fn row(&self, i: usize) -> Row<'_, V> {
         self.row_at(self.place(i))
     }
 
     /// The row stored at `place` (from [`Rows::place`]).
     #[inline(always)]
-    pub fn row_at(&self, place: RowPlace) -> Row<'_, V> {
+    pub(crate) fn row_at(&self, place: RowPlace) -> Row<'_, V> {
         let split = place.start + place.ones as usize;
         let end = place.start + place.len as usize;
         Row {
@@ -276,7 +268,7 @@ impl<V: Value> Rows<V> {
     /// means nothing: called for the row visited next, it starts that row's cache misses while
     /// the current one is computed (safe Rust has no prefetch instruction).
     #[inline(always)]
-    pub fn touch(&self, place: RowPlace) -> u32 {
+    pub(crate) fn touch(&self, place: RowPlace) -> u32 {
         let row = self.row_at(place);
         let mut sum = row.values.first().map_or(0.0, |v| v.get()) as u32;
         for &j in row.ones.iter().chain(row.indices).step_by(16) {
@@ -286,20 +278,22 @@ impl<V: Value> Rows<V> {
     }
 
     /// `‖x_i‖²`.
-    pub fn norm_squared(&self, i: usize) -> f64 {
+    pub(crate) fn norm_squared(&self, i: usize) -> f64 {
         let row = self.row(i);
         row.ones.len() as f64 + row.values.iter().map(|v| v.get() * v.get()).sum::<f64>()
     }
 
+    #[cfg(test)]
     /// `x_i · w`, `w` at least `n_cols` long.
     #[inline(always)]
-    pub fn dot(&self, i: usize, w: &[f64]) -> f64 {
+    pub(crate) fn dot(&self, i: usize, w: &[f64]) -> f64 {
         self.row(i).dot(w)
     }
 
+    #[cfg(test)]
     /// `w += a · x_i`.
     #[inline(always)]
-    pub fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
+    pub(crate) fn axpy(&self, i: usize, a: f64, w: &mut [f64]) {
         self.row(i).axpy(a, w);
     }
 }
@@ -308,7 +302,7 @@ impl<V: Value> Row<'_, V> {
     /// `x · w`, `w` at least as long as the largest index. Four partial sums, so that the loads
     /// of `w` (scattered, often cache misses) overlap instead of waiting on one addition chain.
     #[inline(always)]
-    pub fn dot(&self, w: &[f64]) -> f64 {
+    pub(crate) fn dot(&self, w: &[f64]) -> f64 {
         let mut sums = [0.0; 4];
         let mut one_chunks = self.ones.chunks_exact(4);
         for js in &mut one_chunks {
@@ -334,7 +328,7 @@ impl<V: Value> Row<'_, V> {
 
     /// `w += a · x`.
     #[inline(always)]
-    pub fn axpy(&self, a: f64, w: &mut [f64]) {
+    pub(crate) fn axpy(&self, a: f64, w: &mut [f64]) {
         for &j in self.ones {
             w[j as usize] += a;
         }
@@ -346,7 +340,7 @@ impl<V: Value> Row<'_, V> {
 
 /// A [`CsrMatrix`] in the narrowest exact [`Rows`] form.
 #[derive(Debug, Clone, PartialEq)]
-pub enum CompactRows {
+pub(crate) enum CompactRows {
     /// Every value is an integer in 0..=255.
     U8(Rows<u8>),
     /// Every value is an integer in 0..=65535.
@@ -356,7 +350,7 @@ pub enum CompactRows {
 }
 
 impl CompactRows {
-    pub fn new(x: &CsrMatrix) -> Self {
+    pub(crate) fn new(x: &CsrMatrix) -> Self {
         let integral_up_to =
             |limit: f64| x.values.iter().all(|&v| v >= 0.0 && v <= limit && v.fract() == 0.0);
         if integral_up_to(f64::from(u8::MAX)) {

@@ -56,7 +56,7 @@ impl Dataset {
         Ok(data)
     }
 
-    pub fn push(&mut self, label: &str, text: &str) {
+    pub(crate) fn push(&mut self, label: &str, text: &str) {
         self.labels.push(label.to_owned());
         self.texts.push(text.to_owned());
     }
@@ -70,7 +70,7 @@ impl Dataset {
     }
 
     /// The distinct labels, sorted as sklearn's `classes_` (`np.unique` on strings).
-    pub fn classes(&self) -> Vec<String> {
+    pub(crate) fn classes(&self) -> Vec<String> {
         let mut classes = self.labels.clone();
         classes.sort_unstable();
         classes.dedup();

@@ -10,18 +10,18 @@ use serde_json::json;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// The labels, in order: the model's classes, then any other label found in the truth.
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
     /// `confusion[true][predicted]` counts.
-    pub confusion: Vec<Vec<usize>>,
+    pub(crate) confusion: Vec<Vec<usize>>,
 }
 
 /// One class's figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClassFigures {
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    pub support: usize,
+pub(crate) struct ClassFigures {
+    pub(crate) precision: f64,
+    pub(crate) recall: f64,
+    pub(crate) f1: f64,
+    pub(crate) support: usize,
 }
 
 impl Evaluation {
@@ -51,7 +51,7 @@ impl Evaluation {
         Evaluation { labels, confusion }
     }
 
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.confusion.iter().flatten().sum()
     }
 
@@ -60,7 +60,7 @@ impl Evaluation {
         ratio(correct, self.total())
     }
 
-    pub fn class(&self, i: usize) -> ClassFigures {
+    pub(crate) fn class(&self, i: usize) -> ClassFigures {
         let predicted: usize = self.confusion.iter().map(|row| row[i]).sum();
         let support: usize = self.confusion[i].iter().sum();
         let hits = self.confusion[i][i];

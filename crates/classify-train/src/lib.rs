@@ -10,10 +10,10 @@
 //! has its own seeded random stream, so the result does not depend on the number of threads.
 //! Nothing here is on the prediction path.
 
-pub mod csr;
-pub mod data;
+pub(crate) mod csr;
+pub(crate) mod data;
 pub mod evaluation;
-pub mod logreg;
+pub(crate) mod logreg;
 mod numpy_sort;
 mod rng;
 pub mod split;
@@ -72,16 +72,20 @@ pub trait ProgressStep: Send + Sync {
     fn note(&self, _message: &str) {}
 }
 
-/// Progress that goes nowhere.
+/// Progress that goes nowhere (tests).
+#[cfg(test)]
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Quiet;
+pub(crate) struct Quiet;
 
+#[cfg(test)]
 struct QuietStep;
 
+#[cfg(test)]
 impl ProgressStep for QuietStep {
     fn advance(&self, _units: u64) {}
 }
 
+#[cfg(test)]
 impl Progress for Quiet {
     fn step(&self, _name: &str, _total: u64) -> Box<dyn ProgressStep + '_> {
         Box::new(QuietStep)
@@ -366,21 +370,21 @@ fn fit_svc(
 
 /// What one binary problem's solver produced: weights per feature and the bias (intercept).
 #[derive(Debug, Clone)]
-pub struct BinarySolution {
-    pub weights: Vec<f64>,
-    pub bias: f64,
-    pub iterations: usize,
-    pub converged: bool,
+pub(crate) struct BinarySolution {
+    pub(crate) weights: Vec<f64>,
+    pub(crate) bias: f64,
+    pub(crate) iterations: usize,
+    pub(crate) converged: bool,
 }
 
 /// A two-class problem over the rows of a matrix: `positive[i]` says whether document `i` is in
 /// the positive class, whose penalty is `c_positive` (the others' `c_negative`).
 #[derive(Debug, Clone, Copy)]
-pub struct BinaryProblem<'a> {
-    pub x: &'a CsrMatrix,
-    pub positive: &'a [bool],
-    pub c_positive: f64,
-    pub c_negative: f64,
+pub(crate) struct BinaryProblem<'a> {
+    pub(crate) x: &'a CsrMatrix,
+    pub(crate) positive: &'a [bool],
+    pub(crate) c_positive: f64,
+    pub(crate) c_negative: f64,
 }
 
 impl BinaryProblem<'_> {

@@ -15,7 +15,7 @@ use crate::{BinaryProblem, BinarySolution};
 const MAX_CG: usize = 250;
 
 /// Solves one binary problem.
-pub fn solve(problem: &BinaryProblem<'_>, tol: f64, max_iter: usize) -> BinarySolution {
+pub(crate) fn solve(problem: &BinaryProblem<'_>, tol: f64, max_iter: usize) -> BinarySolution {
     let x = problem.x;
     let n = x.n_rows();
     let dim = x.n_cols() + 1;

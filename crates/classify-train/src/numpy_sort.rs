@@ -10,7 +10,7 @@
 const SMALL_QUICKSORT: usize = 15;
 
 /// The permutation that sorts `keys`, in numpy's quicksort order among equal keys.
-pub fn argsort_quicksort(keys: &[i64]) -> Vec<usize> {
+pub(crate) fn argsort_quicksort(keys: &[i64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..keys.len()).collect();
     let n = order.len();
     if n < 2 {

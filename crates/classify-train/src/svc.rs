@@ -46,7 +46,7 @@ pub struct SvcParams {
 }
 
 /// The default [`SvcParams::memory_limit`]: 2 GiB.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 2 << 30;
+pub(crate) const DEFAULT_MEMORY_LIMIT: u64 = 2 << 30;
 
 impl Default for SvcParams {
     fn default() -> Self {
@@ -62,41 +62,41 @@ impl Default for SvcParams {
 
 /// A fitted SVC in the model file's terms (sklearn's public orientation).
 #[derive(Debug, Clone)]
-pub struct SvcFit {
-    pub gamma: f64,
-    pub n_support: Vec<usize>,
-    pub support_vectors: CsrSpec,
-    pub dual_coef: Vec<Vec<f64>>,
-    pub intercept: Vec<f64>,
+pub(crate) struct SvcFit {
+    pub(crate) gamma: f64,
+    pub(crate) n_support: Vec<usize>,
+    pub(crate) support_vectors: CsrSpec,
+    pub(crate) dual_coef: Vec<Vec<f64>>,
+    pub(crate) intercept: Vec<f64>,
     /// Per pair, in pair order: (i, j, iterations, converged).
-    pub pairs: Vec<(usize, usize, usize, bool)>,
+    pub(crate) pairs: Vec<(usize, usize, usize, bool)>,
 }
 
 /// One pair's binary solution: `y α` per document of the pair (class i's documents first, then
 /// class j's, each in training order) and libsvm's intercept `−ρ`.
 #[derive(Debug, Clone)]
-pub struct PairSolution {
-    pub coef: Vec<f64>,
-    pub intercept: f64,
-    pub iterations: usize,
-    pub converged: bool,
+pub(crate) struct PairSolution {
+    pub(crate) coef: Vec<f64>,
+    pub(crate) intercept: f64,
+    pub(crate) iterations: usize,
+    pub(crate) converged: bool,
 }
 
 /// A binary problem as handed to the solver: dense rows over the pair's own features.
 #[derive(Debug, Clone)]
-pub struct PairProblem {
+pub(crate) struct PairProblem {
     /// Row-major `n × d`.
-    pub records: Vec<f64>,
-    pub n: usize,
-    pub d: usize,
+    pub(crate) records: Vec<f64>,
+    pub(crate) n: usize,
+    pub(crate) d: usize,
     /// `true` for class i (the positive side), `false` for class j.
-    pub positive: Vec<bool>,
-    pub c_positive: f64,
-    pub c_negative: f64,
+    pub(crate) positive: Vec<bool>,
+    pub(crate) c_positive: f64,
+    pub(crate) c_negative: f64,
 }
 
 /// Bytes of linfa-svm's dense matrices for a pair of `n` documents and `d` features.
-pub fn pair_memory(n: usize, d: usize) -> u64 {
+pub(crate) fn pair_memory(n: usize, d: usize) -> u64 {
     8 * (n as u64 * n as u64 + n as u64 * d as u64)
 }
 
@@ -106,7 +106,7 @@ const ZERO: f64 = 100.0 * f64::EPSILON;
 /// sklearn's `_gamma`: 'scale' is `1 / (n_features · X.var())`, the variance over every entry of
 /// the training matrix, zeros included (`(X ∘ X).mean() − X.mean()²` as sklearn computes it for
 /// sparse input); 1 when that variance is 0, as sklearn does.
-pub fn resolve_gamma(x: &CsrMatrix, gamma: Gamma) -> f64 {
+pub(crate) fn resolve_gamma(x: &CsrMatrix, gamma: Gamma) -> f64 {
     let n_features = x.n_cols().max(1) as f64;
     match gamma {
         Gamma::Value(value) => value,
@@ -134,7 +134,7 @@ pub fn resolve_gamma(x: &CsrMatrix, gamma: Gamma) -> f64 {
 /// Fits the one-vs-one SVC: `targets[k]` is document `k`'s class index, `weights` the per-class
 /// multipliers of `c`; `solve` solves one binary problem (linfa-svm in [`fit`]).
 #[allow(clippy::too_many_arguments)]
-pub fn fit_with(
+pub(crate) fn fit_with(
     x: &CsrMatrix,
     targets: &[u32],
     classes: &[String],
@@ -321,7 +321,7 @@ fn gib(bytes: u64) -> String {
 /// Fits the one-vs-one SVC with linfa-svm's SMO (see [`fit_with`]); `tol` is its stopping
 /// tolerance (`eps`).
 #[allow(clippy::too_many_arguments)]
-pub fn fit(
+pub(crate) fn fit(
     x: &CsrMatrix,
     targets: &[u32],
     classes: &[String],

@@ -30,7 +30,7 @@ pub enum Loss {
 }
 
 impl Loss {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Loss::SquaredHinge => "squared_hinge",
             Loss::Hinge => "hinge",
@@ -40,19 +40,23 @@ impl Loss {
 
 /// Solver settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SvmOptions {
-    pub loss: Loss,
-    pub tol: f64,
-    pub max_iter: usize,
+pub(crate) struct SvmOptions {
+    pub(crate) loss: Loss,
+    pub(crate) tol: f64,
+    pub(crate) max_iter: usize,
 }
 
 /// Solves one binary problem; `seed` drives the visiting order.
-pub fn solve(problem: &BinaryProblem<'_>, options: &SvmOptions, seed: u64) -> BinarySolution {
+pub(crate) fn solve(
+    problem: &BinaryProblem<'_>,
+    options: &SvmOptions,
+    seed: u64,
+) -> BinarySolution {
     solve_compact(&CompactRows::new(problem.x), problem, options, seed)
 }
 
 /// [`solve`] on `x`, the compact form of `problem.x` (built once and shared by every problem).
-pub fn solve_compact(
+pub(crate) fn solve_compact(
     x: &CompactRows,
     problem: &BinaryProblem<'_>,
     options: &SvmOptions,

@@ -106,14 +106,14 @@ impl Default for VectorizerOptions {
 
 /// A fitted vectorizer (its model-file sections) and the training matrix it produced.
 #[derive(Debug)]
-pub struct Fitted {
-    pub spec: VectorizerSpec,
-    pub tfidf: Option<TfidfSpec>,
-    pub matrix: CsrMatrix,
+pub(crate) struct Fitted {
+    pub(crate) spec: VectorizerSpec,
+    pub(crate) tfidf: Option<TfidfSpec>,
+    pub(crate) matrix: CsrMatrix,
 }
 
 /// sklearn's `fit_transform` on `texts`.
-pub fn fit_transform(
+pub(crate) fn fit_transform(
     texts: &[&str],
     options: &VectorizerOptions,
     progress: &dyn Progress,
