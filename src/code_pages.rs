@@ -74,16 +74,11 @@ fn clean_module_mappings(smaps: &str) -> Vec<Range<usize>> {
 
 /// Unmaps this process's pages of the module's code and read-only data (they stay in the page
 /// cache). Called in the parent after the models are loaded, before the children fork.
-pub fn release_parent_pages() {
+pub(crate) fn release_parent_pages() {
     let Ok(smaps) = fs::read_to_string("/proc/self/smaps") else {
         return;
     };
     for range in clean_module_mappings(&smaps) {
-        // SAFETY: the range is a whole, page-aligned, read-only private file mapping of this
-        // module with no anonymous pages, so MADV_DONTNEED only drops page-table entries: the
-        // next access faults the same bytes back in from the file. Nothing is unmapped.
-        unsafe {
-            libc::madvise(range.start as *mut libc::c_void, range.len(), libc::MADV_DONTNEED);
-        }
+        crate::apache::os::drop_file_pages(range);
     }
 }

@@ -1,147 +1,145 @@
-//! The content handlers: `classify` (the model's answers) and `classify-metrics` (Prometheus
-//! counters). Each declines what is not its own, reads the request through the safe `Req` view,
-//! lets `classify_core` decide the answer, and writes it back.
+//! The request hooks: claiming the module's URLs before httpd maps them to files, and the content
+//! handlers `classify` (the model's answers), `classify-v2` (the Open Inference Protocol) and
+//! `classify-metrics` (Prometheus counters), plus the module's section of mod_status. Each reads
+//! the request through `apache::Request`, lets `classify_serve` decide the answer, and writes it
+//! back. No `unsafe` here: the guard around each of these is in `apache::hooks`.
 
-use std::os::raw::c_int;
 use std::time::Instant;
 
 use classify_serve::counters;
 use classify_serve::oip::{answer_v2, NamedModel as NamedModelView, V2Request};
-use classify_serve::protocol::{self, Method, Request};
+use classify_serve::protocol::{self, Method, Request as ApiRequest};
 
-use crate::ffi;
-use crate::guard;
-use crate::log::{self, Level};
-use crate::models;
-use crate::request::{BodyError, Req};
-use crate::shared_counters;
+use crate::apache::{self, BodyError, Level, Request, Status};
+use crate::{log_request, shared_counters};
 
-pub unsafe extern "C" fn classify_handler(raw: *mut ffi::request_rec) -> c_int {
-    // SAFETY: httpd passes the live request it is processing.
-    let mut req = unsafe { Req::new(raw) };
-    match req.handler() {
-        Some("classify") => {}
-        Some("classify-metrics") => return serve_metrics(raw),
-        Some("classify-v2") => return serve_inference_v2(raw),
-        _ => return ffi::DECLINED,
+/// The content handler: answers the handler names this module owns.
+pub(crate) fn content(request: &mut Request<'_>) -> Status {
+    match request.handler() {
+        Some("classify") => classify(request),
+        Some("classify-metrics") => metrics(request),
+        Some("classify-v2") => inference_protocol(request),
+        _ => Status::Declined,
+    }
+}
+
+/// `classify`: one model's answers (texts from the path, the query or the body).
+fn classify(request: &mut Request<'_>) -> Status {
+    // Lets the test suite prove that a panic becomes a 500 and leaves the child serving.
+    #[cfg(feature = "fault-injection")]
+    if request.query().is_some_and(|query| query.contains("classify-test-panic")) {
+        panic!("fault injected by the test suite");
     }
     let started = Instant::now();
-    let (code, texts) = match guard::catch(|| handle(&mut req)) {
-        Ok(outcome) => outcome,
-        Err(panic) => {
-            log::request(raw, Level::Error, &format!("CLS00010: internal error: {panic}"));
-            // SAFETY: same live request; Req holds no borrow across the panic.
-            let mut req = unsafe { Req::new(raw) };
-            req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
-            (ffi::OK as c_int, 0)
-        }
+    let (status, texts) = answer_classify(request);
+    if let Some(slot) = request.location().and_then(|l| l.section.and_then(|s| s.metrics_slot)) {
+        let answered = if status == Status::Ok { request.status() } else { 0 };
+        shared_counters::record_request(slot, answered, started.elapsed().as_secs_f64(), texts);
+    }
+    status
+}
+
+/// Answers one `classify` request; returns the hook's status and how many texts it classified.
+fn answer_classify(request: &mut Request<'_>) -> (Status, u64) {
+    let Some(location) = request.location() else {
+        return (internal_error(request, "CLS00011: no configuration for this location"), 0);
     };
-    // Counting must never fail a request that was answered.
-    let _ = guard::catch(|| {
-        // SAFETY: same live request, after the handler is done with it.
-        let req = unsafe { Req::new(raw) };
-        if let Some(slot) = req.dir_config().and_then(|config| config.metrics_slot) {
-            let status = if code == ffi::OK as c_int { req.status() } else { code };
-            let seconds = started.elapsed().as_secs_f64();
-            shared_counters::record_request(
-                slot,
-                u16::try_from(status).unwrap_or(0),
-                seconds,
-                texts as u64,
-            );
+    let Some(loaded) = location.section.and_then(|section| section.model.clone()) else {
+        let message = "CLS00012: SetHandler classify is set here but no ClassifyModel is \
+                       configured for this location; add `ClassifyModel /path/to/model` to the \
+                       same <Location>";
+        return (internal_error(request, message), 0);
+    };
+    let limits = location.limits();
+    let body = match read_body(request, limits.max_body) {
+        Ok(body) => body,
+        Err(status) => return (status, 0),
+    };
+    let raw_path = request.raw_path().to_owned();
+    let api_request = ApiRequest {
+        method: Some(request.method()),
+        path_text: text_below_location(&raw_path, location.path),
+        query: request.query(),
+        content_type: request.header(c"Content-Type"),
+        accept: request.header(c"Accept"),
+        prefer_json: location.settings.prefer_json.unwrap_or(false),
+        body: &body,
+    };
+    let response = protocol::answer(&loaded.model, &loaded.source, &api_request, &limits);
+    send(request, &response);
+    (Status::Ok, response.texts as u64)
+}
+
+/// The body of a POST (empty for other methods), or the status already answered for it.
+fn read_body(request: &mut Request<'_>, limit: usize) -> Result<Vec<u8>, Status> {
+    if request.method() != Method::Post {
+        return Ok(Vec::new());
+    }
+    match request.read_body(limit) {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => {
+            let message = format!("request body over the limit of {limit} bytes");
+            Err(client_error(request, 413, &message))
         }
-    });
-    code
+        Err(BodyError::Status(status)) => Err(Status::HttpError(status)),
+    }
 }
 
 /// `classify-metrics`: every model's counters in Prometheus text format.
-fn serve_metrics(raw: *mut ffi::request_rec) -> c_int {
-    let outcome = guard::catch(|| {
-        // SAFETY: httpd passes the live request it is processing.
-        let mut req = unsafe { Req::new(raw) };
-        if req.method() != Method::Get {
-            let body = protocol::error_body("method not allowed: use GET or HEAD");
-            req.respond(405, c"application/json", Some("GET, HEAD"), &body);
-            return;
-        }
-        // SAFETY: ap_state_query only reads httpd's global state.
-        let generation = unsafe { ffi::ap_state_query(ffi::AP_SQ_CONFIG_GEN as c_int) };
-        let text = counters::render_prometheus(&shared_counters::snapshot(), i64::from(generation));
-        req.respond(200, c"text/plain; version=0.0.4; charset=utf-8", None, text.as_bytes());
-    });
-    if let Err(panic) = outcome {
-        log::request(raw, Level::Error, &format!("CLS00017: internal error: {panic}"));
-        // SAFETY: same live request.
-        let mut req = unsafe { Req::new(raw) };
-        req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
+fn metrics(request: &mut Request<'_>) -> Status {
+    if request.method() != Method::Get {
+        let body = protocol::error_body("method not allowed: use GET or HEAD");
+        request.respond(405, c"application/json", Some("GET, HEAD"), &body);
+        return Status::Ok;
     }
-    ffi::OK as c_int
+    let text =
+        counters::render_prometheus(&shared_counters::snapshot(), apache::config_generation());
+    request.respond(200, c"text/plain; version=0.0.4; charset=utf-8", None, text.as_bytes());
+    Status::Ok
 }
 
 /// `classify-v2`: the Open Inference Protocol (KServe V2) over every named model.
-fn serve_inference_v2(raw: *mut ffi::request_rec) -> c_int {
+fn inference_protocol(request: &mut Request<'_>) -> Status {
     let started = Instant::now();
-    let outcome = guard::catch(|| {
-        // SAFETY: httpd passes the live request it is processing.
-        let mut req = unsafe { Req::new(raw) };
-        let limits = req.dir_config().map(|config| config.limits()).unwrap_or_default();
-        let method = req.method();
-        let body = if method == Method::Post {
-            match req.read_body(limits.max_body) {
-                Ok(body) => body,
-                Err(BodyError::TooLarge) => {
-                    let message =
-                        format!("request body over the limit of {} bytes", limits.max_body);
-                    return client_error(&mut req, 413, &message);
-                }
-                Err(BodyError::Status(status)) => return status,
-            }
-        } else {
-            Vec::new()
-        };
-        let raw_path = req.raw_path().to_owned();
-        let location = req.dir_config().and_then(|config| config.location());
-        let path = inference_path(&raw_path, location);
-        let request = V2Request {
-            method,
-            path,
-            inference_header_length: req.header(c"Inference-Header-Content-Length"),
-            body: &body,
-        };
-        let (response, slot) = models::with_named(|named| {
-            let views: Vec<NamedModelView<'_>> = named
-                .iter()
-                .map(|entry| NamedModelView {
-                    name: &entry.name,
-                    model: &entry.model.model,
-                    source: &entry.model.source,
-                })
-                .collect();
-            let response = answer_v2(&views, &request, &limits);
-            // Requests about one model count in that model's metrics.
-            let name = path
-                .trim_start_matches('/')
-                .strip_prefix("models/")
-                .map(|rest| rest.split('/').next().unwrap_or(""));
-            let slot = name.and_then(|name| {
-                named.iter().find(|entry| entry.name == name).and_then(|entry| entry.metrics_slot)
-            });
-            (response, slot)
-        });
-        send(&mut req, &response);
-        if let Some(slot) = slot {
-            let seconds = started.elapsed().as_secs_f64();
-            shared_counters::record_request(slot, response.status, seconds, response.texts as u64);
-        }
-        ffi::OK as c_int
+    let location = request.location();
+    let limits = location.as_ref().map(|location| location.limits()).unwrap_or_default();
+    let location_path = location.and_then(|location| location.path);
+    let body = match read_body(request, limits.max_body) {
+        Ok(body) => body,
+        Err(status) => return status,
+    };
+    let raw_path = request.raw_path().to_owned();
+    let path = inference_path(&raw_path, location_path);
+    let v2_request = V2Request {
+        method: request.method(),
+        path,
+        inference_header_length: request.header(c"Inference-Header-Content-Length"),
+        body: &body,
+    };
+    let named = request.server_state().map(|state| state.named()).unwrap_or_default();
+    let views: Vec<NamedModelView<'_>> = named
+        .iter()
+        .map(|entry| NamedModelView {
+            name: &entry.name,
+            model: &entry.model.model,
+            source: &entry.model.source,
+        })
+        .collect();
+    let response = answer_v2(&views, &v2_request, &limits);
+    // Requests about one model count in that model's metrics.
+    let model_name = path
+        .trim_start_matches('/')
+        .strip_prefix("models/")
+        .map(|rest| rest.split('/').next().unwrap_or(""));
+    let slot = model_name.and_then(|name| {
+        named.iter().find(|entry| entry.name == name).and_then(|entry| entry.metrics_slot)
     });
-    outcome.unwrap_or_else(|panic| {
-        log::request(raw, Level::Error, &format!("CLS00019: internal error: {panic}"));
-        // SAFETY: same live request.
-        let mut req = unsafe { Req::new(raw) };
-        req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
-        ffi::OK as c_int
-    })
+    send(request, &response);
+    if let Some(slot) = slot {
+        let seconds = started.elapsed().as_secs_f64();
+        shared_counters::record_request(slot, response.status, seconds, response.texts as u64);
+    }
+    Status::Ok
 }
 
 /// The inference API path below its `<Location>`: below a location with a mod_classify directive,
@@ -158,79 +156,20 @@ fn inference_path<'a>(raw_path: &'a str, location: Option<&str>) -> &'a str {
     }
 }
 
-/// mod_status's `status_hook`: a mod_classify section in /server-status (`?auto`: plain lines).
-pub unsafe extern "C" fn status_hook(raw: *mut ffi::request_rec, flags: c_int) -> c_int {
-    let outcome = guard::catch(|| {
-        // SAFETY: mod_status passes the live request it is answering.
-        let mut req = unsafe { Req::new(raw) };
-        let short = flags & STATUS_SHORT != 0;
-        req.write(counters::render_status(&shared_counters::snapshot(), short).as_bytes());
-    });
-    if let Err(panic) = outcome {
-        log::request(raw, Level::Error, &format!("CLS00018: internal error: {panic}"));
-    }
-    ffi::OK as c_int
-}
-
-/// mod_status.h's AP_STATUS_SHORT: a machine-readable (`?auto`) report.
-const STATUS_SHORT: c_int = 0x1;
-
-/// Answers one `classify` request; returns the handler's result and how many texts it classified.
-fn handle(req: &mut Req) -> (c_int, usize) {
-    // Lets the test suite prove that a panic becomes a 500 and leaves the child serving.
-    #[cfg(feature = "fault-injection")]
-    if req.query().is_some_and(|query| query.contains("classify-test-panic")) {
-        panic!("fault injected by the test suite");
-    }
-    let Some(config) = req.dir_config().copied() else {
-        return (internal_error(req, "CLS00011: no configuration for this location"), 0);
-    };
-    let Some(loaded) = config.model() else {
-        let code = internal_error(
-            req,
-            "CLS00012: SetHandler classify is set here but no ClassifyModel is configured for this \
-             location; add `ClassifyModel /path/to/model` to the same <Location>",
-        );
-        return (code, 0);
-    };
-    let limits = config.limits();
-    let method = req.method();
-    let body = if method == Method::Post {
-        match req.read_body(limits.max_body) {
-            Ok(body) => body,
-            Err(BodyError::TooLarge) => {
-                let message = format!("request body over the limit of {} bytes", limits.max_body);
-                return (client_error(req, 413, &message), 0);
-            }
-            Err(BodyError::Status(status)) => return (status, 0),
-        }
-    } else {
-        Vec::new()
-    };
-    let raw_path = req.raw_path().to_owned();
-    let path_text = text_below_location(&raw_path, config.location());
-    let request = Request {
-        method: Some(method),
-        path_text,
-        query: req.query(),
-        content_type: req.header(c"Content-Type"),
-        accept: req.header(c"Accept"),
-        prefer_json: config.prefer_json.unwrap_or(false),
-        body: &body,
-    };
-    let response = protocol::answer(&loaded.model, &loaded.source, &request, &limits);
-    send(req, &response);
-    (ffi::OK as c_int, response.texts)
+/// mod_status's hook: a mod_classify section in /server-status (`?auto`: plain lines).
+pub(crate) fn status_section(request: &mut Request<'_>, short: bool) -> Status {
+    request.write(counters::render_status(&shared_counters::snapshot(), short).as_bytes());
+    Status::Ok
 }
 
 /// Writes a core `Response`: logs client errors, sets the label note and headers, sends.
-fn send(req: &mut Req, response: &protocol::Response) {
+fn send(request: &mut Request<'_>, response: &protocol::Response) {
     if response.status >= 400 {
         let message = String::from_utf8_lossy(&response.body).trim().to_owned();
-        log::request(req.raw(), Level::Info, &format!("CLS00013: {} {message}", response.status));
+        log_request!(request, Level::Info, "CLS00013: {} {message}", response.status);
     }
     if let Some(label) = &response.label {
-        req.set_note(c"classify-label", label);
+        request.set_note(c"classify-label", label);
     }
     let content_type = match response.content_type {
         ct if ct.starts_with("application/json") => c"application/json",
@@ -238,14 +177,27 @@ fn send(req: &mut Req, response: &protocol::Response) {
         _ => c"text/plain; charset=utf-8",
     };
     for (name, value) in &response.headers {
-        req.set_header(name, value);
+        request.set_header(name, value);
     }
-    req.respond(response.status, content_type, response.allow, &response.body);
+    request.respond(response.status, content_type, response.allow, &response.body);
 }
 
-/// The file name `classify_translate_name` gives the requests it claims. Like mod_proxy's
-/// "proxy:" names, it is one no file-serving module will open.
+/// The file name `translate_name` gives the requests it claims. Like mod_proxy's "proxy:" names,
+/// it is one no file-serving module will open.
 const CLAIMED_FILENAME: &str = "classify:";
+
+/// Takes the module's URLs out of httpd's URL decoding. httpd decodes the path after this hook
+/// and answers 404 to a `%2F` (unless `AllowEncodedSlashes`, which cannot go in a `<Location>`)
+/// or a `%00` before any handler runs; `DONE` skips that decoding, and the handler decodes the
+/// text from the request line itself. Runs after the `<Location>` walk, so the configuration
+/// tells whether a model answers this URL; every other URL is left to httpd as it is.
+pub(crate) fn pre_translate_name(request: &mut Request<'_>) -> Status {
+    if answered_here(request) {
+        Status::Done
+    } else {
+        Status::Declined
+    }
+}
 
 /// Claims the URLs this module answers before httpd maps them to files. httpd's own translation
 /// would join the document root and the text into a file name (a text over PATH_MAX gets a 403,
@@ -253,45 +205,34 @@ const CLAIMED_FILENAME: &str = "classify:";
 /// meaning for a model. This hook runs before `SetHandler` is applied, so it goes by the
 /// configuration: a model named in a `<Location>` that covers the request's path. `<Location>`
 /// access control still applies: httpd walks locations again afterwards.
-pub unsafe extern "C" fn classify_translate_name(raw: *mut ffi::request_rec) -> c_int {
-    // SAFETY: httpd passes the live request it is processing.
-    let mut req = unsafe { Req::new(raw) };
-    match guard::catch(|| answered_here(&req)) {
-        Ok(true) => {
-            req.set_filename(CLAIMED_FILENAME);
-            ffi::OK as c_int
-        }
-        Ok(false) => ffi::DECLINED,
-        Err(panic) => {
-            log::request(raw, Level::Error, &format!("CLS00015: internal error: {panic}"));
-            ffi::DECLINED
-        }
+pub(crate) fn translate_name(request: &mut Request<'_>) -> Status {
+    if answered_here(request) {
+        request.set_filename(CLAIMED_FILENAME);
+        Status::Ok
+    } else {
+        Status::Declined
     }
 }
 
-/// Skips the directory walk for the URLs `classify_translate_name` claimed, as mod_proxy does
-/// for its "proxy:" names. httpd resets the request to the server's default configuration before
-/// this hook, so the claim is recognised by its file name, not by the `<Location>`: deciding by
-/// the configuration here never matched, and every request paid for a walk of `/classify:` (a
+/// Skips the directory walk for the URLs `translate_name` claimed, as mod_proxy does for its
+/// "proxy:" names. httpd resets the request to the server's default configuration before this
+/// hook, so the claim is recognised by its file name, not by the `<Location>`: deciding by the
+/// configuration here never matched, and every request paid for a walk of `/classify:` (a
 /// `getcwd`, two failed `stat`s and a failed `/.htaccess` open).
-pub unsafe extern "C" fn classify_map_to_storage(raw: *mut ffi::request_rec) -> c_int {
-    // SAFETY: httpd passes the live request it is processing.
-    let req = unsafe { Req::new(raw) };
-    match guard::catch(|| req.filename() == Some(CLAIMED_FILENAME)) {
-        Ok(true) => ffi::OK as c_int,
-        Ok(false) => ffi::DECLINED,
-        Err(panic) => {
-            log::request(raw, Level::Error, &format!("CLS00016: internal error: {panic}"));
-            ffi::DECLINED
-        }
+pub(crate) fn map_to_storage(request: &mut Request<'_>) -> Status {
+    if request.filename() == Some(CLAIMED_FILENAME) {
+        Status::Ok
+    } else {
+        Status::Declined
     }
 }
 
 /// Whether the configuration puts a model in a `<Location>` covering this request's path.
-fn answered_here(req: &Req) -> bool {
-    let Some(config) = req.dir_config() else { return false };
-    match (config.model, config.location()) {
-        (Some(_), Some(location)) => req.raw_path().starts_with(location.trim_end_matches('/')),
+fn answered_here(request: &Request<'_>) -> bool {
+    let Some(location) = request.location() else { return false };
+    let has_model = location.section.is_some_and(|section| section.has_model());
+    match (has_model, location.path) {
+        (true, Some(path)) => request.raw_path().starts_with(path.trim_end_matches('/')),
         _ => false,
     }
 }
@@ -305,14 +246,14 @@ fn text_below_location<'a>(raw_path: &'a str, location: Option<&str>) -> &'a str
     rest.strip_prefix('/').unwrap_or(rest)
 }
 
-fn client_error(req: &mut Req, status: u16, message: &str) -> c_int {
-    log::request(req.raw(), Level::Info, &format!("CLS00014: {status} {message}"));
-    req.respond(status, c"application/json", None, &protocol::error_body(message));
-    ffi::OK as c_int
+fn client_error(request: &mut Request<'_>, status: u16, message: &str) -> Status {
+    log_request!(request, Level::Info, "CLS00014: {status} {message}");
+    request.respond(status, c"application/json", None, &protocol::error_body(message));
+    Status::Ok
 }
 
-fn internal_error(req: &mut Req, message: &str) -> c_int {
-    log::request(req.raw(), Level::Error, message);
-    req.respond(500, c"application/json", None, &protocol::error_body("internal error"));
-    ffi::OK as c_int
+fn internal_error(request: &mut Request<'_>, message: &str) -> Status {
+    log_request!(request, Level::Error, "{message}");
+    request.respond(500, c"application/json", None, &protocol::error_body("internal error"));
+    Status::Ok
 }

@@ -1,23 +1,56 @@
 //! The models the configuration passes have loaded. Each distinct model file (same device, inode,
 //! size and modification time) is loaded once however many `<Location>`s name it; every location
-//! shares the one `Arc`. The configuration pool owns those `Arc`s (see `config`), and the named
-//! models of the running generation are also held by `NAMED` until the next generation's
-//! `post_config` replaces them. So a graceful restart keeps a model whose file did not change
-//! (no reload, logged as kept), loads any replaced file afresh, and frees what no longer appears.
-//! The registry itself holds only weak references. No Apache types here: this is safe Rust.
+//! shares the one `Arc`. The configuration owns those `Arc`s (each section's `ModelSection` lives
+//! in its virtual host's state in the configuration pool), and the models of the running
+//! generation are also retained here until the next generation's `post_config` replaces them:
+//! httpd clears the old configuration before it reads the new one. So a graceful restart keeps a
+//! model whose file did not change (no reload, logged as kept), loads any replaced file afresh,
+//! and frees what no longer appears. The registry itself holds only weak references. No Apache
+//! types here: this is safe Rust.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use classify_core::Model;
 use classify_serve::protocol::ModelSource;
 
 /// A model loaded for a configuration generation, with where it came from.
-pub struct LoadedModel {
-    pub model: Model,
-    pub source: ModelSource,
+pub(crate) struct LoadedModel {
+    pub(crate) model: Model,
+    pub(crate) source: ModelSource,
+}
+
+/// What one configuration section says about its model: `ClassifyModel` and
+/// `ClassifyModelName`, and what `post_config` derived from them.
+#[derive(Default)]
+pub(crate) struct ModelSection {
+    pub(crate) model: Option<Arc<LoadedModel>>,
+    /// `ClassifyModelName`.
+    pub(crate) name: Option<String>,
+    /// How long `ClassifyModel` took to load the file, if this section loaded it (rather than
+    /// sharing a model already loaded).
+    pub(crate) load_seconds: Option<f64>,
+    /// The shared-memory counter slot of the model's name (given by `post_config`).
+    pub(crate) metrics_slot: Option<usize>,
+}
+
+impl ModelSection {
+    pub(crate) fn has_model(&self) -> bool {
+        self.model.is_some()
+    }
+
+    /// The model's name: `ClassifyModelName`, or the model file's stem.
+    pub(crate) fn model_name(&self) -> Option<String> {
+        if let Some(name) = &self.name {
+            return Some(name.clone());
+        }
+        let path = Path::new(&self.model.as_ref()?.source.path);
+        let stem = path.file_name()?.to_string_lossy();
+        // "sections.model.json" and "sections.model" are both named "sections".
+        Some(stem.split('.').next().unwrap_or(&stem).to_owned())
+    }
 }
 
 /// Identifies one version of one file.
@@ -57,7 +90,7 @@ static REGISTRY: Mutex<Registry> =
 
 /// Loads (or shares, if this pass already loaded the same file) the model at `path`; says whether
 /// it was loaded now. The error is the directive's message, without the directive name.
-pub fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
+pub(crate) fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
     let key = FileKey::of(path);
     let mut registry =
         REGISTRY.lock().map_err(|_| "model registry poisoned by an earlier panic")?;
@@ -102,7 +135,7 @@ pub fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
 }
 
 /// Takes the log lines of the models loaded or kept since the last call (one configuration pass).
-pub fn take_announcements() -> Vec<String> {
+pub(crate) fn take_announcements() -> Vec<String> {
     REGISTRY
         .lock()
         .map(|mut registry| {
@@ -113,27 +146,22 @@ pub fn take_announcements() -> Vec<String> {
 }
 
 /// A model as the inference API names it, with its metrics slot.
-pub struct NamedModel {
-    pub name: String,
-    pub model: Arc<LoadedModel>,
-    pub metrics_slot: Option<usize>,
+#[derive(Clone)]
+pub(crate) struct NamedModel {
+    pub(crate) name: String,
+    pub(crate) model: Arc<LoadedModel>,
+    pub(crate) metrics_slot: Option<usize>,
 }
 
-/// Every named model of the current configuration generation. Written by the parent in
-/// `post_config` before it forks children; children only read their inherited copy.
-static NAMED: RwLock<Vec<NamedModel>> = RwLock::new(Vec::new());
+/// The models of the running configuration generation (see the top of this file).
+static RETAINED: Mutex<Vec<Arc<LoadedModel>>> = Mutex::new(Vec::new());
 
-/// Replaces the named models (the previous generation's references are dropped).
-pub fn set_named(models: Vec<NamedModel>) {
-    if let Ok(mut named) = NAMED.write() {
-        *named = models;
-    }
-}
-
-/// Runs `body` with the named models.
-pub fn with_named<T>(body: impl FnOnce(&[NamedModel]) -> T) -> T {
-    match NAMED.read() {
-        Ok(named) => body(&named),
-        Err(_) => body(&[]),
-    }
+/// Keeps `models` loaded until the next generation calls this (dropping the previous ones).
+pub(crate) fn retain_until_next_generation(models: Vec<Arc<LoadedModel>>) {
+    let previous = match RETAINED.lock() {
+        Ok(mut retained) => std::mem::replace(&mut *retained, models),
+        Err(_) => Vec::new(),
+    };
+    // Dropped outside the lock: freeing a large model takes a while.
+    drop(previous);
 }

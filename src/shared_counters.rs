@@ -4,14 +4,13 @@
 //! old and new generations add to the same totals. Each model name gets a fixed slot of 64-bit
 //! atomic counters; slots are claimed only by the parent, while it reads its configuration.
 
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use classify_serve::counters::{bucket_index, status_index, ModelCounters, BUCKETS, STATUSES};
 
 /// Most model names counted; later names share the last slot, "(other models)".
-pub const MAX_SLOTS: usize = 64;
+pub(crate) const MAX_SLOTS: usize = 64;
 const NAME_WORDS: usize = 8;
 const STATUS_WORDS: usize = STATUSES.len();
 const BUCKET_WORDS: usize = BUCKETS.len() + 1;
@@ -29,40 +28,18 @@ const SLOT_WORDS: usize = LAST_LOAD_NS + 1;
 const HEADER_WORDS: usize = 1;
 const TOTAL_WORDS: usize = HEADER_WORDS + MAX_SLOTS * SLOT_WORDS;
 
-/// The shared counters.
+/// The shared counters: `TOTAL_WORDS` atomic words.
 struct Shared {
-    words: NonNull<AtomicU64>,
+    words: &'static [AtomicU64],
 }
-
-// SAFETY: the mapping lives for the life of the process and is only accessed through atomics.
-unsafe impl Send for Shared {}
-unsafe impl Sync for Shared {}
 
 impl Shared {
     fn create() -> Option<Shared> {
-        let bytes = TOTAL_WORDS * std::mem::size_of::<AtomicU64>();
-        // SAFETY: a fresh anonymous shared mapping; MAP_SHARED keeps it shared with forked
-        // children. It is zero-filled and page-aligned, so it is a valid array of AtomicU64.
-        let memory = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if memory == libc::MAP_FAILED {
-            return None;
-        }
-        NonNull::new(memory as *mut AtomicU64).map(|words| Shared { words })
+        crate::apache::os::shared_words(TOTAL_WORDS).map(|words| Shared { words })
     }
 
     fn word(&self, index: usize) -> &AtomicU64 {
-        assert!(index < TOTAL_WORDS, "metrics word {index} out of range");
-        // SAFETY: in bounds of the mapping, which is never unmapped.
-        unsafe { &*self.words.as_ptr().add(index) }
+        &self.words[index]
     }
 
     fn slot_word(&self, slot: usize, offset: usize) -> &AtomicU64 {
@@ -80,7 +57,7 @@ fn shared() -> Option<&'static Shared> {
 
 /// The counter slot for a model name, claimed on first use. Called by the parent while it reads
 /// its configuration (children inherit the slot numbers in their configuration).
-pub fn slot_for(name: &str) -> Option<usize> {
+pub(crate) fn slot_for(name: &str) -> Option<usize> {
     let shared = shared()?;
     let claimed = shared.word(0).load(Ordering::Relaxed) as usize;
     for slot in 0..claimed.min(MAX_SLOTS) {
@@ -119,7 +96,7 @@ fn slot_name(shared: &Shared, slot: usize) -> String {
 }
 
 /// Counts one answered request.
-pub fn record_request(slot: usize, status: u16, seconds: f64, texts: u64) {
+pub(crate) fn record_request(slot: usize, status: u16, seconds: f64, texts: u64) {
     let Some(shared) = shared() else { return };
     shared.slot_word(slot, REQUESTS + status_index(status)).fetch_add(1, Ordering::Relaxed);
     shared
@@ -130,14 +107,14 @@ pub fn record_request(slot: usize, status: u16, seconds: f64, texts: u64) {
 }
 
 /// Counts one model load (in the parent, outside the start-up dry run).
-pub fn record_load(slot: usize, seconds: f64) {
+pub(crate) fn record_load(slot: usize, seconds: f64) {
     let Some(shared) = shared() else { return };
     shared.slot_word(slot, LOADS).fetch_add(1, Ordering::Relaxed);
     shared.slot_word(slot, LAST_LOAD_NS).store((seconds * 1e9) as u64, Ordering::Relaxed);
 }
 
 /// Every claimed slot's counters, summed over all children and threads.
-pub fn snapshot() -> Vec<ModelCounters> {
+pub(crate) fn snapshot() -> Vec<ModelCounters> {
     let Some(shared) = shared() else { return Vec::new() };
     let claimed = (shared.word(0).load(Ordering::Acquire) as usize).min(MAX_SLOTS);
     (0..claimed)

@@ -557,7 +557,7 @@ fn a_panicking_request_gets_500_and_the_child_survives() {
         assert_eq!((after.status, after.text().as_str()), (200, "games\n"));
         let log = apache.error_log();
         assert!(
-            log.contains("CLS00010: internal error: fault injected by the test suite"),
+            log.contains("CLS00010: internal error in content_handler: fault injected by the test suite"),
             "{log}"
         );
         // The guard reports the panic; no child died of it.

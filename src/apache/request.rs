@@ -1,48 +1,64 @@
-//! Safe views of a `request_rec`: the handler reads fields and writes the answer only through
-//! these functions, so raw pointers stay in this file.
+//! `Request<'r>`: the handlers' view of the `request_rec` httpd passed to a hook, borrowed for
+//! that call (`'r`). Fields are read and the answer written only through these methods, so raw
+//! pointers stay in this file.
 
 use std::ffi::{CStr, CString};
+use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int};
+use std::ptr::NonNull;
 
-use classify_serve::protocol::Method;
+use classify_serve::protocol::{self, Method};
 
-use crate::ffi;
+use super::config::{self, Location, ServerState};
+use super::ffi;
 
-/// A request Apache handed to our handler. Valid for the handler call only.
-pub struct Req {
-    raw: *mut ffi::request_rec,
+/// A request httpd is processing, borrowed for one hook call.
+pub(crate) struct Request<'r> {
+    raw: NonNull<ffi::request_rec>,
+    /// Whether an answer was sent (the panic guard then does not send a 500 on top).
+    answered: bool,
+    _borrow: PhantomData<&'r mut ffi::request_rec>,
 }
 
 /// Why a body could not be read.
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// Over the limit (413).
     TooLarge,
-    /// httpd's own status for a broken body (e.g. bad chunking) or an aborted client.
-    Status(c_int),
+    /// httpd's own status for a broken body (e.g. bad chunking) or an aborted client. The
+    /// handler returns it to httpd, which answers it.
+    Status(u16),
 }
 
-impl Req {
+impl<'r> Request<'r> {
+    /// `None` for a null pointer.
+    ///
     /// # Safety
-    /// `raw` must be the live request passed to a handler, used only during that call.
-    pub unsafe fn new(raw: *mut ffi::request_rec) -> Req {
-        Req { raw }
+    /// `raw` must be null or the live request httpd passed to the hook being run, and the view
+    /// must not outlive that call.
+    pub(super) unsafe fn from_raw(raw: *mut ffi::request_rec) -> Option<Request<'r>> {
+        let raw = NonNull::new(raw)?;
+        Some(Request { raw, answered: false, _borrow: PhantomData })
     }
 
-    pub fn raw(&self) -> *mut ffi::request_rec {
-        self.raw
+    pub(super) fn raw(&self) -> *mut ffi::request_rec {
+        self.raw.as_ptr()
     }
 
     fn rec(&self) -> &ffi::request_rec {
-        // SAFETY: `Req::new`'s contract: a live request for the duration of the call.
-        unsafe { &*self.raw }
+        // SAFETY: `from_raw`'s contract: a live request for the duration of the call.
+        unsafe { self.raw.as_ref() }
+    }
+
+    pub(super) fn answered(&self) -> bool {
+        self.answered
     }
 
     /// The handler name set by `SetHandler`/`AddHandler`.
-    pub fn handler(&self) -> Option<&str> {
+    pub(crate) fn handler(&self) -> Option<&str> {
         str_field(self.rec().handler)
     }
 
-    pub fn method(&self) -> Method {
+    pub(crate) fn method(&self) -> Method {
         match self.rec().method_number as u32 {
             ffi::M_GET => Method::Get,
             ffi::M_POST => Method::Post,
@@ -50,15 +66,15 @@ impl Req {
         }
     }
 
-    /// HEAD requests: answer as GET, headers only.
-    pub fn header_only(&self) -> bool {
+    /// HEAD requests: answered as GET, headers only.
+    fn header_only(&self) -> bool {
         self.rec().header_only != 0
     }
 
     /// The URL path exactly as the client sent it, still percent-encoded, taken from the request
     /// line. (httpd decodes `uri`, `parsed_uri.path` and even `unparsed_uri` in place while
     /// processing, merging slashes on the way, so they cannot tell a literal `%` from an escape.)
-    pub fn raw_path(&self) -> &str {
+    pub(crate) fn raw_path(&self) -> &str {
         let request_line = str_field(self.rec().the_request).unwrap_or("");
         let target = request_line.split(' ').nth(1).unwrap_or("");
         // A byte search: a `char` array pattern decodes the ~200-byte line a character at a time.
@@ -74,46 +90,51 @@ impl Req {
         }
     }
 
-    pub fn query(&self) -> Option<&str> {
+    pub(crate) fn query(&self) -> Option<&str> {
         str_field(self.rec().args)
     }
 
     /// A request header (case-insensitive name).
-    pub fn header(&self, name: &CStr) -> Option<&str> {
-        // SAFETY: headers_in is a live table of the request; apr_table_get returns a pointer into it
-        // (or null), valid while the request lives.
+    pub(crate) fn header(&self, name: &CStr) -> Option<&str> {
+        // SAFETY: headers_in is a live table of the request; apr_table_get returns a pointer into
+        // it (or null), valid while the request lives.
         let value = unsafe { ffi::apr_table_get(self.rec().headers_in, name.as_ptr()) };
         str_field(value)
     }
 
-    /// The module's per-directory configuration for this request.
-    pub fn dir_config(&self) -> Option<&crate::config::DirConfig> {
-        // ap_get_module_config is a macro in C; httpd also exports it as a function.
-        // SAFETY: per_dir_config is this request's config vector; the slot for this module holds a
-        // DirConfig created by create_dir_config/merge_dir_config (or null).
-        let config =
-            unsafe { ffi::ap_get_module_config(self.rec().per_dir_config, crate::module_record()) }
-                as *const crate::config::DirConfig;
-        // SAFETY: see above; pool memory that outlives the request.
-        unsafe { config.as_ref() }
+    /// The module's configuration for this request's URL, merged from its sections (it lives in
+    /// the configuration pool, longer than the request).
+    pub(crate) fn location(&self) -> Option<Location<'r>> {
+        // SAFETY: per_dir_config is this request's config vector; this module's slot holds a
+        // DirConfig created by create_dir_config/merge_dir_config (or null), in a pool that
+        // outlives the request.
+        unsafe { config::location(self.rec().per_dir_config) }
+    }
+
+    /// The module's state for the virtual host answering this request.
+    pub(crate) fn server_state(&self) -> Option<&'r ServerState> {
+        // SAFETY: r->server is the live server_rec of the request; its module config for this
+        // module is a ServerState owned by the configuration pool, which outlives the request.
+        unsafe { config::server_state(self.rec().server) }
     }
 
     /// Reads the whole request body (de-chunked), refusing more than `limit` bytes.
-    pub fn read_body(&mut self, limit: usize) -> Result<Vec<u8>, BodyError> {
+    pub(crate) fn read_body(&mut self, limit: usize) -> Result<Vec<u8>, BodyError> {
         if let Some(length) = self.header(c"Content-Length") {
             if length.trim().parse::<u64>().is_ok_and(|n| n > limit as u64) {
                 return Err(BodyError::TooLarge);
             }
         }
-        // SAFETY: standard client-block protocol on the live request.
-        let status =
-            unsafe { ffi::ap_setup_client_block(self.raw, ffi::REQUEST_CHUNKED_DECHUNK as c_int) };
+        // SAFETY: the client-block protocol on the live request.
+        let status = unsafe {
+            ffi::ap_setup_client_block(self.raw(), ffi::REQUEST_CHUNKED_DECHUNK as c_int)
+        };
         if status != ffi::OK as c_int {
-            return Err(BodyError::Status(status));
+            return Err(BodyError::Status(u16::try_from(status).unwrap_or(400)));
         }
         let mut body = Vec::new();
         // SAFETY: as above.
-        if unsafe { ffi::ap_should_client_block(self.raw) } == 0 {
+        if unsafe { ffi::ap_should_client_block(self.raw()) } == 0 {
             return Ok(body);
         }
         let mut buffer = [0u8; 16 * 1024];
@@ -121,14 +142,14 @@ impl Req {
             // SAFETY: the buffer is valid for its length.
             let read = unsafe {
                 ffi::ap_get_client_block(
-                    self.raw,
+                    self.raw(),
                     buffer.as_mut_ptr() as *mut c_char,
                     buffer.len() as ffi::apr_size_t,
                 )
             };
             match read {
                 0 => return Ok(body),
-                n if n < 0 => return Err(BodyError::Status(ffi::HTTP_BAD_REQUEST as c_int)),
+                n if n < 0 => return Err(BodyError::Status(ffi::HTTP_BAD_REQUEST as u16)),
                 n => {
                     body.extend_from_slice(&buffer[..n as usize]);
                     if body.len() > limit {
@@ -140,63 +161,72 @@ impl Req {
     }
 
     /// Sends a complete answer: status, content type, optional `Allow`, and the body (not for HEAD).
-    pub fn respond(
+    pub(crate) fn respond(
         &mut self,
         status: u16,
         content_type: &'static CStr,
         allow: Option<&str>,
         body: &[u8],
     ) {
+        self.answered = true;
+        let raw = self.raw();
         // SAFETY: writes to the live request through httpd's API; header strings are copied into
         // the request pool by apr_table_set; content_type is 'static.
         unsafe {
-            (*self.raw).status = c_int::from(status);
-            ffi::ap_set_content_type(self.raw, content_type.as_ptr());
+            (*raw).status = c_int::from(status);
+            ffi::ap_set_content_type(raw, content_type.as_ptr());
             if let Some(allow) = allow.and_then(|a| CString::new(a).ok()) {
-                ffi::apr_table_set((*self.raw).headers_out, c"Allow".as_ptr(), allow.as_ptr());
+                ffi::apr_table_set((*raw).headers_out, c"Allow".as_ptr(), allow.as_ptr());
             }
-            ffi::ap_set_content_length(self.raw, body.len() as ffi::apr_off_t);
+            ffi::ap_set_content_length(raw, body.len() as ffi::apr_off_t);
             if !self.header_only() && !body.is_empty() {
-                ffi::ap_rwrite(body.as_ptr() as *const _, body.len() as c_int, self.raw);
+                ffi::ap_rwrite(body.as_ptr() as *const _, body.len() as c_int, raw);
             }
         }
     }
 
+    /// The answer the panic guard sends.
+    pub(super) fn respond_internal_error(&mut self) {
+        self.respond(500, c"application/json", None, &protocol::error_body("internal error"));
+    }
+
     /// The status set for the answer.
-    pub fn status(&self) -> c_int {
-        self.rec().status
+    pub(crate) fn status(&self) -> u16 {
+        u16::try_from(self.rec().status).unwrap_or(0)
     }
 
     /// Adds a response header (copied into the request pool).
-    pub fn set_header(&mut self, name: &str, value: &str) {
+    pub(crate) fn set_header(&mut self, name: &str, value: &str) {
         let (Ok(name), Ok(value)) = (CString::new(name), CString::new(value)) else { return };
         // SAFETY: apr_table_set copies both strings into the table's pool.
         unsafe { ffi::apr_table_set(self.rec().headers_out, name.as_ptr(), value.as_ptr()) };
     }
 
     /// Writes bytes into the answer as they are (for content added to another module's page).
-    pub fn write(&mut self, bytes: &[u8]) {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
+        self.answered = true;
         // SAFETY: the buffer is valid for its length; the request is live.
-        unsafe { ffi::ap_rwrite(bytes.as_ptr() as *const _, bytes.len() as c_int, self.raw) };
+        unsafe { ffi::ap_rwrite(bytes.as_ptr() as *const _, bytes.len() as c_int, self.raw()) };
     }
 
     /// The file name httpd mapped the request to, if any.
-    pub fn filename(&self) -> Option<&str> {
+    pub(crate) fn filename(&self) -> Option<&str> {
         str_field(self.rec().filename)
     }
 
     /// Sets `r->filename` (copied into the request pool).
-    pub fn set_filename(&mut self, value: &str) {
+    pub(crate) fn set_filename(&mut self, value: &str) {
         let Ok(value) = CString::new(value) else { return };
+        let raw = self.raw();
         // SAFETY: apr_pstrdup copies into the live request pool, which outlives the request.
-        unsafe { (*self.raw).filename = ffi::apr_pstrdup(self.rec().pool, value.as_ptr()) };
+        unsafe { (*raw).filename = ffi::apr_pstrdup((*raw).pool, value.as_ptr()) };
     }
 
     /// Sets a request note (readable in `LogFormat` as `%{name}n`).
-    pub fn set_note(&mut self, name: &CStr, value: &str) {
+    pub(crate) fn set_note(&mut self, name: &CStr, value: &str) {
         let Ok(value) = CString::new(value) else {
             return;
         };
@@ -205,7 +235,8 @@ impl Req {
     }
 }
 
-fn str_field<'a>(pointer: *const c_char) -> Option<&'a str> {
+/// A non-null request or configuration string as UTF-8 (`None` for null or invalid UTF-8).
+pub(super) fn str_field<'a>(pointer: *const c_char) -> Option<&'a str> {
     if pointer.is_null() {
         return None;
     }
