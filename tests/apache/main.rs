@@ -6,6 +6,7 @@ mod hostile;
 mod httpd;
 mod metrics;
 mod oip;
+mod path_texts;
 mod reload;
 
 use std::fs;
@@ -557,7 +558,9 @@ fn a_panicking_request_gets_500_and_the_child_survives() {
         assert_eq!((after.status, after.text().as_str()), (200, "games\n"));
         let log = apache.error_log();
         assert!(
-            log.contains("CLS00010: internal error in content_handler: fault injected by the test suite"),
+            log.contains(
+                "CLS00010: internal error in content_handler: fault injected by the test suite"
+            ),
             "{log}"
         );
         // The guard reports the panic; no child died of it.
