@@ -418,12 +418,11 @@ fn configtest_names_file_line_and_reason() {
 /// The parent reads models as root, but a configtest run as the Apache user must say why it
 /// cannot read one.
 #[test]
+#[ignore = "needs root to run apache2 -t as www-data; scripts/test runs it as root"]
 fn configtest_as_the_apache_user_names_an_unreadable_model() {
     // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        println!("skipped: needs root to run apache2 -t as www-data");
-        return;
-    }
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(root, "run as root: it runs apache2 -t as www-data");
     let model = golden("count_word12_linearsvc_multi.model.json");
     let body = "<Location /classify>\n  SetHandler classify\n  ClassifyModel MODEL\n</Location>\n";
     let apache = Apache::configure("event", body);
@@ -578,10 +577,7 @@ fn explanations_match_numpy() {
         .args(["-c", "import numpy"])
         .status()
         .is_ok_and(|status| status.success());
-    if !has_numpy {
-        println!("skipped: /usr/bin/python3 with numpy is needed (Debian python3-numpy)");
-        return;
-    }
+    assert!(has_numpy, "this test compares with numpy: install Debian's python3-numpy");
     let mut config = String::new();
     for (i, model) in
         ["count_word12_linearsvc_multi", "count_word_linearsvc_binary"].iter().enumerate()

@@ -133,9 +133,7 @@ mod tests {
         let script = "import sys, json, numpy as np\n\
                       keys = np.array(json.load(sys.stdin), dtype=np.int64)\n\
                       print(json.dumps(keys.argsort().tolist()))";
-        let Some(expected) = crate::vectorize::tests::python(script, &keys) else {
-            return;
-        };
+        let expected = crate::vectorize::tests::python(script, &keys);
         let expected: Vec<usize> = serde_json::from_str(&expected).unwrap();
         assert_eq!(order, expected);
     }
