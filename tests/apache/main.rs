@@ -279,125 +279,40 @@ fn configtest(model_path: &str) -> (bool, String) {
     (output.status.success(), format!("{stderr}|{}", apache.conf.display()))
 }
 
-/// `apachectl configtest` rejects a bad model with file, line and reason, and accepts a good one.
-#[test]
-fn configtest_names_file_line_and_reason() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let good = golden("count_word12_linearsvc_multi.model.json");
-    let good_text = fs::read_to_string(&good).expect("golden model");
-    let mut future: Value = serde_json::from_str(&good_text).expect("golden model JSON");
-    future["format_version"] = serde_json::json!(9);
-    let future_version = future.to_string();
-    let tfidf_text =
-        fs::read_to_string(golden("tfidf_logreg_ovr_explicit.model.json")).expect("model");
-    // Format 2's sections (issue #17): a selection step and a calibrated wrapper.
-    let select_text =
-        fs::read_to_string(golden("selectkbest_chi2_linearsvc.model.json")).expect("model");
-    let calibrated_text =
-        fs::read_to_string(golden("calibrated_linearsvc_sigmoid_ensemble_multi.model.json"))
-            .expect("model");
-    let good_binary = binary_form(&good);
-    let mut flipped_binary = good_binary.clone();
-    let middle = flipped_binary.len() / 2;
-    flipped_binary[middle] ^= 0x40;
-    let write = |name: &str, content: &[u8]| {
-        let path = dir.path().join(name);
+/// Model files written into a temporary directory for the configtest cases.
+struct BadModels {
+    dir: tempfile::TempDir,
+    good: std::path::PathBuf,
+    good_text: String,
+    good_binary: Vec<u8>,
+}
+
+impl BadModels {
+    fn new() -> BadModels {
+        let good = golden("count_word12_linearsvc_multi.model.json");
+        let good_text = fs::read_to_string(&good).expect("golden model");
+        let good_binary = binary_form(&good);
+        BadModels { dir: tempfile::tempdir().expect("temp dir"), good, good_text, good_binary }
+    }
+
+    fn write(&self, name: &str, content: &[u8]) -> String {
+        let path = self.dir.path().join(name);
         fs::write(&path, content).expect("write model");
         path.display().to_string()
-    };
-    let bad_cases = [
-        (dir.path().join("missing.json").display().to_string(), "No such file"),
-        (write("empty.json", b""), "corrupt model"),
-        (write("random.json", b"\x00\x9f\x13garbage"), "corrupt model"),
-        (write("truncated.json", &good_text.as_bytes()[..good_text.len() / 2]), "corrupt model"),
-        (write("version.json", future_version.as_bytes()), "version 9"),
-        (dir.path().display().to_string(), "cannot read"),
-        (write("flipped.model", &flipped_binary), "checksum mismatch"),
-        (write("short.model", &good_binary[..good_binary.len() - 100]), "header says"),
-        (
-            write("nan.model", &patch_section(&good_binary, b"COEF", 8, f64::NAN.to_le_bytes())),
-            "NaN is not a finite number",
-        ),
-        (
-            write(
-                "inf.model",
-                &patch_section(&good_binary, b"COEF", 0, f64::INFINITY.to_le_bytes()),
-            ),
-            "inf is not a finite number",
-        ),
-        (
-            write("vend.model", &patch_section(&good_binary, b"VEND", 4, u32::MAX.to_le_bytes())),
-            "outside the term text",
-        ),
-        (
-            write(
-                "narrow.json",
-                &edited(&good_text, |m| {
-                    m["classifier"]["coef"][0].as_array_mut().map(|r| r.pop());
-                }),
-            ),
-            "classifier.coef[0]",
-        ),
-        (
-            write(
-                "rows.json",
-                &edited(&good_text, |m| {
-                    m["classifier"]["intercept"].as_array_mut().map(|r| r.pop());
-                }),
-            ),
-            "classifier.intercept",
-        ),
-        (
-            write(
-                "twice.json",
-                &edited(&good_text, |m| {
-                    m["vectorizer"]["vocabulary"][1] = m["vectorizer"]["vocabulary"][0].clone()
-                }),
-            ),
-            "appears twice",
-        ),
-        (
-            write(
-                "typo.json",
-                &edited(&good_text, |m| m["vectorizer"]["lowercse"] = Value::Bool(true)),
-            ),
-            "unknown field `lowercse`",
-        ),
-        (
-            write(
-                "idf.json",
-                &edited(&tfidf_text, |m| {
-                    m["tfidf"]["idf"].as_array_mut().map(|r| r.pop());
-                }),
-            ),
-            "tfidf.idf",
-        ),
-        (
-            write(
-                "pattern.json",
-                &edited(&good_text, |m| m["vectorizer"]["token_pattern"] = Value::from("[a-z]+")),
-            ),
-            "token_pattern",
-        ),
-        (
-            write(
-                "support.json",
-                &edited(&select_text, |m| m["steps"][0]["support"][0] = Value::from(u32::MAX)),
-            ),
-            "steps[0].support[0]",
-        ),
-        (
-            write(
-                "calibrator.json",
-                &edited(&calibrated_text, |m| {
-                    m["classifier"]["members"][1]["class_indices"][0] = Value::from(99)
-                }),
-            ),
-            "classifier.members[1].class_indices[0]",
-        ),
-    ];
-    for (path, reason) in bad_cases {
-        let (ok, output) = configtest(&path);
+    }
+
+    /// A golden model's JSON with `edit` applied, written as `name`.
+    fn edited(&self, name: &str, model: &str, edit: impl FnOnce(&mut Value)) -> String {
+        let text = fs::read_to_string(golden(&format!("{model}.model.json"))).expect("model");
+        self.write(name, &edited(&text, edit))
+    }
+}
+
+/// Each model must fail `apache2 -t` with httpd's "Syntax error on line N of httpd.conf", the
+/// directive's name and the expected reason.
+fn assert_configtest_refuses(cases: &[(String, &str)]) {
+    for (path, reason) in cases {
+        let (ok, output) = configtest(path);
         println!(
             "{:<16} {}",
             path.rsplit('/').next().unwrap_or(""),
@@ -409,9 +324,109 @@ fn configtest_names_file_line_and_reason() {
         assert!(output.contains("ClassifyModel:"), "{output}");
         assert!(output.contains(reason), "expected {reason:?} in {output}");
     }
-    let (ok, output) = configtest(&good.display().to_string());
+}
+
+const GOOD: &str = "count_word12_linearsvc_multi";
+
+#[test]
+fn configtest_names_unreadable_and_corrupt_files() {
+    let models = BadModels::new();
+    let mut future: Value = serde_json::from_str(&models.good_text).expect("golden model JSON");
+    future["format_version"] = serde_json::json!(9);
+    let half = &models.good_text.as_bytes()[..models.good_text.len() / 2];
+    assert_configtest_refuses(&[
+        (models.dir.path().join("missing.json").display().to_string(), "No such file"),
+        (models.write("empty.json", b""), "corrupt model"),
+        (models.write("random.json", b"\x00\x9f\x13garbage"), "corrupt model"),
+        (models.write("truncated.json", half), "corrupt model"),
+        (models.write("version.json", future.to_string().as_bytes()), "version 9"),
+        (models.dir.path().display().to_string(), "cannot read"),
+    ]);
+}
+
+#[test]
+fn configtest_names_what_is_wrong_in_a_binary_model() {
+    let models = BadModels::new();
+    let binary = &models.good_binary;
+    let mut flipped = binary.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    let nan = patch_section(binary, b"COEF", 8, f64::NAN.to_le_bytes());
+    let inf = patch_section(binary, b"COEF", 0, f64::INFINITY.to_le_bytes());
+    let vend = patch_section(binary, b"VEND", 4, u32::MAX.to_le_bytes());
+    assert_configtest_refuses(&[
+        (models.write("flipped.model", &flipped), "checksum mismatch"),
+        (models.write("short.model", &binary[..binary.len() - 100]), "header says"),
+        (models.write("nan.model", &nan), "NaN is not a finite number"),
+        (models.write("inf.model", &inf), "inf is not a finite number"),
+        (models.write("vend.model", &vend), "outside the term text"),
+    ]);
+}
+
+#[test]
+fn configtest_names_the_field_of_an_invalid_json_model() {
+    let models = BadModels::new();
+    let pop = |value: &mut Value| {
+        value.as_array_mut().map(|row| row.pop());
+    };
+    assert_configtest_refuses(&[
+        (
+            models.edited("narrow.json", GOOD, |m| pop(&mut m["classifier"]["coef"][0])),
+            "classifier.coef[0]",
+        ),
+        (
+            models.edited("rows.json", GOOD, |m| pop(&mut m["classifier"]["intercept"])),
+            "classifier.intercept",
+        ),
+        (
+            models.edited("twice.json", GOOD, |m| {
+                m["vectorizer"]["vocabulary"][1] = m["vectorizer"]["vocabulary"][0].clone()
+            }),
+            "appears twice",
+        ),
+        (
+            models.edited("typo.json", GOOD, |m| m["vectorizer"]["lowercse"] = Value::Bool(true)),
+            "unknown field `lowercse`",
+        ),
+        (
+            models.edited("idf.json", "tfidf_logreg_ovr_explicit", |m| pop(&mut m["tfidf"]["idf"])),
+            "tfidf.idf",
+        ),
+        (
+            models.edited("pattern.json", GOOD, |m| {
+                m["vectorizer"]["token_pattern"] = Value::from("[a-z]+")
+            }),
+            "token_pattern",
+        ),
+    ]);
+}
+
+/// Format 2's sections (issue #17): a selection step and a calibrated wrapper.
+#[test]
+fn configtest_names_the_field_of_an_invalid_format_2_section() {
+    let models = BadModels::new();
+    assert_configtest_refuses(&[
+        (
+            models.edited("support.json", "selectkbest_chi2_linearsvc", |m| {
+                m["steps"][0]["support"][0] = Value::from(u32::MAX)
+            }),
+            "steps[0].support[0]",
+        ),
+        (
+            models.edited("calibrator.json", "calibrated_linearsvc_sigmoid_ensemble_multi", |m| {
+                m["classifier"]["members"][1]["class_indices"][0] = Value::from(99)
+            }),
+            "classifier.members[1].class_indices[0]",
+        ),
+    ]);
+}
+
+#[test]
+fn configtest_accepts_good_models_in_both_forms() {
+    let models = BadModels::new();
+    let (ok, output) = configtest(&models.good.display().to_string());
     assert!(ok, "configtest refused a good model: {output}");
-    let (ok, output) = configtest(&write("good.model", &good_binary));
+    let (ok, output) = configtest(&models.write("good.model", &models.good_binary));
     assert!(ok, "configtest refused a good binary model: {output}");
 }
 
