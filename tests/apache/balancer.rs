@@ -265,24 +265,62 @@ impl Load {
     }
 }
 
-#[test]
-fn balancer_spreads_traffic_keeps_labels_survives_a_back_end_restart_and_rolls_out_a_model() {
-    let started = Instant::now();
-    let models = tempfile::tempdir().expect("temp dir");
-    let served: [PathBuf; 2] = [0, 1].map(|i| models.path().join(format!("backend{i}.model")));
-    for path in &served {
-        install(MODEL, path);
-    }
-    let back = [back_end(&served[0]), back_end(&served[1])];
-    let front = Arc::new(Apache::start(MPM, &front_config(&[&back[0], &back[1]])));
-    let cases = Arc::new(cases_with_new_labels());
-    assert!(cases.iter().any(|c| c.label != c.new_label), "the models must disagree somewhere");
+/// A front over two back ends serving MODEL from files that can be replaced by rename.
+struct Cluster {
+    _models: tempfile::TempDir,
+    served: [PathBuf; 2],
+    back: [Apache; 2],
+    front: Arc<Apache>,
+    cases: Arc<Vec<Case>>,
+}
 
-    // (1) + (2): every golden text as a URL path and as a text/plain body, through the front.
-    let before = [access_log_lines(&back[0]), access_log_lines(&back[1])];
+impl Cluster {
+    fn start() -> Cluster {
+        let models = tempfile::tempdir().expect("temp dir");
+        let served: [PathBuf; 2] = [0, 1].map(|i| models.path().join(format!("backend{i}.model")));
+        for path in &served {
+            install(MODEL, path);
+        }
+        let back = [back_end(&served[0]), back_end(&served[1])];
+        let front = Arc::new(Apache::start(MPM, &front_config(&[&back[0], &back[1]])));
+        let cases = Arc::new(cases_with_new_labels());
+        Cluster { _models: models, served, back, front, cases }
+    }
+
+    /// Requests each back end has logged so far.
+    fn served_counts(&self) -> [usize; 2] {
+        [access_log_lines(&self.back[0]), access_log_lines(&self.back[1])]
+    }
+
+    fn assert_no_crashed_children(&self) {
+        for apache in [&self.back[0], &self.back[1], &*self.front] {
+            apache.assert_no_crashed_children();
+        }
+    }
+}
+
+/// Stops the clients; every request they sent must have had the expected answer.
+fn assert_no_failed_request(load: Load) {
+    let (answered, failures) = load.finish();
+    println!("{answered} requests under load, {} failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {answered} requests failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every golden text as a URL path and as a text/plain body gets sklearn's label through the
+/// front, and each back end answers a fair share.
+#[test]
+fn balancer_spreads_traffic_and_keeps_sklearns_labels() {
+    let cluster = Cluster::start();
+    let (front, back) = (&cluster.front, &cluster.back);
+    let before = cluster.served_counts();
     let mut sent = 0;
-    for Case { text, label, .. } in cases.iter() {
-        let response = classify(&front, text);
+    for Case { text, label, .. } in cluster.cases.iter() {
+        let response = classify(front, text);
         assert_eq!(response.status, 200, "GET {text:?}: {}", response.text());
         assert_eq!(response.text(), format!("{label}\n"), "GET {text:?}");
         let response = front.post("/classify", "text/plain", text.as_bytes());
@@ -302,15 +340,23 @@ fn balancer_spreads_traffic_keeps_labels_survives_a_back_end_restart_and_rolls_o
     for (i, n) in share.iter().enumerate() {
         assert!(*n * 10 >= sent * 4, "back end {i} served only {n} of {sent}: {share:?}");
     }
+    cluster.assert_no_crashed_children();
+}
 
-    // (3): take back end 1 out and bring it back while two clients keep sending requests.
-    let load = Load::start(&front, &cases, 2);
+/// Back end 1 is drained, stopped, put back in rotation while down, and restarted, while two
+/// clients keep sending requests: none fails, and the restarted back end gets traffic again by
+/// itself.
+#[test]
+fn balancer_loses_no_request_while_a_back_end_is_drained_stopped_and_restored() {
+    let cluster = Cluster::start();
+    let (front, back) = (&cluster.front, &cluster.back);
+    let load = Load::start(front, &cluster.cases, 2);
     load.wait_for(100);
 
     // Drain it at the front, as an operator would before maintenance: no new requests go there.
-    set_draining(&front, &back[1], true);
+    set_draining(front, &back[1], true);
     thread::sleep(Duration::from_millis(200)); // requests already on their way finish
-    let drained_at = [access_log_lines(&back[0]), access_log_lines(&back[1])];
+    let drained_at = cluster.served_counts();
     load.wait_for(100);
     assert_eq!(access_log_lines(&back[1]), drained_at[1], "a drained member got requests");
     let while_drained = access_log_lines(&back[0]) - drained_at[0];
@@ -320,9 +366,9 @@ fn balancer_spreads_traffic_keeps_labels_survives_a_back_end_restart_and_rolls_o
     // (maxattempts defaults to members - 1) and keeps member 1 out for `retry` seconds at a time.
     graceful_stop(&back[1]);
     let refused_before = front.error_log().matches("AH00957").count();
-    let down_at = [access_log_lines(&back[0]), access_log_lines(&back[1])];
+    let down_at = cluster.served_counts();
     let down_since = Instant::now();
-    set_draining(&front, &back[1], false);
+    set_draining(front, &back[1], false);
     load.wait_for(200);
     // Long enough for the front to retry the member at least once after `retry` seconds.
     while down_since.elapsed() < Duration::from_millis(RETRY_SECONDS * 1000 * 5 / 2) {
@@ -332,8 +378,8 @@ fn balancer_spreads_traffic_keeps_labels_survives_a_back_end_restart_and_rolls_o
     assert!(refused > 0, "the front never tried the stopped member:\n{}", front.error_log());
     // "Err" except for the instant between a retry and its refused connect.
     let deadline = Instant::now() + Duration::from_secs(2);
-    while !member_status(&front, &back[1]).contains("Err") {
-        assert!(Instant::now() < deadline, "{:?}", member_status(&front, &back[1]));
+    while !member_status(front, &back[1]).contains("Err") {
+        assert!(Instant::now() < deadline, "{:?}", member_status(front, &back[1]));
         thread::sleep(Duration::from_millis(10));
     }
     let while_down = access_log_lines(&back[0]) - down_at[0];
@@ -341,67 +387,68 @@ fn balancer_spreads_traffic_keeps_labels_survives_a_back_end_restart_and_rolls_o
     // Restore it on the same port: after `retry` seconds the front tries it again by itself.
     start_again(&back[1]);
     let restarted = Instant::now();
-    let restored_at = [access_log_lines(&back[0]), access_log_lines(&back[1])];
+    let restored_at = cluster.served_counts();
     let deadline = restarted + Duration::from_secs(RETRY_SECONDS + 10);
     while access_log_lines(&back[1]) == restored_at[1] {
         assert!(Instant::now() < deadline, "the restarted back end never got traffic back");
         thread::sleep(Duration::from_millis(20));
     }
     let back_after = restarted.elapsed();
-    let back_at = [access_log_lines(&back[0]), access_log_lines(&back[1])];
+    let back_at = cluster.served_counts();
     load.wait_for(500);
     let after = [access_log_lines(&back[0]) - back_at[0], access_log_lines(&back[1]) - back_at[1]];
+    println!(
+        "out and back: drained: back end 0 served {while_drained}, back end 1 none; stopped: \
+         {refused} refused connects failed over, back end 0 served {while_down}; restarted: back \
+         end 1 had traffic again after {:.2} s, then served {after:?} (back end 0, back end 1)",
+        back_after.as_secs_f64(),
+    );
+    assert_no_failed_request(load);
+    assert!(back_after <= Duration::from_secs(RETRY_SECONDS + 5), "took {back_after:?}");
+    assert!(after[1] * 10 >= (after[0] + after[1]) * 2, "restored back end: {after:?}");
+    cluster.assert_no_crashed_children();
+}
 
-    // (4) Roll out a new model one back end at a time: drain, install by rename, graceful,
-    // check the back end serves it, put it back. Clients accept either model's label meanwhile.
+/// A new model is rolled out one back end at a time (drain, install by rename, graceful, check,
+/// undrain) under load: no request fails (clients accept either model's label meanwhile), and
+/// afterwards every answer is sklearn's for the new model.
+#[test]
+fn balancer_rolls_out_a_new_model_one_back_end_at_a_time() {
+    let cluster = Cluster::start();
+    let (front, back) = (&cluster.front, &cluster.back);
+    assert!(
+        cluster.cases.iter().any(|c| c.label != c.new_label),
+        "the models must disagree somewhere"
+    );
+    let load = Load::start(front, &cluster.cases, 2);
+    load.wait_for(100);
     let old_checksum = checksum(&back[0]);
     load.rolling_out.store(true, Ordering::Relaxed);
     let rollout_started = Instant::now();
     for (i, apache) in back.iter().enumerate() {
-        set_draining(&front, apache, true);
+        set_draining(front, apache, true);
         thread::sleep(Duration::from_millis(200));
-        install(NEW_MODEL, &served[i]);
+        install(NEW_MODEL, &cluster.served[i]);
         apache.graceful();
         let deadline = Instant::now() + Duration::from_secs(10);
         while checksum(apache) == old_checksum {
             assert!(Instant::now() < deadline, "back end {i} does not serve the new model");
             thread::sleep(Duration::from_millis(20));
         }
-        set_draining(&front, apache, false);
+        set_draining(front, apache, false);
         load.wait_for(200);
     }
     let rollout = rollout_started.elapsed();
-    let (answered, failures) = load.finish();
-    // Every answer through the front is now the new model's, i.e. sklearn's for that model.
+    assert_no_failed_request(load);
     let new_cases = golden_cases(NEW_MODEL);
     for (text, label) in &new_cases {
-        assert_eq!(classify(&front, text).text(), format!("{label}\n"), "new model, {text:?}");
+        assert_eq!(classify(front, text).text(), format!("{label}\n"), "new model, {text:?}");
     }
-
     println!(
-        "out and back: drained: back end 0 served {while_drained}, back end 1 none; stopped: \
-         {refused} refused connects failed over, back end 0 served {while_down}; restarted: back \
-         end 1 had traffic again after {:.2} s, then served {:?} (back end 0, back end 1); new \
-         model on both back ends in {:.1} s, then sklearn's labels for all {} of its golden texts",
-        back_after.as_secs_f64(),
-        after,
+        "new model on both back ends in {:.1} s, then sklearn's labels for all {} of its golden \
+         texts",
         rollout.as_secs_f64(),
         new_cases.len()
     );
-    println!(
-        "{answered} requests under load, {} failed; whole test {:.1} s",
-        failures.len(),
-        started.elapsed().as_secs_f64()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {answered} requests failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(back_after <= Duration::from_secs(RETRY_SECONDS + 5), "took {back_after:?}");
-    assert!(after[1] * 10 >= (after[0] + after[1]) * 2, "restored back end: {after:?}");
-    for apache in [&back[0], &back[1], &*front] {
-        apache.assert_no_crashed_children();
-    }
+    cluster.assert_no_crashed_children();
 }
