@@ -1,5 +1,7 @@
-//! `classify`: the command-line face of classify-core. Thin glue: parse arguments, call the core,
-//! print. Exit codes: 0 success, 1 runtime failure (bad input file, unreadable model), 2 usage.
+//! `classify`: the command-line face of classify-core, classify-serve (JSON descriptions) and
+//! classify-train. Thin glue: parse arguments, call the crates, print. Exit codes: 0 success,
+//! 1 runtime failure (bad input file, unreadable model), 2 usage.
+#![forbid(unsafe_code)]
 
 mod train;
 

@@ -9,6 +9,7 @@
 //! and of features. The one-vs-rest problems are independent and solved on a few threads; each
 //! has its own seeded random stream, so the result does not depend on the number of threads.
 //! Nothing here is on the prediction path.
+#![forbid(unsafe_code)]
 
 pub(crate) mod csr;
 pub(crate) mod data;
