@@ -341,6 +341,7 @@ fn configtest_names_unreadable_and_corrupt_files() {
         (models.write("truncated.json", half), "corrupt model"),
         (models.write("version.json", future.to_string().as_bytes()), "version 9"),
         (models.dir.path().display().to_string(), "cannot read"),
+        (models.write("model.pickle", b"\x80\x04\x95\x2a\x01\x00"), "this is a Python pickle"),
     ]);
 }
 

@@ -74,11 +74,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // A closed pipe (`classify predict ... | head`) is not a failure.
-            if let Some(io_error) = error.downcast_ref::<io::Error>() {
-                if io_error.kind() == io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            // A closed pipe (`classify inspect ... | head`) is not a failure.
+            let broken_pipe = error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<io::Error>()
+                    .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
             }
             eprintln!("classify: {error:#}");
             ExitCode::from(1)
@@ -175,7 +178,8 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
         "sublinear_tf": t.sublinear_tf,
     })));
     description["top_features"] = top_features(&model, top);
-    println!("{}", serde_json::to_string_pretty(&description)?);
+    // Not println!, which panics when the reader has gone (`classify inspect M | head`).
+    writeln!(io::stdout().lock(), "{}", serde_json::to_string_pretty(&description)?)?;
     Ok(())
 }
 
