@@ -3,6 +3,7 @@
 
 mod balancer;
 mod hostile;
+mod log_codes;
 mod httpd;
 mod metrics;
 mod oip;
