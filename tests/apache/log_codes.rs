@@ -31,11 +31,8 @@ fn every_log_code_is_documented_and_every_documented_code_is_logged() {
     let mut logged = BTreeSet::new();
     rust_sources(&repo_root().join("src"), &mut logged);
     let table = fs::read_to_string(repo_root().join("docs/log-codes.md")).expect("log-codes.md");
-    let documented: BTreeSet<String> = table
-        .lines()
-        .filter(|line| line.starts_with("| `CLS"))
-        .flat_map(codes_in)
-        .collect();
+    let documented: BTreeSet<String> =
+        table.lines().filter(|line| line.starts_with("| `CLS")).flat_map(codes_in).collect();
     assert!(logged.len() >= 10, "found only {logged:?} in src/");
     let undocumented: Vec<_> = logged.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&logged).collect();

@@ -3,8 +3,8 @@
 
 mod balancer;
 mod hostile;
-mod log_codes;
 mod httpd;
+mod log_codes;
 mod metrics;
 mod oip;
 mod path_texts;
