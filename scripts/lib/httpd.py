@@ -12,7 +12,8 @@ Standard library only: it runs under Debian's /usr/bin/python3. From bash, use t
 
     python3 scripts/lib/httpd.py conf DIR [--port N] [--mpm event] [--settings "StartServers 2"]
                                  [--classify SO] [--module NAME=PATH] [--log-level warn]
-                                 [--access-log FORMAT] [--document-root D] [--body-file FILE|-]
+                                 [--access-log FORMAT] [--document-root D] [--comment TEXT]
+                                 [--body TEXT] [--body-file FILE|-]
         writes DIR/httpd.conf (on a free loopback port unless --port) and prints the port
     python3 scripts/lib/httpd.py start DIR [--url PATH] [--any-status] [--timeout S]
         apache2 -k start, then waits until it answers; prints "PID MS" (MS: from the start
@@ -51,7 +52,7 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def render_conf(root, port, *, mpm="event", settings=(), modules=(), body="", log_level="info",
-                access_log=None, document_root=None, user=None):
+                access_log=None, document_root=None, user=None, comment=None):
     """httpd.conf for a server living in `root` on 127.0.0.1:`port`.
 
     `settings`: MPM (or other server-wide) directives, one per item or line; empty keeps the
@@ -59,12 +60,14 @@ def render_conf(root, port, *, mpm="event", settings=(), modules=(), body="", lo
     ("classify_module", "/path/mod_classify.so"). `body`: the site (sections and directives).
     `access_log`: a LogFormat string for root/access.log, or None for no access log. `user`: run
     the children as www-data; by default when root, as Apache refuses to serve as root.
+    `comment`: a first line saying who wrote the file and why.
     """
     if mpm not in MPMS:
         raise ValueError(f"mpm {mpm!r}: expected one of {', '.join(MPMS)}")
     if user is None:
         user = os.geteuid() == 0
-    lines = [
+    lines = [f"# {line}" for line in (comment or "").splitlines()]
+    lines += [
         f'ServerRoot "{root}"',
         f'PidFile "{root}/httpd.pid"',
         f'ErrorLog "{root}/error.log"',
@@ -88,7 +91,7 @@ def render_conf(root, port, *, mpm="event", settings=(), modules=(), body="", lo
         # Texts may contain "/", sent as %2F.
         "AllowEncodedSlashes NoDecode",
     ]
-    return "\n".join(lines) + "\n" + body.rstrip("\n") + "\n"
+    return "\n".join(lines + [body.strip("\n")]).rstrip("\n") + "\n"
 
 
 def _directive_lines(settings):
@@ -351,7 +354,7 @@ def _conf(apache, args):
     apache = Apache.configure(apache.root, port=args.port, mpm=args.mpm,
                               settings=args.settings or [], modules=modules, body=body,
                               log_level=args.log_level, access_log=args.access_log,
-                              document_root=args.document_root)
+                              document_root=args.document_root, comment=args.comment)
     print(apache.port)
     return 0
 
@@ -406,6 +409,7 @@ def _parser():
     conf.add_argument("--access-log", metavar="FORMAT",
                       help="write DIR/access.log in this LogFormat (default: no access log)")
     conf.add_argument("--document-root", help="default: DIR")
+    conf.add_argument("--comment", help="a first comment line (who generated the file)")
     conf.add_argument("--body", action="append", metavar="TEXT", help="site configuration")
     conf.add_argument("--body-file", metavar="FILE", help="site configuration ('-': stdin)")
 
