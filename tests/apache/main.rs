@@ -688,6 +688,22 @@ fn union_models_explain_and_answer_the_inference_protocol() {
     apache.assert_no_crashed_children();
 }
 
+/// A ClassifyModelName names its own section's model: one in a section without a model is a
+/// warning at start-up, and the nested section still answers with the enclosing model.
+#[test]
+fn a_model_name_without_a_model_is_a_warning() {
+    let body = format!(
+        "{}<Location /classify/sub>\n  ClassifyModelName orphan\n</Location>\n",
+        location("/classify", "count_word12_linearsvc_multi")
+    );
+    let apache = Apache::start("event", &body);
+    let log = apache.error_log();
+    assert!(log.contains("CLS00007: ClassifyModelName \"orphan\""), "{log}");
+    // The nested section still inherits the model of /classify.
+    assert_eq!(apache.get("/classify/sub/arcade%20game", &[]).text(), "games\n");
+    apache.assert_no_crashed_children();
+}
+
 /// The URLs below a model's `<Location>` are not files: httpd's directory walk is skipped for
 /// them, as for mod_proxy's, so `<Directory>` sections (Debian's `<Directory />` deny included)
 /// do not apply, while `<Location>` access control does.
