@@ -2,7 +2,7 @@
 
 # The Debian packages building, testing and demonstrating mod_classify need.
 CLASSIFY_APT_PACKAGES=(apache2 apache2-dev libclang-dev clang pkg-config python3 python3-sklearn
-    python3-joblib python3-venv curl ca-certificates)
+    python3-joblib python3-pytest python3-venv curl ca-certificates)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -57,7 +57,7 @@ ensure_sklearn_venv() {
         rm -rf "$SKLEARN_VENV"
         "$python" -m venv "$SKLEARN_VENV" >&2 || return 1
         "$SKLEARN_VENV/bin/pip" install --quiet --disable-pip-version-check --upgrade \
-            scikit-learn skops pandas joblib >&2 || return 1
+            scikit-learn skops pandas joblib pytest >&2 || return 1
     fi
     echo "$PWD/$SKLEARN_VENV/bin/python"
 }
