@@ -10,7 +10,7 @@ use classify_serve::counters;
 use classify_serve::oip::{answer_v2, NamedModel as NamedModelView, V2Request};
 use classify_serve::protocol::{self, Method, Request as ApiRequest};
 
-use crate::apache::{self, BodyError, Level, Request, Status};
+use crate::apache::{self, BodyError, Level, Location, Request, Status};
 use crate::{log_request, shared_counters};
 
 /// The content handler: answers the handler names this module owns.
@@ -31,8 +31,11 @@ fn classify(request: &mut Request<'_>) -> Status {
         panic!("fault injected by the test suite");
     }
     let started = Instant::now();
-    let (status, texts) = answer_classify(request);
-    if let Some(slot) = request.location().and_then(|l| l.section.and_then(|s| s.metrics_slot)) {
+    let Some(location) = request.location() else {
+        return internal_error(request, "CLS00011: no configuration for this location");
+    };
+    let (status, texts) = answer_classify(request, &location);
+    if let Some(slot) = location.section.and_then(|section| section.metrics_slot) {
         let answered = if status == Status::Ok { request.status() } else { 0 };
         shared_counters::record_request(slot, answered, started.elapsed().as_secs_f64(), texts);
     }
@@ -40,10 +43,7 @@ fn classify(request: &mut Request<'_>) -> Status {
 }
 
 /// Answers one `classify` request; returns the hook's status and how many texts it classified.
-fn answer_classify(request: &mut Request<'_>) -> (Status, u64) {
-    let Some(location) = request.location() else {
-        return (internal_error(request, "CLS00011: no configuration for this location"), 0);
-    };
+fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Status, u64) {
     let Some(loaded) = location.section.and_then(|section| section.model.clone()) else {
         let message = "CLS00012: SetHandler classify is set here but no ClassifyModel is \
                        configured for this location; add `ClassifyModel /path/to/model` to the \
@@ -182,49 +182,56 @@ fn send(request: &mut Request<'_>, response: &protocol::Response) {
     request.respond(response.status, content_type, response.allow, &response.body);
 }
 
-/// The file name `translate_name` gives the requests it claims. Like mod_proxy's "proxy:" names,
-/// it is one no file-serving module will open.
+/// The file name `pre_translate_name` gives the requests it claims. Like mod_proxy's "proxy:"
+/// names, it is one no file-serving module will open.
 const CLAIMED_FILENAME: &str = "classify:";
 
-/// Takes the module's URLs out of httpd's URL decoding. httpd decodes the path after this hook
-/// and answers 404 to a `%2F` (unless `AllowEncodedSlashes`, which cannot go in a `<Location>`)
-/// or a `%00` before any handler runs; `DONE` skips that decoding, and the handler decodes the
-/// text from the request line itself. Runs after the `<Location>` walk, so the configuration
-/// tells whether a model answers this URL; every other URL is left to httpd as it is.
+/// Claims the URLs this module answers, before httpd decodes them and maps them to files.
+///
+/// httpd decodes the path after this hook and answers 404 to a `%2F` (unless
+/// `AllowEncodedSlashes`, which cannot go in a `<Location>`) or a `%00` before any handler runs;
+/// `DONE` skips that decoding, and the handler decodes the text from the request line itself.
+/// httpd's own translation would then join the document root and the text into a file name (a
+/// text over PATH_MAX gets a 403, AH00127) and its directory walk would `stat` it (a word over
+/// NAME_MAX gets a 403); neither has meaning for a model, so the claimed request gets a file name
+/// of its own, which `translate_name` and `map_to_storage` recognise. This hook runs after the
+/// `<Location>` walk, so the configuration tells whether a model answers this URL; every other
+/// URL is left to httpd as it is, and `<Location>` access control still applies (httpd walks
+/// locations again afterwards).
 pub(crate) fn pre_translate_name(request: &mut Request<'_>) -> Status {
     if answered_here(request) {
+        request.set_filename(CLAIMED_FILENAME);
         Status::Done
     } else {
         Status::Declined
     }
 }
 
-/// Claims the URLs this module answers before httpd maps them to files. httpd's own translation
-/// would join the document root and the text into a file name (a text over PATH_MAX gets a 403,
-/// AH00127) and its directory walk would `stat` it (a word over NAME_MAX gets a 403); neither has
-/// meaning for a model. This hook runs before `SetHandler` is applied, so it goes by the
-/// configuration: a model named in a `<Location>` that covers the request's path. `<Location>`
-/// access control still applies: httpd walks locations again afterwards.
+/// Keeps httpd's translation (the document root joined with the path) away from the requests
+/// `pre_translate_name` claimed.
 pub(crate) fn translate_name(request: &mut Request<'_>) -> Status {
-    if answered_here(request) {
-        request.set_filename(CLAIMED_FILENAME);
+    if is_claimed(request) {
         Status::Ok
     } else {
         Status::Declined
     }
 }
 
-/// Skips the directory walk for the URLs `translate_name` claimed, as mod_proxy does for its
+/// Skips the directory walk for the URLs `pre_translate_name` claimed, as mod_proxy does for its
 /// "proxy:" names. httpd resets the request to the server's default configuration before this
 /// hook, so the claim is recognised by its file name, not by the `<Location>`: deciding by the
 /// configuration here never matched, and every request paid for a walk of `/classify:` (a
 /// `getcwd`, two failed `stat`s and a failed `/.htaccess` open).
 pub(crate) fn map_to_storage(request: &mut Request<'_>) -> Status {
-    if request.filename() == Some(CLAIMED_FILENAME) {
+    if is_claimed(request) {
         Status::Ok
     } else {
         Status::Declined
     }
+}
+
+fn is_claimed(request: &Request<'_>) -> bool {
+    request.filename() == Some(CLAIMED_FILENAME)
 }
 
 /// Whether the configuration puts a model in a `<Location>` covering this request's path.

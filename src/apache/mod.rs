@@ -26,7 +26,7 @@ pub(crate) mod log;
 pub(crate) mod os;
 mod request;
 
-pub(crate) use config::{Directive, ServerState};
+pub(crate) use config::{Directive, Location, ServerState};
 pub(crate) use log::Level;
 pub(crate) use request::{BodyError, Request};
 
