@@ -25,7 +25,7 @@ held-out corpus lines), what sklearn computes at every stage:
 
 Usage: scripts/make_golden.py [--data TSV] [--out DIR] [--check]
        scripts/make_golden.py --refused DIR   (write pickles the exporter must refuse; see
-                                               scripts/test_exporter.sh)
+                                               python/tests/test_cli.py)
 --out DIR writes a complete fixture set into DIR (default: the checked-in one, which is made with
 Debian's /usr/bin/python3 and its sklearn); any sklearn from 1.2 on can write one, e.g. for CI:
   .venv-sklearn/bin/python scripts/make_golden.py --out /tmp/golden-new &&
@@ -738,7 +738,7 @@ def default_data():
 
 
 # ----------------------------------------------------------------------------------------------
-# Models the exporter must refuse (scripts/test_exporter.sh)
+# Models the exporter must refuse (python/tests/test_cli.py)
 
 
 def _custom_tokenizer(text):
@@ -789,7 +789,7 @@ def write_refused(out, data_path):
         with open(os.path.join(out, f"{name}.classifier.pickle"), "wb") as f:
             pickle.dump(clf, f)
         expectations.append(f"{name}\t{needle}")
-    # A supported pipeline, for the positive checks of test_exporter.sh.
+    # A supported pipeline, for the positive checks of python/tests/test_cli.py.
     pipeline = Pipeline([("vec", CountVectorizer(ngram_range=(1, 2))), ("tfidf", TfidfTransformer()), ("clf", LinearSVC())])
     pipeline.fit(train_x, train_y)
     import joblib

@@ -52,7 +52,7 @@ ensure_sklearn_venv() {
         fi
     done
     if [ ! -x "$SKLEARN_VENV/bin/python" ] ||
-        ! "$SKLEARN_VENV/bin/python" -c 'import sklearn, skops, pandas' 2>/dev/null; then
+        ! "$SKLEARN_VENV/bin/python" -c 'import sklearn, skops, pandas, pytest' 2>/dev/null; then
         echo ">> creating $SKLEARN_VENV with pip's newest scikit-learn ($python)" >&2
         rm -rf "$SKLEARN_VENV"
         "$python" -m venv "$SKLEARN_VENV" >&2 || return 1
