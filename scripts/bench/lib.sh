@@ -1,4 +1,5 @@
 # Helpers shared by scripts/bench/run and scripts/bench/micro. Source it; it defines functions only.
+# Servers are started, measured and stopped by scripts/lib/httpd.py.
 # shellcheck shell=bash
 
 # The model file to serve or load: the binary form when this build's `classify convert` exists
@@ -18,39 +19,4 @@ bench_model_file() {
         echo ">> this build has no 'classify convert': using the JSON model" >&2
         echo "$json"
     fi
-}
-
-# A free TCP port on 127.0.0.1 (the kernel picks it; a tiny race with other programs remains).
-free_port() {
-    /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# PID and every descendant of it (Apache's parent, its children, mod_wsgi daemon processes).
-process_tree() {
-    local pid=$1 child
-    [ -d "/proc/$pid" ] || return 0
-    echo "$pid"
-    for child in $(pgrep -P "$pid" || true); do
-        process_tree "$child"
-    done
-}
-
-# Sum of PSS (KiB) over PID and its descendants, from /proc/PID/smaps_rollup.
-pss_tree_kib() {
-    local total=0 pid pss
-    for pid in $(process_tree "$1"); do
-        pss=$(awk '/^Pss:/ {print $2; exit}' "/proc/$pid/smaps_rollup" 2>/dev/null || true)
-        total=$((total + ${pss:-0}))
-    done
-    echo "$total"
-}
-
-# Number of processes in the tree under PID (the parent included).
-count_tree() {
-    process_tree "$1" | wc -l
-}
-
-# Milliseconds since the epoch.
-now_ms() {
-    date +%s%3N
 }

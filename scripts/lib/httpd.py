@@ -48,7 +48,7 @@ GENERATION_MARKER = "resuming normal operations"
 # What a `stop` or `start` failure shows of the error log.
 LOG_TAIL_LINES = 20
 # Loopback requests never go through an http_proxy from the environment.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def render_conf(root, port, *, mpm="event", settings=(), modules=(), body="", log_level="info",
@@ -207,7 +207,7 @@ class Apache:
             except OSError:
                 return False
         try:
-            with _DIRECT.open(self.url(path),
+            with LOOPBACK.open(self.url(path),
                               timeout=max(1.0, min(10.0, deadline - time.monotonic()))):
                 return True
         except urllib.error.HTTPError:
