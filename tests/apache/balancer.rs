@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use classify_core::Model;
 use serde_json::Value;
 
-use crate::httpd::{describe, golden, percent_encode, Apache, Response};
+use crate::httpd::{describe, golden, percent_encode, process_exists, Apache, Response};
 
 const MODEL: &str = "count_word12_linearsvc_multi";
 /// The model rolled out at the end: it disagrees with MODEL on some texts.
@@ -171,8 +171,7 @@ fn graceful_stop(apache: &Apache) {
     let output = apache.control(&["-k", "graceful-stop"]);
     assert!(output.status.success(), "graceful-stop failed: {}", describe(&output));
     let deadline = Instant::now() + Duration::from_secs(15);
-    // SAFETY: signal 0 only checks that the process still exists.
-    while unsafe { libc::kill(pid, 0) } == 0 {
+    while process_exists(pid) {
         assert!(Instant::now() < deadline, "back end never stopped:\n{}", apache.error_log());
         thread::sleep(Duration::from_millis(50));
     }

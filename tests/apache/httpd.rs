@@ -5,7 +5,7 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -182,19 +182,25 @@ impl Apache {
 impl Drop for Apache {
     fn drop(&mut self) {
         let Some(pid) = self.pid() else { return };
-        // SAFETY: plain signal to the server's parent process; it stops its children itself.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        // The server's parent stops its children itself.
+        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(15);
-        // SAFETY: signal 0 only checks that the process still exists.
-        while unsafe { libc::kill(pid, 0) } == 0 && Instant::now() < deadline {
+        while process_exists(pid) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+/// Whether the tests run as root: /proc/self belongs to the process's effective user.
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").is_ok_and(|metadata| metadata.uid() == 0)
+}
+
+/// Whether process `pid` still exists (the Apache parents are not our children, so a stopped
+/// one leaves no zombie behind).
+pub fn process_exists(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
 }
 
 pub fn describe(output: &Output) -> String {

@@ -438,9 +438,7 @@ fn configtest_accepts_good_models_in_both_forms() {
 #[test]
 #[ignore = "needs root to run apache2 -t as www-data; scripts/test runs it as root"]
 fn configtest_as_the_apache_user_names_an_unreadable_model() {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    assert!(root, "run as root: it runs apache2 -t as www-data");
+    assert!(httpd::is_root(), "run as root: it runs apache2 -t as www-data");
     let model = golden("count_word12_linearsvc_multi.model.json");
     let body = "<Location /classify>\n  SetHandler classify\n  ClassifyModel MODEL\n</Location>\n";
     let apache = Apache::configure("event", body);
