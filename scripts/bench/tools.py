@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ left in scripts/lib
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 import httpd  # noqa: E402  (scripts/lib/httpd.py)
 
