@@ -86,11 +86,7 @@ def render_conf(root, port, *, mpm="event", settings=(), modules=(), body="", lo
     if access_log is not None:
         escaped = access_log.replace("\\", "\\\\").replace('"', '\\"')
         lines += [f'LogFormat "{escaped}" classify', f'CustomLog "{root}/access.log" classify']
-    lines += [
-        f'DocumentRoot "{document_root or root}"',
-        # Texts may contain "/", sent as %2F.
-        "AllowEncodedSlashes NoDecode",
-    ]
+    lines.append(f'DocumentRoot "{document_root or root}"')
     return "\n".join(lines + [body.strip("\n")]).rstrip("\n") + "\n"
 
 

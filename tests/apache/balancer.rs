@@ -96,8 +96,10 @@ fn front_config(back_ends: &[&Apache]) -> String {
         .iter()
         .map(|b| format!("  BalancerMember http://127.0.0.1:{} {options}\n", b.port))
         .collect();
+    // The front is a plain httpd: it needs encoded slashes allowed to pass texts with "/".
     format!(
         "{modules}\
+         AllowEncodedSlashes NoDecode\n\
          <Proxy balancer://classify>\n\
          {members}\
          \x20 ProxySet lbmethod=byrequests\n\
@@ -264,6 +266,10 @@ impl Load {
     }
 }
 
+/// One cluster at a time: each test puts two clients' load through three Apaches, and timings
+/// (retry windows, drains) are only meaningful when the tests do not compete for the CPUs.
+static ONE_CLUSTER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 /// A front over two back ends serving MODEL from files that can be replaced by rename.
 struct Cluster {
     _models: tempfile::TempDir,
@@ -271,10 +277,14 @@ struct Cluster {
     back: [Apache; 2],
     front: Arc<Apache>,
     cases: Arc<Vec<Case>>,
+    /// Last, so that it is released after the servers above have stopped (fields drop in order).
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Cluster {
     fn start() -> Cluster {
+        // A test that failed while holding the lock poisoned it; the next one may still run.
+        let turn = ONE_CLUSTER_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let models = tempfile::tempdir().expect("temp dir");
         let served: [PathBuf; 2] = [0, 1].map(|i| models.path().join(format!("backend{i}.model")));
         for path in &served {
@@ -283,7 +293,7 @@ impl Cluster {
         let back = [back_end(&served[0]), back_end(&served[1])];
         let front = Arc::new(Apache::start(MPM, &front_config(&[&back[0], &back[1]])));
         let cases = Arc::new(cases_with_new_labels());
-        Cluster { _models: models, served, back, front, cases }
+        Cluster { _models: models, served, back, front, cases, _turn: turn }
     }
 
     /// Requests each back end has logged so far.

@@ -71,7 +71,6 @@ impl Apache {
              LogFormat \"%h \\\"%r\\\" %>s %{{classify-label}}n\" classify\n\
              CustomLog {root}/access.log classify\n\
              DocumentRoot {root}\n\
-             AllowEncodedSlashes NoDecode\n\
              {body}\n",
             module = module_path().display(),
         );

@@ -80,4 +80,6 @@ fn other_urls_keep_httpds_answers() {
     let apache = Apache::start("event", &configuration());
     assert_eq!(apache.get("/elsewhere/either%2For", &[]).status, 404);
     assert_eq!(apache.get("/elsewhere/a%00b", &[]).status, 404);
+    // httpd's own refusal (AH00026, logged at info), not a file that happens to be missing.
+    assert!(apache.error_log().contains("AH00026"), "{}", apache.error_log());
 }
