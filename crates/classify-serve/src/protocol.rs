@@ -354,6 +354,10 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
             "n_support": kernel.n_support(),
         });
     }
+    if let Some(trees) = model.classifier().as_trees() {
+        let size = trees.size();
+        answer["trees"] = json!({"trees": size.trees, "nodes": size.nodes, "leaves": size.leaves});
+    }
     answer
 }
 

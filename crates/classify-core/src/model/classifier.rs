@@ -12,6 +12,7 @@ use crate::model::format::{
 use crate::model::kernel::{KernelClassifier, SupportVectors};
 use crate::model::linear::LinearClassifier;
 use crate::model::steps::{apply_steps, build_steps, Features, Step};
+use crate::model::trees::Trees;
 use crate::model::{kernel_classifier, Prediction};
 
 /// How features become scores and a class.
@@ -33,6 +34,8 @@ pub enum Classifier {
     OneVsOne(Members),
     /// `VotingClassifier`.
     Voting(Voting),
+    /// A decision tree or a forest of them.
+    Trees(Trees),
 }
 
 /// A member's steps and its classifier.
@@ -174,6 +177,7 @@ impl Classifier {
                     members,
                 })
             }
+            ClassifierSpec::Trees { .. } => Classifier::Trees(Trees::new(spec, n_features, field)?),
             ClassifierSpec::Voting { voting, weights, estimators, .. } => {
                 if estimators.is_empty() {
                     return Err(ModelError::invalid(format!("{field}.estimators"), "is empty"));
@@ -238,6 +242,7 @@ impl Classifier {
             Classifier::Kernel(kernel) => kernel.n_classes(),
             Classifier::Pipeline(pipeline) => pipeline.classifier.n_classes(),
             Classifier::NearestCentroid(centroid) => centroid.n_classes(),
+            Classifier::Trees(trees) => trees.n_classes(),
             Classifier::Calibrated(Calibrated { n_classes, .. })
             | Classifier::OneVsRest(Members { n_classes, .. })
             | Classifier::OneVsOne(Members { n_classes, .. })
@@ -253,7 +258,7 @@ impl Classifier {
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_decision_function(),
             Classifier::NearestCentroid(centroid) => centroid.has_decision_function(),
             Classifier::OneVsRest(Members { decision, .. }) => *decision,
-            Classifier::Calibrated(_) | Classifier::Voting(_) => false,
+            Classifier::Calibrated(_) | Classifier::Voting(_) | Classifier::Trees(_) => false,
         }
     }
 
@@ -264,7 +269,7 @@ impl Classifier {
             Classifier::Kernel(kernel) => kernel.has_probabilities(),
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_probabilities(),
             Classifier::NearestCentroid(centroid) => centroid.has_probabilities(),
-            Classifier::Calibrated(_) => true,
+            Classifier::Calibrated(_) | Classifier::Trees(_) => true,
             Classifier::OneVsRest(Members { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
             }
@@ -277,6 +282,14 @@ impl Classifier {
     pub fn as_linear(&self) -> Option<&LinearClassifier> {
         match self {
             Classifier::Linear(linear) => Some(linear),
+            _ => None,
+        }
+    }
+
+    /// The trees, if this is a tree or a forest.
+    pub fn as_trees(&self) -> Option<&Trees> {
+        match self {
+            Classifier::Trees(trees) => Some(trees),
             _ => None,
         }
     }
@@ -315,6 +328,7 @@ impl Classifier {
             Classifier::OneVsRest(members) => members.one_vs_rest(features),
             Classifier::OneVsOne(members) => members.one_vs_one(features),
             Classifier::Voting(voting) => voting.predict(features),
+            Classifier::Trees(trees) => trees.predict(features),
         }
     }
 

@@ -338,6 +338,15 @@ pub enum ClassifierSpec {
         response: CalibrationInput,
         estimators: Vec<ClassifierSpec>,
     },
+    /// `DecisionTreeClassifier`, `RandomForestClassifier`, `ExtraTreesClassifier`: sklearn's
+    /// fitted trees, each feature rounded to float32 before it is compared with a threshold.
+    Trees {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        /// How the trees' answers combine: one tree's leaf, or the forests' mean probability.
+        combine: TreeCombine,
+        trees: Vec<TreeSpec>,
+    },
     /// `VotingClassifier`: members vote (hard) or average their probabilities (soft).
     Voting {
         estimator: String,
@@ -360,6 +369,7 @@ impl ClassifierSpec {
             | ClassifierSpec::Calibrated { classes, .. }
             | ClassifierSpec::OneVsRest { classes, .. }
             | ClassifierSpec::OneVsOne { classes, .. }
+            | ClassifierSpec::Trees { classes, .. }
             | ClassifierSpec::Voting { classes, .. } => classes,
         }
     }
@@ -374,6 +384,7 @@ impl ClassifierSpec {
             | ClassifierSpec::Calibrated { estimator, .. }
             | ClassifierSpec::OneVsRest { estimator, .. }
             | ClassifierSpec::OneVsOne { estimator, .. }
+            | ClassifierSpec::Trees { estimator, .. }
             | ClassifierSpec::Voting { estimator, .. } => estimator,
         }
     }
@@ -388,6 +399,37 @@ impl ClassifierSpec {
             _ => true,
         }
     }
+}
+
+/// How a `trees` classifier combines its trees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TreeCombine {
+    /// `DecisionTreeClassifier`: the leaf's probabilities, and the class its `predict` picks.
+    Single,
+    /// The forests: the trees' leaf probabilities summed in order and divided by their number;
+    /// the class is the first arg-max.
+    Mean,
+}
+
+/// One fitted tree, as sklearn's `tree_` holds it (nodes in sklearn's order, children after
+/// their parent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TreeSpec {
+    /// `children_left`: a node's left child, -1 at a leaf.
+    pub children_left: Vec<i64>,
+    /// `children_right`: a node's right child, -1 at a leaf.
+    pub children_right: Vec<i64>,
+    /// The feature an internal node tests (ignored at leaves).
+    pub feature: Vec<i64>,
+    /// Go left when the feature, rounded to float32, is at most this (ignored at leaves).
+    pub threshold: Vec<f64>,
+    /// One row per leaf, leaves in node order: the probabilities this tree's `predict_proba`
+    /// gives a sample in that leaf (as the sklearn that fitted it computes them).
+    pub leaf_values: Vec<Vec<f64>>,
+    /// Per leaf, the class index the tree's own `predict` picks there.
+    pub leaf_class: Vec<u32>,
 }
 
 /// `NearestCentroid`'s distances.

@@ -10,6 +10,7 @@ mod json;
 pub(crate) mod kernel;
 pub(crate) mod linear;
 pub(crate) mod steps;
+pub mod trees;
 
 use std::fmt;
 use std::io::Read;
