@@ -156,6 +156,13 @@ def micro(args):
         return f"{median:.0f}×" if rounds == 1 else f"{median:.0f}× ({low:.0f}–{high:.0f}×)"
 
     ngram = tr.get("ngram_range", [1, 2])
+    classifier = tr.get("classifier", "LinearSVC")
+    # The targets are the linear fast path's; other classifiers are reported without one.
+    linear = classifier == "LinearSVC"
+
+    def target(text, met):
+        return (text, met) if linear else ("–", "")
+
     ratio, *ratio_range = paired("sparse_ns_per_doc", "predict_ns_per_doc")
     one_ratio, *one_range = paired("one_text_ns_per_doc", "one_text_ns_per_doc")
     dense_ratio = sk["dense_ns_per_doc"] / rs_rounds[0]["predict_ns_per_doc"]
@@ -165,19 +172,21 @@ def micro(args):
         ["featurize+predict per document",
          f"{rs['predict_ns_per_doc'] / 1000:.2f} µs",
          f"{sk['sparse_ns_per_doc'] / 1000:.1f} µs",
-         ratio_cell(ratio, *ratio_range), "≤ 5 µs, ≥ 100×",
-         f"{verdict(rs['predict_ns_per_doc'] <= 5000)}, {verdict(ratio >= 100)}"],
+         ratio_cell(ratio, *ratio_range),
+         *target("≤ 5 µs, ≥ 100×",
+                 f"{verdict(rs['predict_ns_per_doc'] <= 5000)}, {verdict(ratio >= 100)}")],
         ["  of which featurize", f"{rs['featurize_ns_per_doc'] / 1000:.2f} µs", "", "", "", ""],
         ["the first text alone, repeated",
          f"{rs['one_text_ns_per_doc'] / 1000:.2f} µs",
          f"{sk['one_text_ns_per_doc'] / 1000:.1f} µs",
-         ratio_cell(one_ratio, *one_range), "≤ 5 µs, ≥ 100×",
-         f"{verdict(rs['one_text_ns_per_doc'] <= 5000)}, {verdict(one_ratio >= 100)}"],
+         ratio_cell(one_ratio, *one_range),
+         *target("≤ 5 µs, ≥ 100×",
+                 f"{verdict(rs['one_text_ns_per_doc'] <= 5000)}, {verdict(one_ratio >= 100)}")],
         ["recipe's dense `.toarray()` predict", "", f"{sk['dense_ns_per_doc'] / 1e6:.1f} ms",
          f"{dense_ratio:.0f}×", "", ""],
         [f"load ({fmt} model, {rs['file_bytes'] / 1e6:.0f} MB file), median of 5",
-         f"{load_s:.2f} s", f"{sk['pickle_load_s']:.2f} s (unpickle, once)", "", "≤ 0.3 s",
-         verdict(load_s <= 0.3)],
+         f"{load_s:.2f} s", f"{sk['pickle_load_s']:.2f} s (unpickle, once)", "",
+         *target("≤ 0.3 s", verdict(load_s <= 0.3))],
         ["  the first of those loads",
          f"{rs['first_load_ms'] / 1000:.2f} s" if "first_load_ms" in rs else "–", "", "", "", ""],
         ["resident memory of the loaded model", f"{rs['model_rss_kib'] / 1024:.0f} MB",
@@ -191,7 +200,7 @@ def micro(args):
         vectorizer = f"HashingVectorizer(ngram_range=({ngram[0]}, {ngram[1]}), n_features=2**20)"
     else:
         vectorizer = f"CountVectorizer(ngram_range=({ngram[0]}, {ngram[1]})), no min_df,"
-    intro = (f"{vectorizer} + LinearSVC on "
+    intro = (f"{vectorizer} + {classifier} on "
              f"{tr['n_documents']} documents: {rs['n_features']:,} features, {rs['n_classes']} "
              f"classes. {rs['texts']} real texts cut to {rs['mean_words']:.0f} words "
              f"({rs['mean_nnz']:.1f} known features each on average), one document per call: "
