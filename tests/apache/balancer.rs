@@ -48,7 +48,7 @@ fn cases_with_new_labels() -> Vec<Case> {
     golden_cases(MODEL)
         .into_iter()
         .map(|(text, label)| {
-            let new_label = new.label(&new.predict(&text)).to_string();
+            let new_label = new.answer(&new.predict(&text)).to_string();
             Case { text, label, new_label }
         })
         .collect()

@@ -36,7 +36,7 @@ fn texts_with_allowed_labels() -> Vec<(String, [String; 2])> {
         .take(100)
         .map(|text| {
             let labels =
-                [a.label(&a.predict(&text)).to_string(), b.label(&b.predict(&text)).to_string()];
+                [a.answer(&a.predict(&text)).to_string(), b.answer(&b.predict(&text)).to_string()];
             (text, labels)
         })
         .collect()

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use classify_core::model::binary;
-use classify_core::Model;
+use classify_core::{Model, Task};
 use classify_serve::protocol;
 use serde_json::json;
 
@@ -122,9 +122,11 @@ fn predict(model_path: &Path, input: Option<&Path>, with_scores: bool) -> Result
         let text = String::from_utf8(line)
             .with_context(|| format!("input line {} is not valid UTF-8", number + 1))?;
         let prediction = model.predict(&text);
-        if with_scores {
+        if with_scores && model.task() == Task::Regression {
+            writeln!(out, "{}", json!({ "value": model.answer(&prediction).to_json() }))?;
+        } else if with_scores {
             let mut answer = json!({
-                "label": model.label(&prediction).to_json(),
+                "label": model.answer(&prediction).to_json(),
                 "scores": prediction.scores,
             });
             if let Some(probabilities) = &prediction.probabilities {
@@ -132,7 +134,7 @@ fn predict(model_path: &Path, input: Option<&Path>, with_scores: bool) -> Result
             }
             writeln!(out, "{answer}")?;
         } else {
-            writeln!(out, "{}", model.label(&prediction))?;
+            writeln!(out, "{}", model.answer(&prediction))?;
         }
     }
     out.flush()?;
@@ -184,7 +186,8 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
 }
 
 /// The heaviest positive weights of each class (of the single row for a binary model, which
-/// speaks for the second class). Kernel SVMs have no per-feature weights: null.
+/// speaks for the second class; a regressor's, keyed "value", raise its number). Kernel SVMs
+/// have no per-feature weights: null.
 fn top_features(model: &Model, top: usize) -> serde_json::Value {
     let Some(classifier) = model.classifier().as_linear() else {
         return serde_json::Value::Null;
@@ -196,12 +199,16 @@ fn top_features(model: &Model, top: usize) -> serde_json::Value {
     let classes = model.classes();
     let mut by_class = serde_json::Map::new();
     for row in 0..classifier.n_rows() {
-        let label = if classifier.n_rows() == 1 { &classes[1] } else { &classes[row] };
+        let label = match (model.task(), classifier.n_rows()) {
+            (Task::Regression, _) => "value".to_owned(),
+            (Task::Classification, 1) => classes[1].to_string(),
+            (Task::Classification, _) => classes[row].to_string(),
+        };
         let mut order: Vec<usize> = (0..classifier.n_features()).collect();
         order.sort_by(|&a, &b| classifier.weight(b, row).total_cmp(&classifier.weight(a, row)));
         let best: Vec<serde_json::Value> =
             order.iter().take(top).map(|&i| json!([name(i), classifier.weight(i, row)])).collect();
-        by_class.insert(label.to_string(), json!(best));
+        by_class.insert(label, json!(best));
     }
     serde_json::Value::Object(by_class)
 }

@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use classify_core::featurize::analyzer::StripAccents;
 use classify_core::model::binary;
 use classify_core::model::format::{AnalyzerKind, KernelKind};
-use classify_core::Model;
-use classify_train::evaluation::Evaluation;
+use classify_core::{Model, Task};
+use classify_train::evaluation::{Evaluation, RegressionEvaluation};
 use classify_train::stop_words::ENGLISH_STOP_WORDS;
 use classify_train::svc::{Gamma, SvcParams};
 use classify_train::svm::Loss;
@@ -259,7 +259,39 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         Model::load(&args.model).with_context(|| format!("model {}", args.model.display()))?;
     let bars = Bars::new();
     let data = read_data(&args.data, &bars)?;
+    if model.task() == Task::Regression {
+        return report_regression(&model, &data, args.json);
+    }
     report(&evaluate(&model, &data), "evaluation", args.json)
+}
+
+/// A regressor's figures: the data's "labels" are the true numbers.
+fn report_regression(model: &Model, data: &Dataset, as_json: bool) -> Result<()> {
+    let mut pairs = Vec::with_capacity(data.texts.len());
+    for (index, (truth, text)) in data.labels.iter().zip(&data.texts).enumerate() {
+        let truth: f64 =
+            truth.trim().parse().ok().filter(|v: &f64| v.is_finite()).with_context(|| {
+                format!(
+                    "record {}: {truth:?} is not a number, and this model ({}) is a regressor: \
+                 each line is `NUMBER<TAB>text`",
+                    index + 1,
+                    model.estimator()
+                )
+            })?;
+        let guess = model.predict(text).scores.first().copied().unwrap_or(f64::NAN);
+        pairs.push((truth, guess));
+    }
+    let evaluation =
+        RegressionEvaluation::new(&pairs).context("the data has no lines to evaluate on")?;
+    let mut out = io::stdout().lock();
+    if as_json {
+        writeln!(out, "{}", json!({ "evaluation": evaluation.to_json() }))?;
+    } else {
+        writeln!(out, "evaluation")?;
+        write!(out, "{evaluation}")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
@@ -380,7 +412,7 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
     let classes: Vec<String> = model.classes().iter().map(ToString::to_string).collect();
     let predicted: Vec<String> =
-        data.texts.iter().map(|text| model.label(&model.predict(text)).to_string()).collect();
+        data.texts.iter().map(|text| model.answer(&model.predict(text)).to_string()).collect();
     let pairs = data.labels.iter().map(String::as_str).zip(predicted.iter().map(String::as_str));
     Evaluation::new(&classes, pairs)
 }

@@ -152,20 +152,20 @@ fn main() {
     let mut label_bytes = 0usize;
     for text in &texts {
         let prediction = model.predict(text);
-        label_bytes += model.label(&prediction).to_string().len();
+        label_bytes += model.answer(&prediction).to_string().len();
     }
     black_box(label_bytes);
 
     let min_time = Duration::from_secs_f64(args.seconds);
     let (predict_ns, predict_calls) = per_doc(&texts, min_time, |text| {
         let prediction = model.predict(black_box(text));
-        black_box(model.label(&prediction));
+        black_box(model.answer(&prediction));
     });
     // One text over and over, as a bench of "a 20-word text" measures it: the model's lines for
     // that text stay in cache, unlike the rotation above.
     let (one_text_ns, _) = per_doc(&texts[..1], min_time / 2, |text| {
         let prediction = model.predict(black_box(text));
-        black_box(model.label(&prediction));
+        black_box(model.answer(&prediction));
     });
     let (featurize_ns, _) = per_doc(&texts, min_time / 3, |text| {
         black_box(model.featurizer().transform(black_box(text)));

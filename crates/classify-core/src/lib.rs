@@ -11,4 +11,4 @@ pub(crate) mod large_array;
 pub mod model;
 pub mod sparse;
 
-pub use model::{Label, Model, Prediction};
+pub use model::{Answer, Label, Model, Prediction, Task};

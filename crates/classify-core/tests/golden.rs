@@ -268,7 +268,7 @@ fn check_model(name: &str, report: &mut Report, binary_form: bool) {
             ),
         }
         let expected_label = case["label"].as_str().unwrap();
-        let got_label = model.label(&prediction).to_string();
+        let got_label = model.answer(&prediction).to_string();
         if got_label != expected_label {
             report.fail(
                 name,

@@ -9,6 +9,12 @@ pub(crate) fn tiny() -> Model {
     Model::from_json(json.as_bytes()).expect("the tiny test model is valid")
 }
 
+/// A Ridge regressor over the same four n-grams: "good phone" → 1 + 0.5 + 0.25 + 0.5 = 2.25.
+pub(crate) fn tiny_regression() -> Model {
+    let json = include_str!("../../classify-core/testdata/tiny-regression.model.json");
+    Model::from_json(json.as_bytes()).expect("the tiny regression model is valid")
+}
+
 /// The path of one golden fixture file of classify-core's.
 pub(crate) fn golden_path(file: &str) -> String {
     format!("{}/../classify-core/testdata/golden/{file}", env!("CARGO_MANIFEST_DIR"))

@@ -11,8 +11,10 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::protocol::{error_body, percent_decode, Limits, Method, ModelSource, Response};
-use classify_core::model::Model;
+use crate::protocol::{
+    error_body, percent_decode, task_name, Limits, Method, ModelSource, Response,
+};
+use classify_core::model::{Model, Task};
 
 /// The server's name in the server metadata.
 pub(crate) const SERVER_NAME: &str = "mod_classify";
@@ -219,7 +221,9 @@ pub(crate) fn model_metadata(named: &NamedModel<'_>) -> Value {
         tensor_metadata(Output::Label.name(), "BYTES", &[-1]),
         tensor_metadata(Output::Scores.name(), "FP64", &[-1, n_classes as i64]),
     ];
-    if model.has_probabilities() {
+    if model.task() == Task::Regression {
+        outputs = vec![tensor_metadata(Output::Value.name(), "FP64", &[-1])];
+    } else if model.has_probabilities() {
         outputs.push(tensor_metadata(
             Output::Probabilities.name(),
             "FP64",
@@ -236,6 +240,7 @@ pub(crate) fn model_metadata(named: &NamedModel<'_>) -> Value {
         "classes": classes,
         "parameters": {
             "estimator": model.estimator(),
+            "task": task_name(model),
             "n_classes": n_classes,
             "n_features": model.n_features(),
             "probabilities": model.has_probabilities(),
@@ -257,6 +262,8 @@ enum Output {
     Label,
     Scores,
     Probabilities,
+    /// A regressor's number (FP64, shape [n]).
+    Value,
 }
 
 impl Output {
@@ -265,12 +272,15 @@ impl Output {
             Output::Label => "label",
             Output::Scores => "scores",
             Output::Probabilities => "probabilities",
+            Output::Value => "value",
         }
     }
 
     /// The outputs `model` answers, in their default order.
     fn all(model: &Model) -> &'static [Output] {
-        if model.has_probabilities() {
+        if model.task() == Task::Regression {
+            &[Output::Value]
+        } else if model.has_probabilities() {
             &[Output::Label, Output::Scores, Output::Probabilities]
         } else {
             &[Output::Label, Output::Scores]
@@ -373,7 +383,7 @@ fn infer(
         let tensor = match output {
             Output::Label => {
                 let labels: Vec<String> =
-                    predictions.iter().map(|p| model.label(p).to_string()).collect();
+                    predictions.iter().map(|p| model.answer(p).to_string()).collect();
                 TensorData::Bytes(labels)
             }
             Output::Scores => {
@@ -393,10 +403,11 @@ fn infer(
                 }
                 TensorData::Fp64(values)
             }
+            Output::Value => TensorData::Fp64(predictions.iter().map(|p| p.scores[0]).collect()),
         };
-        let shape: Vec<usize> = match tensor {
-            TensorData::Bytes(_) => vec![n],
-            TensorData::Fp64(_) => vec![n, n_classes],
+        let shape: Vec<usize> = match (output, &tensor) {
+            (Output::Value, _) | (_, TensorData::Bytes(_)) => vec![n],
+            (_, TensorData::Fp64(_)) => vec![n, n_classes],
         };
         let mut entry = json!({
             "name": output.name(),
@@ -424,7 +435,7 @@ fn infer(
     let mut body = header.to_string().into_bytes();
     // One text: its label, for the `classify-label` request note.
     let label = match predictions.as_slice() {
-        [prediction] => Some(model.label(prediction).to_string()),
+        [prediction] => Some(model.answer(prediction).to_string()),
         _ => None,
     };
     let mut answer = if outputs.iter().any(|&(_, as_binary)| as_binary) {
@@ -701,7 +712,7 @@ impl TensorData {
 mod tests {
     use super::*;
 
-    use crate::fixtures::{golden, golden_path, tiny};
+    use crate::fixtures::{golden, golden_path, tiny, tiny_regression};
 
     /// The same with logistic-regression probabilities.
     const TINY_PROBA: &str = r#"{
@@ -1139,7 +1150,7 @@ mod tests {
         let mut scores = Vec::new();
         for (text, case) in texts.iter().zip(&cases) {
             let prediction = model.predict(text);
-            labels.push(model.label(&prediction).to_string());
+            labels.push(model.answer(&prediction).to_string());
             assert_eq!(labels.last().unwrap(), case["label"].as_str().unwrap());
             scores.extend(model.class_scores(&prediction));
         }
@@ -1370,5 +1381,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_regressor_answers_one_fp64_value_per_text() {
+        let model = tiny_regression();
+        let models = [("rating", &model)];
+        let request = json!({"inputs": [{"name": "text", "shape": [2], "datatype": "BYTES",
+                                         "data": ["good phone", "bad"]}]});
+        let body = request.to_string();
+        let limits = Limits::default();
+        let post = |path| serve_with(&models, Method::Post, path, None, body.as_bytes(), &limits);
+        let answer = json_of(&post("models/rating/infer"));
+        assert_eq!(
+            answer["outputs"],
+            json!([{"name": "value", "datatype": "FP64", "shape": [2], "data": [2.25, -1.5]}])
+        );
+        let metadata = serve_with(&models, Method::Get, "models/rating", None, b"", &limits);
+        let metadata = json_of(&metadata);
+        assert_eq!(
+            metadata["outputs"],
+            json!([{"name": "value", "datatype": "FP64", "shape": [-1]}])
+        );
+        assert_eq!(metadata["parameters"]["task"], "regression");
     }
 }

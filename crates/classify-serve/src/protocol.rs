@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use classify_core::model::format::VectorizerSpec;
-use classify_core::model::{Model, Prediction};
+use classify_core::model::{Model, Prediction, Task};
 
 /// Limits that bound the work one request can cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,11 +188,17 @@ fn answer_or_error(
     if let (Some(_), Some(reason)) = (extras.explain, model.explanation_unavailable()) {
         return Err(ClientError::new(400, reason));
     }
+    if extras.top.is_some() && model.task() == Task::Regression {
+        return Err(ClientError::new(
+            400,
+            format!("top= ranks classes, but this model ({}) answers a number", model.estimator()),
+        ));
+    }
     match input {
         Input::Metadata => Ok(json_response(metadata(model, source), None, 0)),
         Input::One(text) => {
             let prediction = model.predict(&text);
-            let label = model.label(&prediction).to_string();
+            let label = model.answer(&prediction).to_string();
             if json {
                 let answer = prediction_json(model, &text, &prediction, extras);
                 Ok(json_response(answer, Some(label), 1))
@@ -245,17 +251,22 @@ fn json_response(value: Value, label: Option<String>, texts: usize) -> Response 
 }
 
 /// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...], "explanation": [...]}`
-/// for the prediction `prediction` of `text`.
+/// for the prediction `prediction` of `text`; a regressor's is `{"value": x, "explanation": ...}`.
 pub(crate) fn prediction_json(
     model: &Model,
     text: &str,
     prediction: &Prediction,
     extras: Extras,
 ) -> Value {
+    let mut answer = Map::new();
+    if model.task() == Task::Regression {
+        answer.insert("value".into(), model.answer(prediction).to_json());
+        insert_explanation(&mut answer, model, text, prediction, extras);
+        return Value::Object(answer);
+    }
     let classes = model.classes();
     let scores = model.class_scores(prediction);
-    let mut answer = Map::new();
-    answer.insert("label".into(), model.label(prediction).to_json());
+    answer.insert("label".into(), model.answer(prediction).to_json());
     let by_class = |values: &[f64]| -> Map<String, Value> {
         classes.iter().zip(values).map(|(c, v)| (c.to_string(), json!(v))).collect()
     };
@@ -286,6 +297,18 @@ pub(crate) fn prediction_json(
             .collect();
         answer.insert("top".into(), Value::Array(top));
     }
+    insert_explanation(&mut answer, model, text, prediction, extras);
+    Value::Object(answer)
+}
+
+/// `"explanation": [{"feature", "contribution"}, ...]` when the request asked for one.
+fn insert_explanation(
+    answer: &mut Map<String, Value>,
+    model: &Model,
+    text: &str,
+    prediction: &Prediction,
+    extras: Extras,
+) {
     if let Some(k) = extras.explain {
         let explanation: Vec<Value> = model
             .explain(text, prediction, k)
@@ -296,7 +319,14 @@ pub(crate) fn prediction_json(
             .collect();
         answer.insert("explanation".into(), Value::Array(explanation));
     }
-    Value::Object(answer)
+}
+
+/// "classification" or "regression": what the model's answers are.
+pub(crate) fn task_name(model: &Model) -> &'static str {
+    match model.task() {
+        Task::Classification => "classification",
+        Task::Regression => "regression",
+    }
 }
 
 /// The model metadata answer of `GET /loc`.
@@ -329,6 +359,7 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
         (None, None) => Value::Null,
     };
     let mut answer = json!({
+        "task": task_name(model),
         "classes": classes,
         "estimator": model.estimator(),
         "vectorizer": vectorizer,
@@ -544,7 +575,7 @@ pub(crate) fn percent_decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{golden, tiny};
+    use crate::fixtures::{golden, tiny, tiny_regression};
 
     fn model() -> Model {
         tiny()
@@ -709,5 +740,54 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(answer(&model(), &ModelSource::default(), &batch, &limits).status, 413);
+    }
+
+    fn answer_regression(request: Request<'_>) -> Response {
+        answer(&tiny_regression(), &ModelSource::default(), &request, &Limits::default())
+    }
+
+    fn request<'a>(path_text: &'a str, query: Option<&'a str>, body: &'a [u8]) -> Request<'a> {
+        Request {
+            method: Some(if body.is_empty() { Method::Get } else { Method::Post }),
+            path_text,
+            query,
+            content_type: (!body.is_empty()).then_some("application/json"),
+            accept: Some("application/json"),
+            prefer_json: false,
+            body,
+        }
+    }
+
+    #[test]
+    fn a_regressor_answers_its_number_in_every_form() {
+        let text = Request { accept: None, ..request("good%20phone", None, b"") };
+        let plain = answer_regression(text);
+        assert_eq!((plain.status, plain.body.as_slice()), (200, &b"2.25\n"[..]));
+        assert_eq!(plain.label.as_deref(), Some("2.25"));
+        let json = answer_regression(request("good%20phone", None, b""));
+        assert_eq!(serde_json::from_slice::<Value>(&json.body).unwrap(), json!({"value": 2.25}));
+        let batch = answer_regression(request("", None, br#"{"texts": ["good phone", "bad"]}"#));
+        let batch: Value = serde_json::from_slice(&batch.body).unwrap();
+        assert_eq!(batch, json!({"results": [{"value": 2.25}, {"value": -1.5}]}));
+        let explained = answer_regression(request("", Some("text=good+phone&explain=2"), b""));
+        let explained: Value = serde_json::from_slice(&explained.body).unwrap();
+        assert_eq!(
+            explained["explanation"],
+            json!([{"feature": "good", "contribution": 1.0},
+                   {"feature": "good phone", "contribution": 0.5}])
+        );
+        let metadata: Value =
+            serde_json::from_slice(&answer_regression(request("", None, b"")).body).unwrap();
+        assert_eq!(
+            (metadata["task"].clone(), metadata["classes"].clone()),
+            (json!("regression"), json!([]))
+        );
+    }
+
+    #[test]
+    fn top_is_refused_for_a_regressor() {
+        let refused = answer_regression(request("", Some("text=good&top=2"), b""));
+        assert_eq!(refused.status, 400);
+        assert!(String::from_utf8_lossy(&refused.body).contains("answers a number"));
     }
 }

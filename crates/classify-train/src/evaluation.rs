@@ -152,6 +152,55 @@ fn ratio(a: usize, b: usize) -> f64 {
     }
 }
 
+/// How close a regressor's numbers are to the true ones: sklearn's `mean_absolute_error`,
+/// the root of `mean_squared_error`, and `r2_score`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegressionEvaluation {
+    pub n: usize,
+    pub mae: f64,
+    pub rmse: f64,
+    /// 1 − residual sum of squares / total sum of squares; NaN when every true value is equal
+    /// (sklearn then answers 1.0 or 0.0 by convention: here it is reported as undefined).
+    pub r2: f64,
+}
+
+impl RegressionEvaluation {
+    /// From (true, predicted) pairs; `None` for no pairs.
+    pub fn new(pairs: &[(f64, f64)]) -> Option<RegressionEvaluation> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let n = pairs.len() as f64;
+        let mean = pairs.iter().map(|(truth, _)| truth).sum::<f64>() / n;
+        let residual: f64 = pairs.iter().map(|(truth, guess)| (truth - guess).powi(2)).sum();
+        let total: f64 = pairs.iter().map(|(truth, _)| (truth - mean).powi(2)).sum();
+        Some(RegressionEvaluation {
+            n: pairs.len(),
+            mae: pairs.iter().map(|(truth, guess)| (truth - guess).abs()).sum::<f64>() / n,
+            rmse: (residual / n).sqrt(),
+            r2: if total > 0.0 { 1.0 - residual / total } else { f64::NAN },
+        })
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let r2 = if self.r2.is_finite() { json!(self.r2) } else { serde_json::Value::Null };
+        json!({"n": self.n, "mae": self.mae, "rmse": self.rmse, "r2": r2})
+    }
+}
+
+impl fmt::Display for RegressionEvaluation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "texts      {}", self.n)?;
+        writeln!(f, "MAE        {:.4}", self.mae)?;
+        writeln!(f, "RMSE       {:.4}", self.rmse)?;
+        if self.r2.is_finite() {
+            writeln!(f, "R²         {:.4}", self.r2)
+        } else {
+            writeln!(f, "R²         undefined (every true value is the same)")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +229,18 @@ mod tests {
         assert_eq!(e.labels, ["a", "b", "z", "new"]);
         // Present: a (f1 1), b (0), new (0); z is absent.
         assert!((e.macro_f1() - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn regression_figures_are_sklearns() {
+        // sklearn: mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]) = 0.5,
+        // mean_squared_error = 0.375, r2_score = 0.9486081370449679.
+        let pairs = [(3.0, 2.5), (-0.5, 0.0), (2.0, 2.0), (7.0, 8.0)];
+        let evaluation = RegressionEvaluation::new(&pairs).unwrap();
+        assert_eq!(evaluation.mae, 0.5);
+        assert!((evaluation.rmse - 0.375f64.sqrt()).abs() < 1e-15);
+        assert!((evaluation.r2 - 0.9486081370449679).abs() < 1e-12);
+        assert!(RegressionEvaluation::new(&[]).is_none());
+        assert!(RegressionEvaluation::new(&[(1.0, 2.0), (1.0, 0.0)]).unwrap().r2.is_nan());
     }
 }

@@ -569,7 +569,7 @@ mod tests {
     }
 
     fn predictions(model: &Model, data: &Dataset) -> Vec<String> {
-        data.texts.iter().map(|t| model.label(&model.predict(t)).to_string()).collect()
+        data.texts.iter().map(|t| model.answer(&model.predict(t)).to_string()).collect()
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub enum Classifier {
     Voting(Voting),
     /// A decision tree or a forest of them.
     Trees(Trees),
+    /// A linear regressor: one weight row, its decision value is the answer.
+    Regression(LinearClassifier),
 }
 
 /// A member's steps and its classifier.
@@ -178,6 +180,19 @@ impl Classifier {
                 })
             }
             ClassifierSpec::Trees { .. } => Classifier::Trees(Trees::new(spec, n_features, field)?),
+            ClassifierSpec::LinearRegression { coef, intercept, estimator } => {
+                // One decision row is exactly sklearn's regression product; the "two classes"
+                // only tell LinearClassifier to expect that single row.
+                let regressor = LinearClassifier::new(
+                    std::slice::from_ref(coef),
+                    &[*intercept],
+                    2,
+                    n_features,
+                    None,
+                )
+                .map_err(|e| rename(e.renamed("classifier.coef[0]", "classifier.coef")))?;
+                Classifier::Regression(regressor.with_estimator(estimator))
+            }
             ClassifierSpec::Voting { voting, weights, estimators, .. } => {
                 if estimators.is_empty() {
                     return Err(ModelError::invalid(format!("{field}.estimators"), "is empty"));
@@ -243,6 +258,7 @@ impl Classifier {
             Classifier::Pipeline(pipeline) => pipeline.classifier.n_classes(),
             Classifier::NearestCentroid(centroid) => centroid.n_classes(),
             Classifier::Trees(trees) => trees.n_classes(),
+            Classifier::Regression(_) => 0,
             Classifier::Calibrated(Calibrated { n_classes, .. })
             | Classifier::OneVsRest(Members { n_classes, .. })
             | Classifier::OneVsOne(Members { n_classes, .. })
@@ -258,7 +274,10 @@ impl Classifier {
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_decision_function(),
             Classifier::NearestCentroid(centroid) => centroid.has_decision_function(),
             Classifier::OneVsRest(Members { decision, .. }) => *decision,
-            Classifier::Calibrated(_) | Classifier::Voting(_) | Classifier::Trees(_) => false,
+            Classifier::Calibrated(_)
+            | Classifier::Voting(_)
+            | Classifier::Trees(_)
+            | Classifier::Regression(_) => false,
         }
     }
 
@@ -273,15 +292,15 @@ impl Classifier {
             Classifier::OneVsRest(Members { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
             }
-            Classifier::OneVsOne(_) => false,
+            Classifier::OneVsOne(_) | Classifier::Regression(_) => false,
             Classifier::Voting(voting) => voting.soft,
         }
     }
 
-    /// The linear classifier, if this is one (e.g. for `inspect`'s top features).
+    /// The linear classifier or regressor, if this is one (e.g. for `inspect`'s top features).
     pub fn as_linear(&self) -> Option<&LinearClassifier> {
         match self {
-            Classifier::Linear(linear) => Some(linear),
+            Classifier::Linear(linear) | Classifier::Regression(linear) => Some(linear),
             _ => None,
         }
     }
@@ -329,6 +348,13 @@ impl Classifier {
             Classifier::OneVsOne(members) => members.one_vs_one(features),
             Classifier::Voting(voting) => voting.predict(features),
             Classifier::Trees(trees) => trees.predict(features),
+            Classifier::Regression(regressor) => {
+                let scores = match features {
+                    Features::Sparse(row) => regressor.decision(row),
+                    Features::Dense(values) => regressor.decision_dense(values),
+                };
+                Prediction { class_index: 0, scores, probabilities: None }
+            }
         }
     }
 

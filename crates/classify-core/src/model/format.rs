@@ -338,6 +338,16 @@ pub enum ClassifierSpec {
         response: CalibrationInput,
         estimators: Vec<ClassifierSpec>,
     },
+    /// A linear regressor (`Ridge`, `RidgeCV`, `LinearRegression`, `SGDRegressor`, `LinearSVR`,
+    /// `ElasticNet`, `Lasso`): the answer is a number, `x · coef + intercept`, the products
+    /// summed over the row's features in index order from 0, then the intercept added, as
+    /// scipy's sparse product and sklearn's `_decision_function` compute it.
+    LinearRegression {
+        estimator: String,
+        /// `coef_`: one weight per feature.
+        coef: Vec<f64>,
+        intercept: f64,
+    },
     /// `DecisionTreeClassifier`, `RandomForestClassifier`, `ExtraTreesClassifier`: sklearn's
     /// fitted trees, each feature rounded to float32 before it is compared with a threshold.
     Trees {
@@ -371,6 +381,8 @@ impl ClassifierSpec {
             | ClassifierSpec::OneVsOne { classes, .. }
             | ClassifierSpec::Trees { classes, .. }
             | ClassifierSpec::Voting { classes, .. } => classes,
+            // A regressor answers a number, not one of some classes.
+            ClassifierSpec::LinearRegression { .. } => &[],
         }
     }
 
@@ -385,6 +397,7 @@ impl ClassifierSpec {
             | ClassifierSpec::OneVsRest { estimator, .. }
             | ClassifierSpec::OneVsOne { estimator, .. }
             | ClassifierSpec::Trees { estimator, .. }
+            | ClassifierSpec::LinearRegression { estimator, .. }
             | ClassifierSpec::Voting { estimator, .. } => estimator,
         }
     }

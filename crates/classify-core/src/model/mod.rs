@@ -52,6 +52,43 @@ impl Label {
     }
 }
 
+/// What a model answers: one of its classes, or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    Classification,
+    Regression,
+}
+
+/// A model's answer for one text: the predicted class, or a regressor's number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Answer<'m> {
+    Label(&'m Label),
+    Value(f64),
+}
+
+impl fmt::Display for Answer<'_> {
+    /// The label as Python prints it, or the number in its shortest form that reads back the
+    /// same (JSON's, e.g. `3.0`, `0.1`, `1e-7`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Label(label) => label.fmt(f),
+            Answer::Value(value) => match serde_json::Number::from_f64(*value) {
+                Some(number) => number.fmt(f),
+                None => value.fmt(f),
+            },
+        }
+    }
+}
+
+impl Answer<'_> {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Answer::Label(label) => label.to_json(),
+            Answer::Value(value) => serde_json::Value::from(*value),
+        }
+    }
+}
+
 /// What the model says about one text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -262,7 +299,7 @@ impl Model {
     /// Why `explain` has nothing to say for this model, if it has not: the predicted class's
     /// score must be a linear function of features that each come from one n-gram.
     pub fn explanation_unavailable(&self) -> Option<String> {
-        let Classifier::Linear(_) = &self.classifier else {
+        let (Classifier::Linear(_) | Classifier::Regression(_)) = &self.classifier else {
             return Some(format!(
                 "explain= needs a linear model; this one is {}, whose scores do not decompose \
                  by n-gram",
@@ -284,11 +321,16 @@ impl Model {
     /// Hashing vectorizers have no feature names: features are shown as `#index`. Empty for
     /// kernel models, whose scores do not decompose by feature.
     pub fn explain(&self, text: &str, prediction: &Prediction, k: usize) -> Vec<(String, f64)> {
-        let Classifier::Linear(classifier) = &self.classifier else { return Vec::new() };
+        let (classifier, regression) = match &self.classifier {
+            Classifier::Linear(classifier) => (classifier, false),
+            Classifier::Regression(regressor) => (regressor, true),
+            _ => return Vec::new(),
+        };
         if self.explanation_unavailable().is_some() {
             return Vec::new();
         }
         let (row, sign) = match classifier.n_rows() {
+            1 if regression => (0, 1.0),
             1 if prediction.class_index == 0 => (0, -1.0),
             1 => (0, 1.0),
             _ => (prediction.class_index, 1.0),
@@ -329,9 +371,22 @@ impl Model {
         }
     }
 
-    /// The predicted label alone.
-    pub fn label(&self, prediction: &Prediction) -> &Label {
-        &self.classes[prediction.class_index]
+    /// Whether the model answers a class or a number.
+    pub fn task(&self) -> Task {
+        match self.classifier {
+            Classifier::Regression(_) => Task::Regression,
+            _ => Task::Classification,
+        }
+    }
+
+    /// The answer alone: the predicted class, or a regressor's number.
+    pub fn answer(&self, prediction: &Prediction) -> Answer<'_> {
+        match self.task() {
+            Task::Regression => {
+                Answer::Value(prediction.scores.first().copied().unwrap_or(f64::NAN))
+            }
+            Task::Classification => Answer::Label(&self.classes[prediction.class_index]),
+        }
     }
 
     /// The class labels, in sklearn's `classes_` order.
@@ -494,10 +549,10 @@ mod tests {
     fn tiny_model_predicts_from_word_bigrams() {
         let model = Model::from_json(TINY.as_bytes()).unwrap();
         let prediction = model.predict("Good phone!");
-        assert_eq!(model.label(&prediction).to_string(), "pos");
+        assert_eq!(model.answer(&prediction).to_string(), "pos");
         assert!((prediction.scores[0] - 1.4).abs() < 1e-12);
         let prediction = model.predict("bad");
-        assert_eq!(model.label(&prediction).to_string(), "neg");
+        assert_eq!(model.answer(&prediction).to_string(), "neg");
     }
 
     #[test]
@@ -529,5 +584,32 @@ mod tests {
     fn random_bytes_are_not_a_model() {
         assert!(Model::from_json(b"\x00\x01garbage").is_err());
         assert!(Model::from_json(b"[]").is_err());
+    }
+
+    #[test]
+    fn a_linear_regressor_answers_its_number_and_explains_it() {
+        let json = include_str!("../../testdata/tiny-regression.model.json");
+        let model = Model::from_json(json.as_bytes()).unwrap();
+        assert_eq!(model.task(), Task::Regression);
+        assert!(model.classes().is_empty());
+        let prediction = model.predict("Good phone");
+        // good (1.0) + good phone (0.5) + phone (0.25), in feature order, then the intercept.
+        assert_eq!(model.answer(&prediction), Answer::Value(2.25));
+        assert_eq!(model.answer(&prediction).to_string(), "2.25");
+        assert_eq!(model.answer(&model.predict("")).to_string(), "0.5");
+        let explained = model.explain("bad phone", &model.predict("bad phone"), 5);
+        assert_eq!(explained, vec![("phone".to_owned(), 0.25), ("bad".to_owned(), -2.0)]);
+        let binary = binary::write(&model);
+        let reread = Model::from_bytes(&binary).unwrap();
+        assert_eq!(reread.answer(&reread.predict("Good phone")), Answer::Value(2.25));
+    }
+
+    #[test]
+    fn a_regressor_with_the_wrong_width_is_refused_naming_coef() {
+        let json = include_str!("../../testdata/tiny-regression.model.json")
+            .replace("[1.0, 0.5, -2.0, 0.25]", "[1.0, 0.5]");
+        let error = Model::from_json(json.as_bytes()).unwrap_err().to_string();
+        assert!(error.contains("classifier.coef"), "{error}");
+        assert!(!error.contains("coef[0]"), "{error}");
     }
 }
