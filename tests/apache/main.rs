@@ -8,6 +8,7 @@ mod log_codes;
 mod metrics;
 mod oip;
 mod path_texts;
+mod regression;
 mod reload;
 
 use std::fs;
@@ -420,6 +421,20 @@ fn configtest_names_the_field_of_an_invalid_format_2_section() {
                 m["classifier"]["members"][1]["class_indices"][0] = Value::from(99)
             }),
             "classifier.members[1].class_indices[0]",
+        ),
+        (
+            // A regressor (issue #19) whose weights do not match the vectorizer.
+            models.write(
+                "regressor.json",
+                fs::read_to_string(
+                    httpd::repo_root()
+                        .join("crates/classify-core/testdata/tiny-regression.model.json"),
+                )
+                .expect("tiny regression model")
+                .replace("[1.0, 0.5, -2.0, 0.25]", "[1.0, 0.5]")
+                .as_bytes(),
+            ),
+            "classifier.coef",
         ),
     ]);
 }

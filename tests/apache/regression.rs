@@ -1,0 +1,82 @@
+//! A regressor served by the module (issue #19): every request form answers the number, under
+//! prefork and event, with the errors and the access-log note of a classifier's.
+
+use serde_json::{json, Value};
+
+use crate::httpd::{repo_root, Apache};
+
+/// classify-core's tiny Ridge model: "good phone" → 2.25, "bad" → -1.5, "" → 0.5.
+fn model_path() -> String {
+    repo_root()
+        .join("crates/classify-core/testdata/tiny-regression.model.json")
+        .display()
+        .to_string()
+}
+
+fn configuration() -> String {
+    format!(
+        "<Location /rating>\n  SetHandler classify\n  ClassifyModel {}\n  ClassifyModelName rating\n\
+         </Location>\n<Location /v2>\n  SetHandler classify-v2\n</Location>\n",
+        model_path()
+    )
+}
+
+fn every_request_form_answers_the_number(mpm: &str) {
+    let apache = Apache::start(mpm, &configuration());
+    let json = [("Accept", "application/json")];
+    assert_eq!(apache.get("/rating/good%20phone", &[]).text(), "2.25\n", "{mpm}");
+    assert_eq!(apache.get("/rating?text=bad", &[]).text(), "-1.5\n");
+    assert_eq!(apache.post("/rating", "text/plain", b"good phone").text(), "2.25\n");
+    assert_eq!(apache.get("/rating/good%20phone", &json).json(), json!({"value": 2.25}));
+    let batch = apache.post("/rating", "application/json", br#"{"texts": ["good phone", ""]}"#);
+    assert_eq!(batch.json(), json!({"results": [{"value": 2.25}, {"value": 0.5}]}));
+    let explained = apache.get("/rating?text=bad+phone&explain=1", &json).json();
+    assert_eq!(explained["explanation"], json!([{"feature": "phone", "contribution": 0.25}]));
+    let metadata = apache.get("/rating", &[]).json();
+    assert_eq!(
+        (metadata["task"].clone(), metadata["estimator"].clone()),
+        (json!("regression"), json!("Ridge"))
+    );
+
+    let top = apache.get("/rating?text=bad&top=2", &json);
+    assert_eq!(top.status, 400, "{}", top.text());
+    assert!(top.json()["error"].as_str().unwrap_or("").contains("answers a number"));
+
+    let request = json!({"inputs": [{"name": "text", "shape": [2], "datatype": "BYTES",
+                                     "data": ["good phone", "bad"]}]});
+    let infer =
+        apache.post("/v2/models/rating/infer", "application/json", request.to_string().as_bytes());
+    assert_eq!(infer.status, 200, "{}", infer.text());
+    let outputs: Value = infer.json()["outputs"].clone();
+    assert_eq!(
+        outputs,
+        json!([{"name": "value", "datatype": "FP64", "shape": [2], "data": [2.25, -1.5]}])
+    );
+    apache.assert_no_crashed_children();
+}
+
+#[test]
+fn a_regressor_answers_every_request_form_under_prefork() {
+    every_request_form_answers_the_number("prefork");
+}
+
+#[test]
+fn a_regressor_answers_every_request_form_under_event() {
+    every_request_form_answers_the_number("event");
+}
+
+/// The access log's `classify-label` note carries the number.
+#[test]
+fn the_access_log_note_is_the_number() {
+    let apache = Apache::start("event", &configuration());
+    assert_eq!(apache.get("/rating/good%20phone", &[]).status, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let log = std::fs::read_to_string(apache.path("access.log")).unwrap_or_default();
+        if log.contains("\"GET /rating/good%20phone HTTP/1.1\" 200 2.25") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "access log: {log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
