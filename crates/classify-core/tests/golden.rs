@@ -11,7 +11,8 @@
 //!   one value per class (ovr) or per pair of classes (ovo), one value for two classes; for the
 //!   kinds of model format v2 what docs/model-format-v2.md's table says,
 //! - probabilities (`predict_proba`) within 1e-9,
-//! - the predicted label exactly, as `str(label)`.
+//! - the predicted label exactly, as `str(label)`; for a regressor, `predict`'s number
+//!   (`"value"` in the case, the model's one score) within 1e-9.
 //!
 //! `unicode.json` holds Python's own character tables (`re`'s `\w`, `str.isspace`, `str.lower`,
 //! NFKD, `unicodedata.combining`) for every code point; the core's character classes are checked
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use classify_core::featurize::analyzer::{preprocess, StripAccents};
 use classify_core::featurize::pychar::{is_space, is_word_char_in, UnicodeVersion};
-use classify_core::Model;
+use classify_core::{Model, Task};
 use serde_json::Value;
 
 const FEATURE_TOLERANCE: f64 = 1e-12;
@@ -266,6 +267,20 @@ fn check_model(name: &str, report: &mut Report, binary_form: bool) {
                 text,
                 format!("sklearn {expected} vs core {got:?}"),
             ),
+        }
+        // A regressor's answer is its one score, compared above within the tolerance; the
+        // fixture records it as `"value"` and no label.
+        if model.task() == Task::Regression {
+            let expected_value = case["value"].as_f64().unwrap_or(f64::NAN);
+            if !all_close(&[expected_value], &prediction.scores, SCORE_TOLERANCE) {
+                report.fail(
+                    name,
+                    "value",
+                    text,
+                    format!("sklearn {expected_value} vs core {:?}", prediction.scores),
+                );
+            }
+            continue;
         }
         let expected_label = case["label"].as_str().unwrap();
         let got_label = model.answer(&prediction).to_string();
