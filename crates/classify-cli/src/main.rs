@@ -99,6 +99,14 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// What a model answers, for messages: "20 classes" or "a number".
+pub(crate) fn answers(model: &Model) -> String {
+    match model.task() {
+        Task::Classification => format!("{} classes", model.classes().len()),
+        Task::Regression => "answers a number".to_owned(),
+    }
+}
+
 fn load(path: &Path) -> Result<Model> {
     Model::load(path).with_context(|| format!("model {}", path.display()))
 }
@@ -232,11 +240,11 @@ fn convert(input: &Path, output: &Path, to: Form) -> Result<()> {
         anyhow::bail!("{} does not read back as the same model", output.display());
     }
     eprintln!(
-        "wrote {} ({} bytes, {} features, {} classes)",
+        "wrote {} ({} bytes, {} features, {})",
         output.display(),
         bytes.len(),
         model.n_features(),
-        model.classes().len()
+        answers(&model)
     );
     Ok(())
 }

@@ -12,6 +12,8 @@ use classify_core::featurize::analyzer::StripAccents;
 use classify_core::model::binary;
 use classify_core::model::format::{AnalyzerKind, KernelKind};
 use classify_core::{Model, Task};
+
+use crate::answers;
 use classify_train::evaluation::{Evaluation, RegressionEvaluation};
 use classify_train::stop_words::ENGLISH_STOP_WORDS;
 use classify_train::svc::{Gamma, SvcParams};
@@ -50,6 +52,9 @@ pub struct TrainArgs {
     /// svc: the degree of the poly kernel.
     #[arg(long, default_value_t = 3, help_heading = "Solver")]
     degree: u32,
+    /// ridge: the L2 penalty's strength (sklearn's Ridge(alpha)).
+    #[arg(long, default_value_t = 1.0, help_heading = "Solver")]
+    alpha: f64,
 
     /// What the features are made of: words, characters, or characters inside word boundaries.
     #[arg(long, value_enum, default_value_t = AnalyzerArg::Word, help_heading = "Vectorizer")]
@@ -140,6 +145,8 @@ enum Algo {
     LinearSvm,
     Logreg,
     Svc,
+    /// Ridge regression: the labels are numbers (NUMBER<TAB>text), the model answers a number.
+    Ridge,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -202,6 +209,9 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     if args.kernel.is_some() && args.algo != Algo::Svc {
         bail!("--kernel applies to --algo svc only");
     }
+    if args.algo == Algo::Ridge && args.cv.is_some() {
+        bail!("--cv reports classification figures; for --algo ridge use --test-split");
+    }
     if args.output.is_none() && args.test_split.is_none() && args.cv.is_none() {
         bail!("nothing to do: give -o MODEL to write a model, or --test-split/--cv for figures");
     }
@@ -219,7 +229,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         if let Some(fraction) = args.test_split {
             let split = split::train_test(data.len(), fraction, args.seed)?;
             let model = fit(&data.subset(&split.train), &options, &bars)?;
-            report(&evaluate(&model, &data.subset(&split.test)), "held-out", args.json)?;
+            report_held_out(&model, &data.subset(&split.test), args.json)?;
         }
         return Ok(());
     };
@@ -241,15 +251,15 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     };
     write_atomically(output, &bytes)?;
     eprintln!(
-        "wrote {} ({} bytes, {} features, {} classes) in {:.2} s",
+        "wrote {} ({} bytes, {} features, {}) in {:.2} s",
         output.display(),
         bytes.len(),
         model.n_features(),
-        model.classes().len(),
+        answers(&model),
         started.elapsed().as_secs_f64()
     );
     if let Some(held_out) = held_out {
-        report(&evaluate(&model, &held_out), "held-out", args.json)?;
+        report_held_out(&model, &held_out, args.json)?;
     }
     Ok(())
 }
@@ -260,13 +270,21 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     let bars = Bars::new();
     let data = read_data(&args.data, &bars)?;
     if model.task() == Task::Regression {
-        return report_regression(&model, &data, args.json);
+        return report_regression(&model, &data, "evaluation", args.json);
     }
     report(&evaluate(&model, &data), "evaluation", args.json)
 }
 
+/// The figures on held-out documents, for a classifier or a regressor.
+fn report_held_out(model: &Model, data: &Dataset, as_json: bool) -> Result<()> {
+    match model.task() {
+        Task::Regression => report_regression(model, data, "held-out", as_json),
+        Task::Classification => report(&evaluate(model, data), "held-out", as_json),
+    }
+}
+
 /// A regressor's figures: the data's "labels" are the true numbers.
-fn report_regression(model: &Model, data: &Dataset, as_json: bool) -> Result<()> {
+fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
     let mut pairs = Vec::with_capacity(data.texts.len());
     for (index, (truth, text)) in data.labels.iter().zip(&data.texts).enumerate() {
         let truth: f64 =
@@ -285,9 +303,9 @@ fn report_regression(model: &Model, data: &Dataset, as_json: bool) -> Result<()>
         RegressionEvaluation::new(&pairs).context("the data has no lines to evaluate on")?;
     let mut out = io::stdout().lock();
     if as_json {
-        writeln!(out, "{}", json!({ "evaluation": evaluation.to_json() }))?;
+        writeln!(out, "{}", json!({ what: evaluation.to_json() }))?;
     } else {
-        writeln!(out, "evaluation")?;
+        writeln!(out, "{what}")?;
         write!(out, "{evaluation}")?;
     }
     out.flush()?;
@@ -313,6 +331,7 @@ fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
             },
         },
         Algo::Logreg => Algorithm::LogReg,
+        Algo::Ridge => Algorithm::Ridge { alpha: args.alpha },
         Algo::Svc => Algorithm::Svc(SvcParams {
             kernel: match args.kernel.unwrap_or(Kernel::Rbf) {
                 Kernel::Rbf => KernelKind::Rbf,

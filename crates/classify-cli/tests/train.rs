@@ -212,3 +212,47 @@ fn svc_refuses_options_it_has_not() {
         err(classify(&["train", "--data", "-", "-o", "x", "--algo", "svc", "--gamma=-1"], None));
     assert!(message.contains("expected scale, auto or a positive number"), "{message}");
 }
+
+/// `--algo ridge` learns numbers from `NUMBER<TAB>text` lines: the model answers numbers, the
+/// held-out report is sklearn's regression figures, and a label that is not a number is named.
+#[test]
+fn ridge_learns_numbers_from_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("rating.model");
+    // The number is 1 per "good" minus 1 per "bad": a linear function of the word counts.
+    let mut data = String::new();
+    for i in 0..60 {
+        let (good, bad) = (i % 4, i % 3);
+        let text = format!("{}{}phone {i}", "good ".repeat(good), "bad ".repeat(bad));
+        data.push_str(&format!("{}\t{text}\n", good as f64 - bad as f64));
+    }
+    let model_arg = model.to_str().expect("UTF-8 path");
+    let args = [
+        "train",
+        "--algo",
+        "ridge",
+        "--alpha",
+        "0.01",
+        "--data",
+        "-",
+        "--test-split",
+        "0.25",
+        "--json",
+        "-o",
+        model_arg,
+    ];
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(classify(&args, Some(data.as_bytes())))).expect("JSON report");
+    let r2 = report["held-out"]["r2"].as_f64().expect("R²");
+    assert!(r2 > 0.99, "{report}");
+    let predicted = ok(classify(&["predict", "-m", model_arg], Some(b"good good phone\n")));
+    let value: f64 = predicted.trim().parse().expect("a number");
+    assert!((value - 2.0).abs() < 0.1, "{value}");
+    let refused = classify(
+        &["train", "--algo", "ridge", "--data", "-", "-o", model_arg],
+        Some(b"high\tgood\nlow\tbad\n"),
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("\"high\" is not a number"), "{stderr}");
+}

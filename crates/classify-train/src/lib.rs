@@ -16,6 +16,7 @@ pub(crate) mod data;
 pub mod evaluation;
 pub(crate) mod logreg;
 mod numpy_sort;
+mod ridge;
 mod rng;
 pub mod split;
 pub mod stop_words;
@@ -102,8 +103,11 @@ pub enum Algorithm {
     /// solved in the primal by Newton-CG; the model predicts probabilities (`ovr_sigmoid`).
     LogReg,
     /// sklearn `SVC`: kernel SVM, one-vs-one, each pair solved by linfa-svm (see [`svc`] for
-    /// its data-size limits). Needs the crate feature `svc`.
+    /// its data-size limits).
     Svc(svc::SvcParams),
+    /// sklearn `Ridge(alpha)`: least squares with an L2 penalty on `NUMBER<TAB>text` data; the
+    /// model answers a number.
+    Ridge { alpha: f64 },
 }
 
 /// Per-class weights of the penalty `C`, as sklearn's `class_weight`.
@@ -193,6 +197,9 @@ pub fn train(
     progress: &dyn Progress,
 ) -> Result<Trained, TrainError> {
     options.check()?;
+    if let Algorithm::Ridge { alpha } = options.algorithm {
+        return train_ridge(data, options, alpha, progress);
+    }
     let classes = data.classes();
     if classes.len() < 2 {
         return Err(TrainError::Unfit(format!(
@@ -292,7 +299,7 @@ pub fn train(
     }
     let (estimator, probability) = match options.algorithm {
         Algorithm::LinearSvm { .. } => ("LinearSVC", None),
-        Algorithm::LogReg | Algorithm::Svc(_) => {
+        Algorithm::LogReg | Algorithm::Svc(_) | Algorithm::Ridge { .. } => {
             ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid))
         }
     };
@@ -438,7 +445,10 @@ fn solve_all(
     let n_problems = if classes.len() == 2 { 1 } else { classes.len() };
     let name = match options.algorithm {
         Algorithm::LinearSvm { .. } => "linear SVM, one problem per class",
-        Algorithm::LogReg | Algorithm::Svc(_) => "logistic regression, one problem per class",
+        // Ridge never gets here (train_ridge); the SVC's probability models are logistic.
+        Algorithm::LogReg | Algorithm::Svc(_) | Algorithm::Ridge { .. } => {
+            "logistic regression, one problem per class"
+        }
     };
     // The linear SVM reads the rows again and again: give it the compact copy, once for all.
     let compact =
@@ -463,7 +473,7 @@ fn solve_all(
                     None => svm::solve(&problem, &svm, seed),
                 }
             }
-            Algorithm::LogReg | Algorithm::Svc(_) => {
+            Algorithm::LogReg | Algorithm::Svc(_) | Algorithm::Ridge { .. } => {
                 logreg::solve(&problem, options.tol, options.max_iter)
             }
         }
@@ -474,6 +484,70 @@ fn solve_all(
     });
     drop(step);
     solutions
+}
+
+/// `--algo ridge`: the labels are the numbers to predict.
+fn train_ridge(
+    data: &Dataset,
+    options: &TrainOptions,
+    alpha: f64,
+    progress: &dyn Progress,
+) -> Result<Trained, TrainError> {
+    if !(alpha.is_finite() && alpha >= 0.0) {
+        return Err(TrainError::option("--alpha", format!("{alpha} must be a number >= 0")));
+    }
+    let mut targets = Vec::with_capacity(data.len());
+    for (index, label) in data.labels.iter().enumerate() {
+        match label.trim().parse::<f64>() {
+            Ok(value) if value.is_finite() => targets.push(value),
+            _ => {
+                return Err(TrainError::Unfit(format!(
+                    "document {}: its label {label:?} is not a number; --algo ridge learns to \
+                     predict numbers from NUMBER<TAB>text lines",
+                    index + 1
+                )))
+            }
+        }
+    }
+    if targets.len() < 2 {
+        return Err(TrainError::Unfit("regression needs at least 2 documents".to_owned()));
+    }
+    let started = Instant::now();
+    let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
+    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, progress)?;
+    let vectorize_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let (n_features, nnz) = (fitted.matrix.n_cols(), fitted.matrix.nnz());
+    let step = progress.step("ridge regression (conjugate gradients)", 1);
+    let fit = ridge::solve(&fitted.matrix, &targets, alpha, options.tol, options.max_iter);
+    step.advance(1);
+    drop(step);
+    let mut metadata = metadata(options, data.len(), n_features);
+    metadata.insert("alpha".to_owned(), serde_json::json!(alpha));
+    let mut file = model_file(
+        metadata,
+        fitted.spec,
+        fitted.tfidf,
+        ClassifierSpec::LinearRegression {
+            estimator: "Ridge".to_owned(),
+            coef: fit.weights,
+            intercept: fit.intercept,
+        },
+    );
+    file.format_version = file.version_needed();
+    Ok(Trained {
+        file,
+        n_documents: data.len(),
+        n_features,
+        nnz,
+        vectorize_seconds,
+        solve_seconds: started.elapsed().as_secs_f64(),
+        problems: vec![ProblemReport {
+            class: "value".to_owned(),
+            iterations: fit.iterations,
+            converged: fit.converged,
+        }],
+    })
 }
 
 /// A JSON-form model file (a plain vectorizer + classifier is format version 1).
@@ -505,6 +579,7 @@ fn metadata(
         Algorithm::LinearSvm { loss } => ("linear-svm", Some(loss.name())),
         Algorithm::LogReg => ("logreg", None),
         Algorithm::Svc(_) => ("svc", None),
+        Algorithm::Ridge { .. } => ("ridge", None),
     };
     let kernel = match options.algorithm {
         Algorithm::Svc(params) => serde_json::json!({

@@ -68,7 +68,7 @@ impl ModelFile {
     }
 
     /// The oldest format version that holds this file: older readers keep reading what they can.
-    pub(crate) fn version_needed(&self) -> u64 {
+    pub fn version_needed(&self) -> u64 {
         if self.needs_version_2() {
             FORMAT_VERSION
         } else {
