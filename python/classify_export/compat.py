@@ -14,6 +14,10 @@ sklearn's sources of 1.2, 1.5, 1.6, 1.7, 1.8 and 1.9):
   1.8 (it iterates in reverse to match numpy's argmax).
 - NearestCentroid has a discriminant decision function, priors and `within_class_std_dev_`
   from 1.6 on.
+- A classification tree's `tree_.value` holds weighted class counts up to 1.3, and
+  DecisionTreeClassifier.predict_proba divides each row by its sum; from 1.4.0 it holds the
+  fractions themselves and predict_proba returns them as they are (read in 1.2, 1.3.2, 1.4.0
+  and 1.9).
 """
 
 import inspect
@@ -85,6 +89,27 @@ def ovr_ties():
 def nearest_centroid_has_discriminant(clf):
     """NearestCentroid of sklearn >= 1.6 (priors, std-normalized discriminant decision)."""
     return hasattr(clf, "within_class_std_dev_") and hasattr(clf, "class_prior_")
+
+
+def tree_value_is_fraction():
+    """Whether tree_.value holds class fractions (sklearn >= 1.4.0) rather than counts."""
+    return sklearn_version() >= (1, 4, 0)
+
+
+def tree_leaf_probabilities(value):
+    """DecisionTreeClassifier.predict_proba's rows for the rows of `value` (an (n, n_classes)
+    float64 array: tree_.value[nodes, 0, :]), with the numpy operations this sklearn applies to
+    tree_.predict's output, so the numbers are the same bits. The caller checks them against
+    predict_proba itself."""
+    import numpy as np
+
+    proba = np.array(value, dtype=np.float64, order="C")  # a copy: the tree is not modified
+    if not tree_value_is_fraction():
+        # sklearn < 1.4, DecisionTreeClassifier.predict_proba:
+        normalizer = proba.sum(axis=1)[:, np.newaxis]
+        normalizer[normalizer == 0.0] = 1.0
+        proba /= normalizer
+    return proba
 
 
 def inconsistent_version_warning():

@@ -3,10 +3,10 @@ model, and compare labels (exactly, as str), scores and probabilities (relative 
 |a - b| <= 1e-9 * max(1, |a|, |b|)).
 
 Scores are what docs/model-format-v2.md defines for each classifier kind: sklearn's
-decision_function, the joint log-likelihood for naive Bayes, predict_proba for calibrated and
-soft-voting models, the negated distances of a NearestCentroid without a decision function, the
-members' predict_proba[:, 1] for a one-vs-rest model whose members have no decision function, and
-the weighted vote counts of hard voting.
+decision_function, the joint log-likelihood for naive Bayes, predict_proba for calibrated,
+soft-voting and tree models, the negated distances of a NearestCentroid without a decision
+function, the members' predict_proba[:, 1] for a one-vs-rest model whose members have no decision
+function, and the weighted vote counts of hard voting.
 """
 
 import json
@@ -216,7 +216,7 @@ def sklearn_scores(clf, spec, X):
         from sklearn.metrics import pairwise_distances
 
         return -pairwise_distances(X, clf.centroids_, metric=clf.metric)
-    if kind in ("calibrated",) or (kind == "voting" and spec["voting"] == "soft"):
+    if kind in ("calibrated", "trees") or (kind == "voting" and spec["voting"] == "soft"):
         return clf.predict_proba(X)
     if kind == "voting":
         votes = np.asarray(clf.transform(X))
