@@ -15,6 +15,7 @@ makes it dense (a list of values).
 
 import bisect
 import math
+import struct
 
 
 class Row:
@@ -429,7 +430,7 @@ def _has_probabilities(spec):
         return all(_has_probabilities(m) for m in spec["estimators"])
     if kind == "voting":
         return spec["voting"] == "soft"
-    return kind == "calibrated"
+    return kind in ("calibrated", "trees")
 
 
 def one_vs_rest(spec, row):
@@ -480,6 +481,39 @@ def voting(spec, row):
     return _argmax(average), average, average
 
 
+def _float32(x):
+    """x rounded to the nearest float32 (ties to even), as a float; inf beyond its range."""
+    try:
+        return struct.unpack("f", struct.pack("f", x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
+
+
+def _leaf_row(tree, values):
+    """The position, among the tree's leaves in node order, of the leaf a row reaches: left when
+    the value rounded to float32 is <= the threshold, absent features 0.0."""
+    left, right = tree["children_left"], tree["children_right"]
+    node = 0
+    while left[node] != -1:
+        x = _float32(values.get(tree["feature"][node], 0.0))
+        node = left[node] if x <= tree["threshold"][node] else right[node]
+    return left[:node].count(-1)
+
+
+def trees(spec, row):
+    values = dict(row.items())
+    if spec["combine"] == "single":
+        (tree,) = spec["trees"]
+        leaf = _leaf_row(tree, values)
+        probabilities = list(tree["leaf_values"][leaf])
+        return tree["leaf_class"][leaf], probabilities, probabilities
+    total = [0.0] * len(spec["classes"])
+    for tree in spec["trees"]:
+        total = [t + v for t, v in zip(total, tree["leaf_values"][_leaf_row(tree, values)])]
+    probabilities = [t / len(spec["trees"]) for t in total]
+    return _argmax(probabilities), probabilities, probabilities
+
+
 _KINDS = {
     "linear": linear,
     "svc": svc,
@@ -489,4 +523,5 @@ _KINDS = {
     "one_vs_rest": one_vs_rest,
     "one_vs_one": one_vs_one,
     "voting": voting,
+    "trees": trees,
 }

@@ -142,9 +142,9 @@ def same_numbers(a, b):
     return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
 
 
-def check(estimator, texts, version=None, fitted_on=None):
+def check(estimator, texts, version=None, fitted_on=None, exact=False):
     """Exports `estimator`, evaluates the model with the reference evaluator and compares with
-    sklearn. Returns the model."""
+    sklearn (`exact`: scores and probabilities bit for bit). Returns the model."""
     model = classify_export.to_model(estimator)
     json.dumps(model, allow_nan=False)
     if version is not None:
@@ -154,12 +154,13 @@ def check(estimator, texts, version=None, fitted_on=None):
     rows = [raw_rows(v, texts) for v in front_vectorizers(plan.transforms[0])]
     got = reference.evaluate(model, rows)
     problems = []
+    same = (lambda a, b: a == b) if exact else same_numbers
     for i, (e, g) in enumerate(zip(expected, got)):
         if e["label"] != g["label"]:
             problems.append(f"text {i}: label sklearn {e['label']!r}, reference {g['label']!r}")
-        if not same_numbers(e["scores"], g["scores"]):
+        if not same(e["scores"], g["scores"]):
             problems.append(f"text {i}: scores sklearn {e['scores']}, reference {g['scores']}")
-        if not same_numbers(e["probabilities"], g["probabilities"]):
+        if not same(e["probabilities"], g["probabilities"]):
             problems.append(
                 f"text {i}: probabilities sklearn {e['probabilities']}, reference "
                 f"{g['probabilities']}"
@@ -319,6 +320,156 @@ def test_nearest_centroid():
         xu, yu, heldu = x[:40], y[:40], held  # unequal classes: empirical priors are not uniform
         model = check(make_pipeline(TfidfVectorizer(), NearestCentroid(priors="empirical")).fit(xu, yu), heldu, 2)
         assert model["classifier"]["predict"] == "max_score"
+
+
+def _tree_shape(model, estimator, combine, n_trees, n_classes):
+    c = model["classifier"]
+    assert (c["kind"], c["estimator"], c["combine"]) == ("trees", estimator, combine)
+    assert len(c["trees"]) == n_trees and len(c["classes"]) == n_classes
+    for tree in c["trees"]:
+        n_nodes = len(tree["children_left"])
+        assert all(len(tree[k]) == n_nodes for k in ("children_right", "feature", "threshold"))
+        n_leaves = tree["children_left"].count(-1)
+        assert len(tree["leaf_values"]) == len(tree["leaf_class"]) == n_leaves
+        assert all(len(row) == n_classes for row in tree["leaf_values"])
+        assert all(0 <= k < n_classes for k in tree["leaf_class"])
+
+
+def test_trees():
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    for labels in (("games", "science", "x11"), ("games", "science")):
+        X, Y, H = data(labels, n=40, test=40)
+        n = len(labels)
+        pipe = make_pipeline(CountVectorizer(ngram_range=(1, 2)), DecisionTreeClassifier(random_state=0))
+        model = check(pipe.fit(X, Y), H, 2, exact=True)
+        _tree_shape(model, "DecisionTreeClassifier", "single", 1, n)
+        tree = model["classifier"]["trees"][0]
+        assert tree["feature"] == pipe[-1].tree_.feature.tolist()
+        assert tree["threshold"] == pipe[-1].tree_.threshold.tolist()
+        pipe = make_pipeline(TfidfVectorizer(), RandomForestClassifier(n_estimators=15, random_state=0))
+        model = check(pipe.fit(X, Y), H, 2, exact=True)
+        _tree_shape(model, "RandomForestClassifier", "mean", 15, n)
+        pipe = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)),
+                             ExtraTreesClassifier(n_estimators=15, min_samples_leaf=2, random_state=0))
+        model = check(pipe.fit(X, Y), H, 2, exact=True)
+        _tree_shape(model, "ExtraTreesClassifier", "mean", 15, n)
+    # Integer labels, class weights, a best-first tree (max_leaf_nodes), no bootstrap.
+    X, Y, H = data(n=40, test=40)
+    Yi = np.array([{"games": 7, "science": -3, "x11": 12}[v] for v in Y])
+    pipe = make_pipeline(CountVectorizer(), RandomForestClassifier(
+        n_estimators=10, max_leaf_nodes=12, class_weight="balanced", bootstrap=False, random_state=1))
+    model = check(pipe.fit(X, Yi), H, 2, exact=True)
+    assert model["classifier"]["classes"] == [-3, 7, 12]
+    pipe = make_pipeline(TfidfVectorizer(), DecisionTreeClassifier(max_depth=3, class_weight="balanced"))
+    check(pipe.fit(X, Y), H, 2, exact=True)
+
+
+def test_trees_after_truncated_svd():
+    """Dense rows: every value is a generic double that sklearn rounds to float32."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, Y, H = data(n=40, test=40)
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(15, random_state=0),
+                         RandomForestClassifier(n_estimators=12, random_state=0))
+    model = check(pipe.fit(X, Y), H, 2, exact=True)
+    assert steps_of(model) == ["project"]
+    _tree_shape(model, "RandomForestClassifier", "mean", 12, 3)
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(10, random_state=0), DecisionTreeClassifier(random_state=0))
+    check(pipe.fit(X, Y), H, 2, exact=True)
+
+
+def test_trees_compare_the_float32_value():
+    """Rows whose values are the trees' thresholds themselves (doubles between two float32s): the
+    reference evaluator goes where sklearn goes, and float64 comparisons would not."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, Y, _ = data(n=40)
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(8, random_state=0),
+                         RandomForestClassifier(n_estimators=5, random_state=0)).fit(X, Y)
+    model = classify_export.to_model(pipe)
+    forest = pipe[-1]
+    rows = []
+    for tree in forest.estimators_:
+        for node in np.flatnonzero(tree.tree_.children_left != -1):
+            row = np.zeros(forest.n_features_in_)
+            row[tree.tree_.feature[node]] = tree.tree_.threshold[node]
+            rows.append(row)
+    rows = np.array(rows)
+    theirs = forest.predict_proba(rows)
+    labels = forest.predict(rows)
+    trees = model["classifier"]["trees"]
+    float64_differs = 0
+    for row, p, label in zip(rows, theirs, labels):
+        index, scores, probabilities = reference.classify(model["classifier"], reference.Row(dense=list(row)))
+        assert probabilities == p.tolist() and scores == probabilities
+        assert model["classifier"]["classes"][index] == label
+        leaves = [reference._leaf_row(t, dict(enumerate(row))) for t in trees]
+        float64_differs += any(_float64_leaf(t, row) != leaf for t, leaf in zip(trees, leaves))
+    assert float64_differs, "no row where the float32 rounding decides: the test proves nothing"
+
+
+def _float64_leaf(tree, row):
+    node = 0
+    while tree["children_left"][node] != -1:
+        go_left = row[tree["feature"][node]] <= tree["threshold"][node]
+        node = tree["children_left"][node] if go_left else tree["children_right"][node]
+    return tree["children_left"][:node].count(-1)
+
+
+def test_trees_refusals():
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y, _ = data()
+    two = np.column_stack([y, np.where(y == "games", "fun", "other")])
+    for clf in (DecisionTreeClassifier(), RandomForestClassifier(n_estimators=3), ExtraTreesClassifier(n_estimators=3)):
+        name = type(clf).__name__
+        message = refused(make_pipeline(TfidfVectorizer(), clf).fit(x, two), "multi-output", "2 target columns", name)
+        assert f"step {name.lower()!r}" in message, message
+        refused(make_pipeline(TfidfVectorizer().fit(x), type(clf)()), "not fitted")
+    vec = TfidfVectorizer().fit(x)
+    other = RandomForestClassifier(n_estimators=3).fit(CountVectorizer(ngram_range=(1, 2)).fit_transform(x), y)
+    refused(Pipeline([("vec", vec), ("clf", other)]), "step 'clf' (RandomForestClassifier)", "fitted on")
+
+
+def test_trees_probability_safety_net():
+    """A leaf formula that does not give predict_proba is refused, naming the sklearn version."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y, _ = data()
+    original = compat.tree_leaf_probabilities
+    compat.tree_leaf_probabilities = lambda value: original(value)[:, ::-1]
+    try:
+        for clf in (DecisionTreeClassifier(random_state=0), RandomForestClassifier(n_estimators=3, random_state=0)):
+            refused(make_pipeline(TfidfVectorizer(), clf).fit(x, y), f"{type(clf).__name__} of sklearn",
+                    sklearn.__version__, "predict_proba")
+    finally:
+        compat.tree_leaf_probabilities = original
+    assert compat.tree_value_is_fraction() == (SKLEARN >= (1, 4))
+
+
+def test_trees_inside_wrappers():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y, held = data(n=40, test=30)
+    voting = VotingClassifier([("forest", RandomForestClassifier(n_estimators=8, random_state=0)),
+                               ("lr", LogisticRegression())], voting="soft")
+    model = check(make_pipeline(TfidfVectorizer(), voting).fit(x, y), held, 2)
+    assert [m["kind"] for m in model["classifier"]["estimators"]] == ["trees", "linear"]
+    calibrated = CalibratedClassifierCV(DecisionTreeClassifier(max_depth=4, random_state=0), cv=3)
+    model = check(make_pipeline(TfidfVectorizer(), calibrated).fit(x, y), held, 2)
+    assert model["classifier"]["members"][0]["response"] == "predict_proba"
+    ovr = OneVsRestClassifier(DecisionTreeClassifier(max_depth=3, random_state=0))
+    check(make_pipeline(TfidfVectorizer(), ovr).fit(x, y), held, 2)
 
 
 # ----------------------------------------------------------------------------------------------
