@@ -12,7 +12,7 @@ in manifest.json. A builder raises CannotBuild for such a condition it checks it
 
 What make_golden records per text (see outputs() below for the definitions):
   scores         per docs/model-format-v2.md's table: decision_function where sklearn has one,
-                 predict_proba for calibrated and soft-voting models, the weighted vote counts for
+                 predict_proba for calibrated, soft-voting and tree models, the weighted vote counts for
                  hard voting, the joint log-likelihood for naive Bayes, members' predict_proba[:, 1]
                  for a one-vs-rest without decision_function, negated centroid distances for a
                  NearestCentroid without decision_function
@@ -30,7 +30,7 @@ import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
-from sklearn.ensemble import VotingClassifier
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier, VotingClassifier
 from sklearn.feature_extraction.text import (
     CountVectorizer,
     HashingVectorizer,
@@ -61,6 +61,7 @@ from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
 from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
 
 # Held-out texts per model (the torture list comes in front of them): fewer for character
 # analyzers, whose fixtures are larger.
@@ -603,6 +604,60 @@ def shape_logreg_liblinear_multi_ovr(samples):
 
 
 # ----------------------------------------------------------------------------------------------
+# Trees (kind `trees`): sklearn compares float32 values with float64 thresholds
+
+
+@shape("CountVectorizer word (1,2)-grams, DecisionTreeClassifier(min_samples_leaf=2), 3 classes")
+def shape_decisiontree_count_bigrams(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=800)),
+        ("clf", DecisionTreeClassifier(min_samples_leaf=2, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+@shape("TfidfVectorizer words, RandomForestClassifier(n_estimators=20, min_samples_leaf=2), 6 classes")
+def shape_randomforest_tfidf_multi(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=800)),
+        ("clf", RandomForestClassifier(n_estimators=20, min_samples_leaf=2, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60))
+
+
+@shape("char_wb (2,4) TfidfVectorizer, ExtraTreesClassifier(n_estimators=15, min_samples_leaf=2), "
+       "fitted with the torture texts; 3 classes")
+def shape_extratrees_char_wb(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, max_features=800)),
+        ("clf", ExtraTreesClassifier(n_estimators=15, min_samples_leaf=2, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 80, n_test=N_TEST_CHAR, torture=True))
+
+
+@shape("CountVectorizer, RandomForestClassifier(n_estimators=16) grown to pure leaves, 2 classes, "
+       "integer labels: probabilities are multiples of 1/16, and a tie of 8 against 8 (a few texts) "
+       "goes to the first class")
+def shape_randomforest_binary_int(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=600)),
+        ("clf", RandomForestClassifier(n_estimators=16, random_state=1)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.BINARY, 150, int_labels=True))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), RandomForestClassifier(n_estimators=20, max_depth=8): "
+       "dense rows of doubles that the trees round to float32; 3 classes")
+def shape_truncatedsvd_randomforest(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=400)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("clf", RandomForestClassifier(n_estimators=20, max_depth=8, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit(pipe, samples, samples.TRI, 100))
+
+
+# ----------------------------------------------------------------------------------------------
 # What sklearn answers
 
 
@@ -631,7 +686,8 @@ def scores_of(estimator, X):
         if estimator.voting == "soft":
             return estimator.predict_proba(X)
         return hard_vote_counts(estimator, X)
-    if isinstance(estimator, CalibratedClassifierCV):
+    if isinstance(estimator, (CalibratedClassifierCV, DecisionTreeClassifier, RandomForestClassifier,
+                              ExtraTreesClassifier)):
         return estimator.predict_proba(X)
     if isinstance(estimator, OneVsRestClassifier) and not hasattr(estimator, "decision_function"):
         return np.column_stack([member.predict_proba(X)[:, 1] for member in estimator.estimators_])
