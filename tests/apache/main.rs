@@ -53,10 +53,13 @@ fn location(path: &str, model: &str) -> String {
     )
 }
 
-/// Plain models, and format 2's steps, wrappers and projections (issue #17).
-const PARITY_MODELS: [&str; 7] = [
+/// Plain models, format 2's steps, wrappers and projections (issue #17), and trees.
+const PARITY_MODELS: [&str; 9] = [
     "count_word12_linearsvc_multi",
     "featureunion_word_char_weights_linearsvc",
+    // Trees (issue #19).
+    "randomforest_tfidf_multi",
+    "decisiontree_count_bigrams",
     "tfidf_logreg_ovr_explicit",
     "torture_word_default",
     "selectkbest_chi2_linearsvc",
@@ -421,6 +424,19 @@ fn configtest_names_the_field_of_an_invalid_format_2_section() {
                 m["classifier"]["members"][1]["class_indices"][0] = Value::from(99)
             }),
             "classifier.members[1].class_indices[0]",
+        ),
+        (
+            // A tree whose node points back at its parent: the walk would never end.
+            models.edited("tree.json", "decisiontree_count_bigrams", |m| {
+                m["classifier"]["trees"][0]["children_right"][1] = Value::from(0)
+            }),
+            "classifier.trees[0].children_right[1]",
+        ),
+        (
+            models.edited("forest.json", "randomforest_tfidf_multi", |m| {
+                m["classifier"]["trees"][2]["feature"][0] = Value::from(u32::MAX)
+            }),
+            "classifier.trees[2].feature[0]",
         ),
         (
             // A regressor (issue #19) whose weights do not match the vectorizer.
