@@ -6,7 +6,8 @@
 --pipeline reads a pickle, a joblib file or a .skops file holding a Pipeline (or a search CV of
 one). The two-pickle form is what the classic Bottle/mod_wsgi recipe saves with pickle.dump.
 --verify TEXTS.txt predicts every line (one text per line) with sklearn and with
-`classify predict --scores` and compares labels, scores and probabilities.
+`classify predict --scores` and compares labels, scores and probabilities (a regressor's
+number).
 
 Exit status: 0 ok, 1 verification found a difference, 2 usage error or unsupported model. A user
 error is one message line, never a traceback.
@@ -29,12 +30,18 @@ class _Parser(argparse.ArgumentParser):
 def main(argv=None, prog=None):
     parser = _Parser(
         prog=prog,
-        description="Export a fitted sklearn text classifier to a mod_classify model (JSON).",
+        description=(
+            "Export a fitted sklearn text classifier or regressor to a mod_classify model (JSON)."
+        ),
     )
     parser.add_argument("--vectorizer", help="pickled CountVectorizer/TfidfVectorizer/HashingVectorizer")
-    parser.add_argument("--classifier", help="pickled classifier (LinearSVC, LogisticRegression, ...)")
     parser.add_argument(
-        "--pipeline", help="pickled, joblib or .skops Pipeline (vectorizer, steps, classifier)"
+        "--classifier",
+        help="pickled classifier or regressor (LinearSVC, LogisticRegression, Ridge, ...)",
+    )
+    parser.add_argument(
+        "--pipeline",
+        help="pickled, joblib or .skops Pipeline (vectorizer, steps, classifier or regressor)",
     )
     parser.add_argument("-o", "--output", required=True, help="model file to write")
     parser.add_argument("--verify", metavar="TEXTS", help="file with one text per line to re-predict and compare")
@@ -92,10 +99,15 @@ def _run(args):
     )
     built = model.assemble(plan, sequence, pipeline, source)
     model.write_model(built, args.output)
+    final = built["classifier"]
+    answers = (
+        "regression (one number per text)"
+        if final["kind"] == "linear_regression"
+        else f"{len(final['classes'])} classes"
+    )
     print(
-        f"wrote {args.output}: format {built['format_version']}, "
-        f"{built['classifier']['estimator']}, {len(built['classifier']['classes'])} classes, "
-        f"{model.n_features(built)} features",
+        f"wrote {args.output}: format {built['format_version']}, {final['estimator']}, "
+        f"{answers}, {model.n_features(built)} features",
         file=sys.stderr,
     )
     if args.verify:

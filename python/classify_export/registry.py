@@ -7,6 +7,7 @@ Roles:
   union       several text transformers side by side (FeatureUnion, ColumnTransformer)
   step        features -> features (selection, scaling, TruncatedSVD, TfidfTransformer, ...)
   classifier  features -> scores and a label, including the wrappers that hold other classifiers
+  regressor   features -> a number (the model's final estimator only, never a wrapper's member)
   unwrap      a container that stands for the estimator it holds (GridSearchCV's best_estimator_)
 
 Adding an estimator is one converter function and one `@register` line in the module of its
@@ -77,7 +78,7 @@ def lookup(estimator, role):
 
 def role_of(estimator):
     """The role `estimator` can play, or None when no converter knows it."""
-    for role in ("unwrap", "vectorizer", "union", "step", "classifier"):
+    for role in ("unwrap", "vectorizer", "union", "step", "classifier", "regressor"):
         if lookup(estimator, role) is not None:
             return role
     return None

@@ -1,6 +1,7 @@
 """Verification: predict texts with sklearn and with `classify predict --scores` on the exported
 model, and compare labels (exactly, as str), scores and probabilities (relative tolerance 1e-9:
-|a - b| <= 1e-9 * max(1, |a|, |b|)).
+|a - b| <= 1e-9 * max(1, |a|, |b|)); for a regressor (`linear_regression`), the number sklearn's
+predict answers with the `value` classify prints, at the same tolerance.
 
 Scores are what docs/model-format-v2.md defines for each classifier kind: sklearn's
 decision_function, the joint log-likelihood for naive Bayes, predict_proba for calibrated,
@@ -92,8 +93,9 @@ def verify(plan, model_path, texts_path, classify_bin=None, out=None, texts=None
     differences = []
     if len(got) != len(expected):
         print(f"classify printed {len(got)} predictions for {len(expected)} texts", file=out)
+    fields = ("value",) if is_regression(plan) else ("label", "scores", "probabilities")
     for line, (e, g) in enumerate(zip(expected, got), start=1):
-        for field in ("label", "scores", "probabilities"):
+        for field in fields:
             if not _same(e[field], g.get(field)):
                 differences.append((line, texts[line - 1], field, e[field], g.get(field)))
     if differences or len(got) != len(expected):
@@ -109,15 +111,26 @@ def verify(plan, model_path, texts_path, classify_bin=None, out=None, texts=None
     print(f"verified {len(texts)} texts: identical", file=out)
 
 
+def is_regression(plan):
+    """Whether the model answers a number (its final estimator is a regressor)."""
+    return plan.classifier["kind"] == "linear_regression"
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _same(expected, got):
     if isinstance(expected, str):
         return got is not None and str(got) == expected
     if expected is None or got is None:
         return expected is None and got is None
+    if isinstance(expected, float):
+        return _number(got) and abs(expected - got) <= TOLERANCE * max(1.0, abs(expected), abs(got))
     if len(expected) != len(got):
         return False
     for a, b in zip(expected, got):
-        if not isinstance(b, (int, float)) or isinstance(b, bool):
+        if not _number(b):
             return False
         if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
             return False
@@ -176,7 +189,8 @@ def sklearn_input(plan, texts):
 
 
 def sklearn_predictions(plan, texts):
-    """[{"label", "scores", "probabilities"}] as sklearn computes them for each text."""
+    """[{"label", "scores", "probabilities"}] as sklearn computes them for each text; for a
+    regressor [{"value"}], its predict."""
     import numpy as np
     from scipy import sparse
 
@@ -186,6 +200,9 @@ def sklearn_predictions(plan, texts):
     clf = plan.final
     if getattr(clf, "_sparse", None) is False and sparse.issparse(X):
         X = X.toarray()  # an SVC fitted on a dense matrix refuses sparse input
+    if is_regression(plan):
+        values = np.asarray(clf.predict(X), dtype=np.float64)
+        return [{"value": float(v)} for v in values.reshape(len(texts))]
     labels = [str(label) for label in clf.predict(X)]
     scores = np.asarray(sklearn_scores(clf, plan.classifier, X), dtype=np.float64)
     if scores.ndim == 1:

@@ -2,11 +2,12 @@
 stand for another estimator (GridSearchCV, FrozenEstimator) are replaced by it, and the resulting
 sequence is read as
 
-    front (a vectorizer, FeatureUnion or ColumnTransformer), steps..., classifier
+    front (a vectorizer, FeatureUnion or ColumnTransformer), steps..., classifier or regressor
 
 with every element handed to its converter from the registry. FeatureUnion and ColumnTransformer
 are converted here because their branches are small pipelines themselves. A wrapper's members go
-through `convert_member`: steps and a classifier, never a vectorizer of their own.
+through `convert_member`: steps and a classifier, never a vectorizer of their own, never a
+regressor (a regressor is only ever the model's final estimator).
 
 The result is a `Plan`: the model's parts, plus the sklearn objects in order, which verify.py uses
 to compute what sklearn predicts.
@@ -14,7 +15,7 @@ to compute what sklearn predicts.
 
 from collections import namedtuple
 
-from . import classifiers, steps, vectorizers, wrappers  # noqa: F401 - they fill the registry
+from . import classifiers, regressors, steps, vectorizers, wrappers  # noqa: F401 - they fill the registry
 from .base import Context, describe
 from .registry import lookup, register, role_of, supported
 from .vectorizers import tfidf_spec
@@ -30,7 +31,8 @@ Column = namedtuple("Column", "selector names n_features")
 
 
 class Plan:
-    """A converted model and the sklearn objects it came from."""
+    """A converted model and the sklearn objects it came from. `classifier` is the model's final
+    estimator object (a classifier's, or a regressor's `linear_regression`)."""
 
     def __init__(self, parts, steps, classifier, width, transforms, final, column):
         self.parts = parts
@@ -65,12 +67,12 @@ def _unknown(name, estimator, expected):
     what = {
         "front": "a vectorizer, FeatureUnion or ColumnTransformer",
         "step": "a transformer between the vectorizer and the classifier",
-        "classifier": "a classifier",
+        "classifier": "a classifier or regressor",
     }[expected]
     roles = {
         "front": ("vectorizer", "union"),
         "step": ("step",),
-        "classifier": ("classifier",),
+        "classifier": ("classifier", "regressor"),
     }[expected]
     return Context(describe(name, estimator)).refuse(
         f"{kind.__module__}.{kind.__name__} is not supported as {what}; mod_classify reads "
@@ -95,10 +97,10 @@ def build(sequence):
         front = _vectorizer_front(first, ctx)
     elif role == "union":
         front = lookup(first, "union")(first, ctx)
-    elif role == "classifier":
+    elif role in ("classifier", "regressor"):
         ctx.refuse(
-            "the model must start with a vectorizer (text to features), found a classifier; "
-            "export the Pipeline that holds the vectorizer and this classifier, or pass the "
+            f"the model must start with a vectorizer (text to features), found a {role}; "
+            f"export the Pipeline that holds the vectorizer and this {role}, or pass the "
             "vectorizer with --vectorizer"
         )
     else:
@@ -107,7 +109,7 @@ def build(sequence):
     width, dense = front.width, front.dense
     rest = sequence[1:]
     if not rest:
-        ctx.refuse("the model ends with the vectorizer; a classifier must follow it")
+        ctx.refuse("the model ends with the vectorizer; a classifier must follow it (or a regressor)")
     # A TfidfTransformer right after a plain vectorizer is version 1's top-level `tfidf`.
     if (
         "vectorizer" in parts
@@ -141,6 +143,11 @@ def _step(name, step, ctx):
             "a classifier can only be the last step; mod_classify reads one classifier after the "
             "transformers (combine classifiers with VotingClassifier)"
         )
+    if role == "regressor":
+        ctx.refuse(
+            "a regressor can only be the last step; mod_classify reads one regressor after the "
+            "transformers (stacking regressors is not supported)"
+        )
     if role in ("vectorizer", "union"):
         ctx.refuse(
             "a second text transformer after the first one; put vectorizers side by side in a "
@@ -149,12 +156,23 @@ def _step(name, step, ctx):
     return _unknown(name, step, "step")
 
 
-def _classifier(name, clf, ctx):
+def _classifier(name, clf, ctx, member=False):
+    """The final estimator: a classifier, or (at the top level only) a regressor."""
     role = role_of(clf)
     if role == "classifier":
         return lookup(clf, "classifier")(clf, ctx)
+    if role == "regressor":
+        if member:
+            ctx.refuse(
+                f"{type(clf).__name__} is a regressor; a classifier wrapper's member must be a "
+                "classifier (mod_classify exports a regressor only as the model's final "
+                "estimator, e.g. make_pipeline(TfidfVectorizer(), Ridge()))"
+            )
+        return lookup(clf, "regressor")(clf, ctx)
     if role == "step":
-        ctx.refuse("the model ends with a transformer; its last step must be a classifier")
+        ctx.refuse(
+            "the model ends with a transformer; its last step must be a classifier or regressor"
+        )
     return _unknown(name, clf, "classifier")
 
 
@@ -179,7 +197,7 @@ def convert_member(member, ctx):
         width, dense = converted.width, converted.dense
     name, last = sequence[-1]
     where = ctx.where if len(sequence) == 1 else f"{ctx.where} {describe(name, last)}"
-    classified = _classifier(name, last, ctx.child(where, width, dense))
+    classified = _classifier(name, last, ctx.child(where, width, dense), member=True)
     member_steps += classified.steps
     if not member_steps:
         return classified.spec
@@ -226,8 +244,8 @@ def _branch(name, transformer, weight, ctx):
     branch_steps = []
     for step_name, step in rest:
         step_ctx = Context(f"{ctx.where} transformer {describe(step_name, step)}", width, dense)
-        if role_of(step) == "classifier":
-            step_ctx.refuse("a classifier inside a FeatureUnion or ColumnTransformer")
+        if role_of(step) in ("classifier", "regressor"):
+            step_ctx.refuse(f"a {role_of(step)} inside a FeatureUnion or ColumnTransformer")
         converted = _step(step_name, step, step_ctx)
         branch_steps += converted.specs
         width, dense = converted.width, converted.dense

@@ -1,0 +1,168 @@
+"""Regressor converters: sklearn's linear regressors to the model's `linear_regression` object
+(docs/model-format-v2.md), the final estimator of a model that answers a number per text.
+
+Every supported regressor predicts with sklearn's `LinearModel._decision_function` (or the
+equivalent of ElasticNet/Lasso and SGDRegressor for sparse input): `X @ coef_ + intercept_`,
+which for a CSR row is scipy's csr_matvec, the products summed over the row's stored entries
+from 0.0, then the intercept added; dense rows (after TruncatedSVD) go through numpy's matmul.
+Read in the sources of sklearn 1.2 and 1.9. The converter checks that formula against the
+estimator's own predict on synthetic rows before anything is written, so a sklearn that computes
+otherwise is refused instead of exported wrong.
+
+Single-target only: a regressor fitted on a 2-D y (its coef_ is 2-D) is refused. A regressor is
+the model's final estimator, never a member of a classifier wrapper (walk.convert_member refuses
+it there).
+"""
+
+from .base import finite_list, float64_array
+from .classifiers import Classified
+from .registry import register
+
+PREDICT_TOLERANCE = 1e-9
+
+
+def _coef(clf, ctx):
+    """coef_ as a 1-D float64 array of ctx.width weights; refuses multi-output regressors."""
+    from scipy import sparse
+
+    name = type(clf).__name__
+    raw = clf.coef_
+    sparsified = sparse.issparse(raw)  # SGDRegressor.sparsify(): a (1, n) sparse matrix
+    coef = float64_array(raw, ctx, f"{name}.coef_")
+    if sparsified and coef.ndim == 2 and coef.shape[0] == 1:
+        coef = coef[0]
+    if coef.ndim == 2:
+        if coef.shape[0] == 1:
+            what, todo = "a 2-D target of one column", "fit it on a 1-D y (y.ravel())"
+        else:
+            what, todo = f"{coef.shape[0]} target columns", "fit one regressor per column, on a 1-D y"
+        ctx.refuse(
+            f"{name} was fitted on {what} (coef_ of shape {coef.shape}); multi-output regression "
+            f"is not supported: mod_classify answers one number per text; {todo}"
+        )
+    if coef.ndim != 1 or coef.shape[0] != ctx.width:
+        ctx.refuse(
+            f"{name} has weights of shape {coef.shape} but the previous step produces "
+            f"{ctx.width} features; they were not fitted together"
+        )
+    return coef
+
+
+def _intercept(clf, ctx):
+    import numpy as np
+
+    name = type(clf).__name__
+    intercept = np.asarray(clf.intercept_)
+    if intercept.size != 1:
+        ctx.refuse(
+            f"{name} has {intercept.size} intercepts (intercept_ of shape {intercept.shape}); "
+            "multi-output regression is not supported"
+        )
+    if intercept.dtype.kind == "f" and intercept.dtype != np.float64:
+        ctx.refuse(f"{name}.intercept_ is {intercept.dtype}; refit on float64 features")
+    return finite_list([float(intercept.ravel()[0])], f"{ctx.where}.intercept")[0]
+
+
+def synthetic_rows(width, n_rows=8, per_row=200, seed=0):
+    """A few sparse rows (sorted columns, values of both signs), the first one empty."""
+    import numpy as np
+    from scipy import sparse
+
+    rng = np.random.RandomState(seed)
+    indptr, indices, data = [0], [], []
+    for row in range(n_rows):
+        count = 0 if row == 0 else min(width, int(rng.randint(1, per_row + 1)))
+        columns = np.sort(rng.choice(width, size=count, replace=False))
+        indices += columns.tolist()
+        data += rng.uniform(-1.0, 3.0, size=count).tolist()
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32),
+         np.asarray(indptr, dtype=np.int32)),
+        shape=(n_rows, width),
+    )
+
+
+def regression_values(spec, X):
+    """What docs/model-format-v2.md says a `linear_regression` object answers for the rows of X
+    (CSR or dense): per row, the products summed in column order from 0.0, then the intercept."""
+    import numpy as np
+    from scipy import sparse
+
+    coef = spec["coef"]
+    values = []
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X)
+        X.sort_indices()
+        for a, b in zip(X.indptr, X.indptr[1:]):
+            total = 0.0
+            for j, v in zip(X.indices[a:b].tolist(), X.data[a:b].tolist()):
+                total += v * coef[j]
+            values.append(total + spec["intercept"])
+    else:
+        for row in np.asarray(X, dtype=np.float64).tolist():
+            total = 0.0
+            for v, w in zip(row, coef):
+                total += v * w
+            values.append(total + spec["intercept"])
+    return np.asarray(values, dtype=np.float64)
+
+
+def check_predict(clf, ctx, spec):
+    """Refuses the model unless clf.predict is x · coef + intercept (within 1e-9) on synthetic
+    rows, sparse, or dense when the regressor reads dense rows (after TruncatedSVD)."""
+    import numpy as np
+    import sklearn
+
+    name = type(clf).__name__
+    X = synthetic_rows(ctx.width)
+    if ctx.dense:
+        X = X.toarray()
+    ours = regression_values(spec, X)
+    try:
+        theirs = np.asarray(clf.predict(X), dtype=np.float64)
+    except Exception as e:  # noqa: BLE001
+        ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
+    close = ours.shape == theirs.shape and bool(
+        (
+            np.abs(ours - theirs)
+            <= PREDICT_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(ours), np.abs(theirs)))
+        ).all()
+    )
+    if not close:
+        ctx.refuse(
+            f"{name}.predict of sklearn {sklearn.__version__} does not compute "
+            "x · coef_ + intercept_ as the exporter expects; this sklearn version is not "
+            "supported for this estimator (please report it)"
+        )
+
+
+def _linear_regressor(clf, ctx):
+    name = type(clf).__name__
+    if not hasattr(clf, "coef_"):
+        ctx.refuse(f"{name} is not fitted (it has no coef_)")
+    ctx.check_width(clf)
+    coef = _coef(clf, ctx)
+    spec = {
+        "kind": "linear_regression",
+        "estimator": name,
+        "coef": finite_list(coef, f"{ctx.where}.coef"),
+        "intercept": _intercept(clf, ctx),
+    }
+    check_predict(clf, ctx, spec)
+    return Classified(spec, [])
+
+
+for _module, _name in (
+    ("sklearn.linear_model", "Ridge"),
+    ("sklearn.linear_model", "RidgeCV"),
+    ("sklearn.linear_model", "LinearRegression"),
+    ("sklearn.linear_model", "SGDRegressor"),
+    ("sklearn.linear_model", "ElasticNet"),
+    ("sklearn.linear_model", "Lasso"),
+    ("sklearn.linear_model", "ElasticNetCV"),
+    ("sklearn.linear_model", "LassoCV"),
+    ("sklearn.svm", "LinearSVR"),
+):
+    register("regressor", _module, _name)(_linear_regressor)
+del _module, _name
