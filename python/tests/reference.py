@@ -34,7 +34,8 @@ class Row:
 
 
 def evaluate(model, vectorizer_rows):
-    """[{"label", "scores", "probabilities"}] for each text.
+    """[{"label", "scores", "probabilities"}] for each text; for a regressor (`linear_regression`)
+    [{"value", "scores": [value], "probabilities": None}].
 
     `vectorizer_rows`: one list per vectorizer (the top-level one, or each union branch in order),
     each holding one sparse row [(column, value)] per text."""
@@ -50,6 +51,9 @@ def evaluate(model, vectorizer_rows):
         for step in model.get("steps", []):
             row = apply_step(row, step)
         index, scores, probabilities = classify(model["classifier"], row)
+        if model["classifier"]["kind"] == "linear_regression":
+            answers.append({"value": scores[0], "scores": scores, "probabilities": None})
+            continue
         answers.append(
             {
                 "label": str(model["classifier"]["classes"][index]),
@@ -212,6 +216,15 @@ def linear(spec, row):
         p = [(min(max(s, -1.0), 1.0) + 1.0) / 2.0 for s in scores]
         probabilities = [1 - p[0], p[0]] if len(p) == 1 else _ovr_normalize(p)
     return index, scores, probabilities
+
+
+def linear_regression(spec, row):
+    """A regressor's number: the products summed in column order from 0.0, then the intercept.
+    No class: the index is None."""
+    total = 0.0
+    for j, v in row.items():
+        total += v * spec["coef"][j]
+    return None, [total + spec["intercept"]], None
 
 
 def _kernel(spec, x, sv):
@@ -524,4 +537,5 @@ _KINDS = {
     "one_vs_one": one_vs_one,
     "voting": voting,
     "trees": trees,
+    "linear_regression": linear_regression,
 }

@@ -3,13 +3,15 @@
 Each shape is fitted on a few dozen texts of the Debian package corpus, exported with
 classify_export.to_model, checked for its structure (format version, kinds, fields), and then
 evaluated by the pure-Python reference evaluator (reference.py) from the model dict alone and
-compared with what sklearn predicts: labels exactly, scores and probabilities within 1e-9. The
-refusals, the loaders and the command line (with a stand-in `classify` built on the reference
-evaluator) are tested too.
+compared with what sklearn predicts: labels exactly, scores and probabilities within 1e-9 (a
+regressor's number, its predict, within 1e-9). The refusals, the loaders and the command line
+(with a stand-in `classify` built on the reference evaluator) are tested too.
 
 Runs under pytest (python -m pytest python/tests), with any sklearn from 1.2 on; nothing here
-needs the Rust build. What this sklearn or environment lacks (pandas, skops, a newer option) is
-skipped with the reason, never passed unchecked.
+needs the Rust build but test_regressors_verify_with_the_real_classify (conftest.py's
+`classify_bin`: skipped without CLASSIFY_BIN, a failure with CLASSIFY_REQUIRE_BINARY=1). What this
+sklearn or environment lacks (pandas, skops, a newer option) is skipped with the reason, never
+passed unchecked.
 """
 
 import io
@@ -878,6 +880,8 @@ rows = [test_export.raw_rows(v, texts) for v in test_export.front_vectorizers(pl
 for answer in reference.evaluate(model, rows):
     if os.environ.get("STAND_IN_WRONG") and answer["scores"]:
         answer["scores"][0] += 1e-6
+    if os.environ.get("STAND_IN_WRONG") and answer.get("value") is not None:
+        answer["value"] += 1e-6
     print(json.dumps({{k: v for k, v in answer.items() if v is not None}}))
 '''
 
@@ -934,3 +938,286 @@ def test_metadata():
         assert meta.get(key), key
     assert meta["sklearn_version"] == sklearn.__version__ and meta["numpy_version"] == np.__version__
     assert meta["pipeline"] == "Pipeline(TfidfVectorizer, LinearSVC)"
+
+
+# ----------------------------------------------------------------------------------------------
+# Regressors (kind `linear_regression`): a number per text
+
+
+def regression_target(texts):
+    """A numeric target derived from the text itself: log1p of its number of words, plus the share
+    of its words that start with a capital letter."""
+    values = []
+    for text in texts:
+        words = text.split()
+        capitals = sum(1 for w in words if w[:1].isupper()) / len(words) if words else 0.0
+        values.append(np.log1p(len(words)) + capitals)
+    return np.array(values, dtype=np.float64)
+
+
+def regression_data(n=30, test=24):
+    """(train texts, numeric target, held-out texts)."""
+    x, _, held = data(n=n, test=test)
+    return x, regression_target(x), held
+
+
+def check_regression(estimator, texts, estimator_name=None):
+    """Exports a fitted regressor (a Pipeline, a search CV of one), evaluates the model with the
+    reference evaluator and compares with sklearn's predict within 1e-9. Returns the model."""
+    model = classify_export.to_model(estimator)
+    json.dumps(model, allow_nan=False)
+    assert model["format_version"] == 2
+    c = model["classifier"]
+    assert c["kind"] == "linear_regression" and "classes" not in c, c.get("kind")
+    if estimator_name is not None:
+        assert c["estimator"] == estimator_name and model["metadata"]["classifier_class"] == estimator_name
+    assert isinstance(c["intercept"], float)
+    plan = walk.build(walk.flatten(estimator))
+    assert len(c["coef"]) == plan.width and all(isinstance(w, float) for w in c["coef"])
+    predicted = np.asarray(estimator.predict(verify.sklearn_input(plan, texts)), dtype=np.float64)
+    assert predicted.shape == (len(texts),)
+    assert len(set(predicted.tolist())) > 1, "a constant prediction proves little: fit it better"
+    expected = verify.sklearn_predictions(plan, texts)
+    assert [e["value"] for e in expected] == predicted.tolist()
+    rows = [raw_rows(v, texts) for v in front_vectorizers(plan.transforms[0])]
+    got = reference.evaluate(model, rows)
+    problems = [
+        f"text {i}: sklearn {e!r}, reference {g['value']!r}"
+        for i, (e, g) in enumerate(zip(predicted.tolist(), got))
+        if not (close(e, g["value"]) and g["scores"] == [g["value"]] and g["probabilities"] is None)
+    ]
+    assert not problems, "\n".join(problems[:8])
+    return model
+
+
+def _regressors():
+    from sklearn.linear_model import (
+        ElasticNet,
+        ElasticNetCV,
+        Lasso,
+        LassoCV,
+        LinearRegression,
+        Ridge,
+        RidgeCV,
+        SGDRegressor,
+    )
+    from sklearn.svm import LinearSVR
+
+    return [
+        Ridge(),
+        Ridge(alpha=0.1, fit_intercept=False),
+        RidgeCV(alphas=(0.1, 1.0, 10.0)),
+        LinearRegression(),
+        SGDRegressor(random_state=0),
+        SGDRegressor(loss="huber", penalty="elasticnet", average=True, random_state=0),
+        LinearSVR(dual=True, random_state=0, max_iter=20000),
+        LinearSVR(dual=True, fit_intercept=False, random_state=0, max_iter=20000),
+        ElasticNet(alpha=1e-3),
+        Lasso(alpha=1e-3),
+        ElasticNetCV(alphas=[1e-4, 1e-3], cv=3),
+        LassoCV(alphas=[1e-4, 1e-3], cv=3),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressors():
+    x, target, held = regression_data()
+    for regressor in _regressors():
+        for vectorizer in (TfidfVectorizer(), CountVectorizer(max_features=60)):
+            pipe = make_pipeline(vectorizer, regressor).fit(x, target)
+            model = check_regression(pipe, held, type(regressor).__name__)
+            assert model["classifier"]["coef"] == np.ravel(regressor.coef_).tolist()
+            assert model["classifier"]["intercept"] == float(np.ravel(regressor.intercept_)[0])
+    # Hashed columns of both signs, and SGDRegressor.sparsify()'s sparse coef_.
+    from sklearn.linear_model import SGDRegressor
+
+    pipe = make_pipeline(HashingVectorizer(n_features=2**10), SGDRegressor(random_state=0)).fit(x, target)
+    check_regression(pipe, held, "SGDRegressor")
+    pipe[-1].sparsify()
+    try:
+        pipe.predict(held)
+    except Exception:  # noqa: BLE001 - sklearn 1.9 cannot predict with a sparsified SGDRegressor
+        refused(pipe, "cannot check the predictions", "SGDRegressor.predict")
+    else:
+        check_regression(pipe, held, "SGDRegressor")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressors_after_every_pipeline_shape():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_selection import SelectKBest, f_regression
+    from sklearn.linear_model import Lasso, LinearRegression, Ridge
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
+
+    x, target, held = regression_data()
+    union = FeatureUnion(
+        [("words", TfidfVectorizer(ngram_range=(1, 2))),
+         ("chars", make_pipeline(CountVectorizer(analyzer="char_wb", ngram_range=(2, 3)), TfidfTransformer()))],
+        transformer_weights={"chars": 0.5},
+    )
+    model = check_regression(make_pipeline(union, Ridge()).fit(x, target), held, "Ridge")
+    assert [b["weight"] for b in model["union"]["branches"]] == [1.0, 0.5]
+    pipe = make_pipeline(CountVectorizer(), SelectKBest(f_regression, k=40), MaxAbsScaler(), Ridge())
+    model = check_regression(pipe.fit(x, target), held, "Ridge")
+    assert steps_of(model) == ["select", "scale"]
+    model = check_regression(make_pipeline(CountVectorizer(), Normalizer(), Lasso(alpha=1e-4)).fit(x, target), held)
+    assert steps_of(model) == ["normalize"]
+    # Dense rows after TruncatedSVD: numpy's matmul in sklearn, the column order in the model.
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(15, random_state=0), StandardScaler(), Ridge())
+    model = check_regression(pipe.fit(x, target), held, "Ridge")
+    assert steps_of(model) == ["project", "center", "scale"] and len(model["classifier"]["coef"]) == 15
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(10, random_state=0), LinearRegression())
+    check_regression(pipe.fit(x, target), held, "LinearRegression")
+    search = GridSearchCV(make_pipeline(TfidfVectorizer(), Ridge()), {"ridge__alpha": [0.1, 1.0]}, cv=2)
+    model = check_regression(search.fit(x, target), held, "Ridge")
+    assert model["metadata"]["pipeline"].startswith("GridSearchCV(Pipeline(TfidfVectorizer")
+    inner = make_pipeline(TfidfVectorizer(), GridSearchCV(Lasso(), {"alpha": [1e-4, 1e-3]}, cv=2))
+    check_regression(inner.fit(x, target), held, "Lasso")
+    table = np.empty((len(x), 2), dtype=object)
+    table[:, 0] = "ignored"
+    table[:, 1] = x
+    columns = ColumnTransformer([("text", TfidfVectorizer(), 1)])
+    check_regression(make_pipeline(columns, Ridge()).fit(table, target), held, "Ridge")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_multi_output_regression_is_refused():
+    from sklearn.linear_model import ElasticNet, Lasso, LinearRegression, Ridge, RidgeCV
+
+    x, target, _ = regression_data()
+    two = np.column_stack([target, -target])
+    for regressor in (Ridge(), RidgeCV(), LinearRegression(), ElasticNet(alpha=1e-3), Lasso(alpha=1e-3)):
+        name = type(regressor).__name__
+        message = refused(make_pipeline(TfidfVectorizer(), regressor).fit(x, two),
+                          "multi-output regression is not supported", "2 target columns", name)
+        assert f"step {name.lower()!r}" in message, message
+    # A 2-D y of one column: LinearRegression keeps a (1, n) coef_ and predicts (n, 1) arrays.
+    refused(make_pipeline(TfidfVectorizer(), LinearRegression()).fit(x, target[:, None]),
+            "multi-output regression is not supported", "y.ravel()")
+
+
+def test_regressor_refusals():
+    from sklearn.linear_model import Ridge
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.svm import SVR
+
+    x, target, _ = regression_data()
+    refused(make_pipeline(TfidfVectorizer().fit(x), Ridge()), "step 'ridge' (Ridge)", "not fitted")
+    for other in (KNeighborsRegressor(), SVR()):
+        refused(make_pipeline(TfidfVectorizer(), other).fit(x, target), type(other).__name__,
+                "classifier or regressor", "Ridge", "LinearSVR", "LinearSVC")
+    vec = TfidfVectorizer().fit(x)
+    ridge = Ridge().fit(vec.transform(x), target)
+    middle = Pipeline([("vec", vec), ("ridge", ridge), ("clf", LinearSVC())])
+    refused(middle, "step 'ridge' (Ridge)", "a regressor can only be the last step")
+    refused(Ridge().fit(vec.transform(x), target), "must start with a vectorizer", "found a regressor")
+    other = Ridge().fit(CountVectorizer(ngram_range=(1, 2)).fit_transform(x), target)
+    refused(Pipeline([("vec", vec), ("ridge", other)]), "step 'ridge' (Ridge)", "fitted on")
+
+
+def test_regressor_inside_a_classifier_wrapper_is_refused():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.feature_selection import SelectKBest, chi2
+    from sklearn.linear_model import Ridge
+    from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+
+    x, y, _ = data()
+    for wrapper in (OneVsRestClassifier(Ridge()), OneVsOneClassifier(Ridge()),
+                    OneVsRestClassifier(make_pipeline(SelectKBest(chi2, k=30), Ridge()))):
+        pipe = make_pipeline(TfidfVectorizer(), wrapper).fit(x, y)
+        sklearn_answers = pipe.predict(x[:3])  # sklearn itself predicts with it
+        assert len(sklearn_answers) == 3
+        message = refused(pipe, type(wrapper).__name__, "member 0", "Ridge is a regressor",
+                          "a classifier wrapper's member must be a classifier")
+        assert "Traceback" not in message
+    # Wrappers that this sklearn lets hold a regressor at all.
+    for wrapper in (VotingClassifier([("lr", LogisticRegression()), ("ridge", Ridge())]),
+                    CalibratedClassifierCV(Ridge(), cv=3)):
+        try:
+            pipe = make_pipeline(TfidfVectorizer(), wrapper).fit(x, y)
+        except Exception:  # noqa: BLE001 - sklearn refuses to fit it: nothing to export
+            continue
+        refused(pipe, type(wrapper).__name__, "Ridge is a regressor")
+
+
+def test_regressor_predict_safety_net():
+    """A formula that does not give the estimator's predict is refused, naming the sklearn version."""
+    from classify_export import regressors
+    from sklearn.linear_model import Ridge
+
+    x, target, _ = regression_data()
+    pipe = make_pipeline(TfidfVectorizer(), Ridge()).fit(x, target)
+    original = regressors.regression_values
+    regressors.regression_values = lambda spec, X: original(dict(spec, intercept=spec["intercept"] + 1e-6), X)
+    try:
+        refused(pipe, "Ridge.predict of sklearn", sklearn.__version__, "x · coef_ + intercept_")
+    finally:
+        regressors.regression_values = original
+
+
+def _write_stand_in(tmp, pipe):
+    pickled = os.path.join(tmp, "p.pickle")
+    _pickle_to(pipe, pickled)
+    stand_in = os.path.join(tmp, "classify")
+    with open(stand_in, "w") as f:
+        f.write(f"#!{sys.executable}\n" + STAND_IN.format(python=os.path.dirname(HERE), tests=HERE))
+    os.chmod(stand_in, 0o755)
+    return pickled, stand_in
+
+
+def test_regressor_verify(capsys):
+    """export(verify_texts=...) and --verify compare sklearn's predict with classify's "value"."""
+    from sklearn.linear_model import Ridge
+
+    x, target, held = regression_data()
+    texts = [t.replace("\n", " ") for t in held]
+    pipe = make_pipeline(TfidfVectorizer(), Ridge()).fit(x, target)
+    script = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "export_sklearn.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        pickled, stand_in = _write_stand_in(tmp, pipe)
+        out = os.path.join(tmp, "m.json")
+        os.environ["STAND_IN_PICKLE"] = pickled
+        try:
+            classify_export.export(pipe, out, verify_texts=texts, classify_bin=stand_in)
+            assert "verified" in capsys.readouterr().out
+            os.environ["STAND_IN_WRONG"] = "1"
+            with pytest.raises(classify_export.VerifyFailed, match=f"{len(texts)} of {len(texts)} texts"):
+                classify_export.export(pipe, out, verify_texts=texts, classify_bin=stand_in)
+            shown = capsys.readouterr().out
+            assert "line 1:" in shown and ": value: sklearn " in shown and "more" in shown, shown
+        finally:
+            os.environ.pop("STAND_IN_PICKLE", None)
+            os.environ.pop("STAND_IN_WRONG", None)
+        texts_file = os.path.join(tmp, "texts.txt")
+        with open(texts_file, "w", encoding="utf-8") as f:
+            f.write("".join(t + "\n" for t in texts))
+        run = [sys.executable, script, "--pipeline", pickled, "-o", out, "--verify", texts_file,
+               "--classify", stand_in]
+        env = dict(os.environ, STAND_IN_PICKLE=pickled)
+        result = subprocess.run(run, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "identical" in result.stdout and "Ridge, regression" in result.stderr, result.stderr
+        result = subprocess.run(run, capture_output=True, text=True, env=dict(env, STAND_IN_WRONG="1"))
+        assert result.returncode == 1 and "value: sklearn" in result.stdout, result
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_regressors_verify_with_the_real_classify(classify_bin, capsys):
+    """Every regressor, sparse and dense (after TruncatedSVD), through the real `classify`."""
+    from sklearn.decomposition import TruncatedSVD
+
+    x, target, held = regression_data()
+    texts = [t.replace("\n", " ").replace("\r", " ") for t in held] + ["", "Ünïcødé ΟΔΟΣ 東京"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "m.json")
+        for regressor in _regressors():
+            for front in ([TfidfVectorizer(ngram_range=(1, 2))], [TfidfVectorizer(), TruncatedSVD(12, random_state=0)]):
+                pipe = make_pipeline(*front, regressor).fit(x, target)
+                classify_export.export(pipe, out, verify_texts=texts, classify_bin=classify_bin)
+                assert "identical" in capsys.readouterr().out
+                shown = subprocess.run([classify_bin, "predict", "--model", out, "-"], input="a game\n",
+                                       capture_output=True, text=True, check=True).stdout.strip()
+                assert float(shown) == pytest.approx(float(pipe.predict(["a game"])[0]), rel=1e-9, abs=1e-9)
