@@ -14,7 +14,9 @@ held-out corpus lines), what sklearn computes at every stage:
                      (decision_function row; joint log-likelihood for naive Bayes; for the v2
                      kinds as docs/model-format-v2.md's table says), probabilities (predict_proba
                      row or null), label (str(predict)). analyzed and features are left out where
-                     the model's rows are not the plain vectorizer's output (unions, steps).
+                     the model's rows are not the plain vectorizer's output (unions, steps). A
+                     regressor's case (kind linear_regression) has value (predict), scores
+                     [value], probabilities null and no label.
   unicode.json       Python's own character tables (re's \\w, str.isspace, str.lower, NFKD,
                      unicodedata.combining) for every code point, compressed
   manifest.json      the list of models, the shapes skipped with this sklearn and why,
@@ -627,6 +629,10 @@ def shape_fixture(name, description, builder, samples, out):
     except golden_shapes.CannotBuild as e:
         raise Skip(f"sklearn's answers cannot be recorded: {e}")
     model = fix_metadata(export(fitted.estimator), description)
+    regression = labels is None
+    if regression != (model["classifier"]["kind"] == "linear_regression"):
+        raise RuntimeError(f"{name}: sklearn calls it a {'regressor' if regression else 'classifier'}, "
+                           f"the exported model's kind is {model['classifier']['kind']!r}")
     # The core's analyzer and feature row are those of the model's one top-level vectorizer.
     analyze = fitted.vectorizer.build_analyzer() if fitted.vectorizer is not None and "vectorizer" in model else None
     rows = None
@@ -644,9 +650,12 @@ def shape_fixture(name, description, builder, samples, out):
         if rows is not None:
             row = rows.getrow(i)
             case["features"] = {"indices": row.indices.tolist(), "values": row.data.tolist()}
+        if regression:
+            case["value"] = float(scores[i][0])  # predict's number; a regressor has no label
         case["scores"] = scores[i].tolist()
         case["probabilities"] = None if probabilities is None else probabilities[i].tolist()
-        case["label"] = str(labels[i])
+        if not regression:
+            case["label"] = str(labels[i])
         cases.append(case)
     dump_json(model, os.path.join(out, name + ".model.json"))
     write_cases(os.path.join(out, name + ".cases.jsonl"), cases)
