@@ -15,15 +15,17 @@ What make_golden records per text (see outputs() below for the definitions):
                  predict_proba for calibrated, soft-voting and tree models, the weighted vote counts for
                  hard voting, the joint log-likelihood for naive Bayes, members' predict_proba[:, 1]
                  for a one-vs-rest without decision_function, negated centroid distances for a
-                 NearestCentroid without decision_function
+                 NearestCentroid without decision_function; for a regressor [predict]
   probabilities  predict_proba when the estimator has it, else null
-  label          str(predict)
+  label          str(predict), for classifiers
+  value          predict, for regressors (kind linear_regression), which have no label
   analyzed       only when the exported model has a top-level vectorizer (Fitted.vectorizer)
   features       only when the exported model's rows are that vectorizer's (+ tf-idf) output:
                  no union and no steps (Fitted.plain)
 """
 
 import dataclasses
+import math
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -47,11 +49,18 @@ from sklearn.feature_selection import (
     f_classif,
 )
 from sklearn.linear_model import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LinearRegression,
     LogisticRegression,
     LogisticRegressionCV,
+    Ridge,
     RidgeClassifier,
     RidgeClassifierCV,
+    RidgeCV,
     SGDClassifier,
+    SGDRegressor,
 )
 from sklearn.metrics import pairwise_distances
 from sklearn.model_selection import GridSearchCV
@@ -60,7 +69,7 @@ from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
-from sklearn.svm import SVC, LinearSVC
+from sklearn.svm import SVC, LinearSVC, LinearSVR
 from sklearn.tree import DecisionTreeClassifier
 
 # Held-out texts per model (the torture list comes in front of them): fewer for character
@@ -658,16 +667,154 @@ def shape_truncatedsvd_randomforest(samples):
 
 
 # ----------------------------------------------------------------------------------------------
+# Linear regressors (kind `linear_regression`): the model answers a number per text, on a target
+# derived from each training text itself (the corpus has no numeric column).
+
+
+def words_target(text):
+    """log1p of the number of whitespace-separated words: how long the description is, which the
+    words' counts (and, less directly, their tf-idf weights) tell."""
+    return math.log1p(len(text.split()))
+
+
+def capitals_target(text):
+    """The share of the words (whitespace-separated) that start with an upper-case letter, times
+    10 (0 for a text without words): names, acronyms and sentence starts, which character n-grams
+    that keep the case (lowercase=False) see."""
+    words = text.split()
+    return 10.0 * sum(1 for w in words if w[:1].isupper()) / len(words) if words else 0.0
+
+
+def fit_regression(estimator, samples, target, n_train, *, labels=None, n_test=N_TEST_WORD,
+                   torture=False):
+    """Fits `estimator` on make_golden's sample of texts (n_train per section of `labels`,
+    MULTI by default) with the numeric `target` of each text; returns the held-out texts."""
+    train_x, _, test_x = samples.split(labels or samples.MULTI, n_train, n_test, False)
+    if torture:
+        train_x, _ = samples.with_torture(train_x, [0] * len(train_x))
+    estimator.fit(train_x, np.array([target(t) for t in train_x], dtype=np.float64))
+    return test_x
+
+
+@shape("TfidfVectorizer word (1,2)-grams, Ridge; target: log1p(number of words)")
+def shape_ridge_tfidf_words(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=1000)),
+        ("reg", Ridge(alpha=1.0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("CountVectorizer(max_features=300) on 480 texts, LinearRegression (well-posed: more texts "
+       "than columns); target: log1p(number of words)")
+def shape_linearregression_count_small_vocabulary(samples):
+    pipe = Pipeline([("vec", CountVectorizer(max_features=300)), ("reg", LinearRegression())])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 80))
+
+
+@shape("TfidfVectorizer, SGDRegressor(random_state=0); target: log1p(number of words)")
+def shape_sgdregressor_tfidf(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=800)),
+                     ("reg", SGDRegressor(random_state=0))])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("TfidfVectorizer sublinear_tf, LinearSVR(dual=True, random_state=0); target: log1p(number "
+       "of words)")
+def shape_linearsvr_tfidf(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(sublinear_tf=True, max_features=800)),
+                     ("reg", LinearSVR(dual=True, random_state=0, max_iter=20000))])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("TfidfVectorizer, ElasticNet(alpha=1e-3, l1_ratio=0.5): some weights exactly 0; target: "
+       "log1p(number of words)")
+def shape_elasticnet_tfidf(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=800)),
+                     ("reg", ElasticNet(alpha=1e-3, l1_ratio=0.5, max_iter=10000))])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("TfidfVectorizer (1,2), Lasso(alpha=5e-4): most weights exactly 0; target: share of "
+       "capitalised words")
+def shape_lasso_tfidf(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(ngram_range=(1, 2), lowercase=False, min_df=2, max_features=1000)),
+                     ("reg", Lasso(alpha=5e-4, max_iter=10000))])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, capitals_target, 60))
+
+
+@shape("char_wb (2,4) TfidfVectorizer lowercase=False, RidgeCV(alphas 0.1, 1, 10), fitted with the "
+       "torture texts; target: share of capitalised words")
+def shape_ridgecv_char_wb(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=False, min_df=2,
+                                max_features=1500)),
+        ("reg", RidgeCV(alphas=(0.1, 1.0, 10.0))),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, capitals_target, 40, n_test=N_TEST_CHAR,
+                                                torture=True))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), Ridge: dense rows; target: log1p(number of words)")
+def shape_truncatedsvd_ridge(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=600)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("reg", Ridge(alpha=0.1)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("GridSearchCV(Pipeline(FeatureUnion(word TfidfVectorizer, char_wb (2,3) TfidfVectorizer "
+       "weighted 0.5), Ridge), alpha, cv=2); target: share of capitalised words")
+def shape_gridsearch_union_ridge(samples):
+    union = FeatureUnion(
+        [
+            ("word", TfidfVectorizer(lowercase=False, min_df=2, max_features=600)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), lowercase=False, min_df=2,
+                                     max_features=800)),
+        ],
+        transformer_weights={"char": 0.5},
+    )
+    pipe = Pipeline([("union", union), ("reg", Ridge())])
+    search = GridSearchCV(pipe, {"reg__alpha": [0.3, 3.0]}, cv=2)
+    return Fitted(search, fit_regression(search, samples, capitals_target, 40, n_test=N_TEST_CHAR))
+
+
+@shape("HashingVectorizer 2**10 (1,2) (values of both signs), ElasticNetCV(l1_ratio=0.7, alphas "
+       "1e-4, 1e-3, 1e-2, cv=3); target: log1p(number of words)")
+def shape_elasticnetcv_hashing(samples):
+    pipe = Pipeline([
+        ("vec", HashingVectorizer(n_features=2**10, ngram_range=(1, 2))),
+        ("reg", ElasticNetCV(l1_ratio=0.7, alphas=[1e-4, 1e-3, 1e-2], cv=3, max_iter=10000)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+# ----------------------------------------------------------------------------------------------
 # What sklearn answers
 
 
 def outputs(estimator, X):
     """(scores, probabilities or None, labels) of `estimator` on X, as docs/model-format-v2.md
-    defines them for the model exported from it."""
+    defines them for the model exported from it; for a regressor ([predict] per row, None, None):
+    its number, and no label."""
+    if is_regressor(estimator):
+        values = np.asarray(estimator.predict(X), dtype=np.float64)
+        if values.ndim != 1:
+            raise CannotBuild(f"predict answers an array of shape {values.shape}, not one number per text")
+        return values[:, None], None, None
     labels = estimator.predict(X)
     probabilities = estimator.predict_proba(X) if hasattr(estimator, "predict_proba") else None
     scores = np.asarray(scores_of(estimator, X), dtype=np.float64).reshape(len(labels), -1)
     return scores, probabilities, labels
+
+
+def is_regressor(estimator):
+    """Whether sklearn calls the estimator (a Pipeline or search: its final step) a regressor."""
+    from sklearn.base import is_regressor as sklearn_is_regressor
+
+    return sklearn_is_regressor(estimator)
 
 
 def scores_of(estimator, X):
