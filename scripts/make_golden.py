@@ -814,6 +814,12 @@ def write_refused(out, data_path):
                                                            random_state=0))])
     svc.fit(train_x, train_y)
     joblib.dump(svc, os.path.join(out, "good_svc.pipeline.joblib"))
+    # A regressor (kind linear_regression) for the positive checks: Ridge on log1p(number of words).
+    from sklearn.linear_model import Ridge
+
+    ridge = Pipeline([("vec", TfidfVectorizer(ngram_range=(1, 2))), ("reg", Ridge())])
+    ridge.fit(train_x, np.log1p([len(text.split()) for text in train_x]))
+    joblib.dump(ridge, os.path.join(out, "good_ridge.pipeline.joblib"))
     dense_vec = CountVectorizer(ngram_range=(1, 2)).fit(train_x)
     dense_clf = NuSVC(kernel="poly", degree=2, coef0=1.0).fit(dense_vec.transform(train_x).toarray(), train_y)
     with open(os.path.join(out, "good_nusvc_dense.vectorizer.pickle"), "wb") as f:

@@ -4,7 +4,7 @@
 - models it must refuse exit with status 2, a message naming the option at fault, and no file;
 - usage errors exit with status 2;
 - a supported Pipeline (joblib) and a two-pickle vectorizer + classifier export, linear and
-  kernel SVMs;
+  kernel SVMs, and a regressor (Ridge);
 - --verify passes against a `classify` that answers like sklearn and fails (status 1) against
   one that does not, and passes with the real `classify` binary (conftest.py's `classify_bin`).
 """
@@ -27,6 +27,7 @@ SOURCES = {
     "svc": ["--pipeline", "good_svc.pipeline.joblib"],
     "nusvc_dense": ["--vectorizer", "good_nusvc_dense.vectorizer.pickle",
                     "--classifier", "good_nusvc_dense.classifier.pickle"],
+    "ridge": ["--pipeline", "good_ridge.pipeline.joblib"],
 }
 
 
@@ -103,6 +104,19 @@ def test_kernel_svm_export(models, tmp_path, form, estimator):
     assert len(c["support_vectors"]["indptr"]) == sum(c["n_support"]) + 1
     assert (c["prob_a"] is not None) == (estimator == "SVC")
     assert isinstance(c["gamma"], float)
+
+
+def test_regressor_export(models, tmp_path):
+    """A Ridge pipeline: kind linear_regression, no classes, and the summary line says so."""
+    out = tmp_path / "model.json"
+    status, output = export(*source(models, "ridge"), "-o", str(out))
+    assert status == 0, output
+    assert "Ridge, regression (one number per text)" in output and "classes" not in output, output
+    model = json.loads(out.read_text(encoding="utf-8"))
+    assert model["format_version"] == 2 and model["metadata"]["classifier_class"] == "Ridge"
+    c = model["classifier"]
+    assert (c["kind"], c["estimator"]) == ("linear_regression", "Ridge") and "classes" not in c
+    assert len(c["coef"]) == len(model["vectorizer"]["vocabulary"]) and isinstance(c["intercept"], float)
 
 
 # ----------------------------------------------------------------------------------------------
