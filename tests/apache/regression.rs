@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::httpd::{repo_root, Apache};
+use crate::httpd::{golden, percent_encode, repo_root, Apache};
 
 /// classify-core's tiny Ridge model: "good phone" → 2.25, "bad" → -1.5, "" → 0.5.
 fn model_path() -> String {
@@ -79,4 +79,44 @@ fn the_access_log_note_is_the_number() {
         assert!(std::time::Instant::now() < deadline, "access log: {log}");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// Real sklearn regressors (golden fixtures) over HTTP: every text's number as sklearn's
+/// `predict` gave it, within 1e-9, as a URL path and as a JSON body.
+#[test]
+fn golden_regressors_answer_sklearns_numbers() {
+    let models = ["ridge_tfidf_words", "gridsearch_union_ridge", "truncatedsvd_ridge"];
+    let mut body = String::new();
+    for (i, model) in models.iter().enumerate() {
+        body.push_str(&format!(
+            "<Location /r{i}>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
+            golden(&format!("{model}.model.json")).display()
+        ));
+    }
+    let apache = Apache::start("event", &body);
+    let mut checked = 0;
+    for (i, model) in models.iter().enumerate() {
+        let path = golden(&format!("{model}.cases.jsonl"));
+        let cases = std::fs::read_to_string(&path).expect("golden cases");
+        for line in cases.lines() {
+            let case: Value = serde_json::from_str(line).expect("case JSON");
+            let (text, want) =
+                (case["text"].as_str().expect("text"), case["value"].as_f64().expect("value"));
+            let close = |got: f64| (got - want).abs() <= 1e-9 * 1f64.max(got.abs()).max(want.abs());
+            if !text.is_empty() && !text.contains('\0') {
+                let answer = apache.get(&format!("/r{i}/{}", percent_encode(text)), &[]);
+                let got: f64 = answer.text().trim().parse().expect("a number");
+                assert!(close(got), "{model} {text:?}: {got} vs sklearn {want}");
+            }
+            let request = json!({ "text": text }).to_string();
+            let got = apache.post(&format!("/r{i}"), "application/json", request.as_bytes()).json()
+                ["value"]
+                .as_f64()
+                .expect("value");
+            assert!(close(got), "{model} {text:?}: {got} vs sklearn {want}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 200, "only {checked} texts checked");
+    apache.assert_no_crashed_children();
 }
