@@ -179,7 +179,9 @@ impl Classifier {
                     members,
                 })
             }
-            ClassifierSpec::Trees { .. } => Classifier::Trees(Trees::new(spec, n_features, field)?),
+            ClassifierSpec::Trees { .. } | ClassifierSpec::TreeRegression { .. } => {
+                Classifier::Trees(Trees::new(spec, n_features, field)?)
+            }
             ClassifierSpec::LinearRegression { coef, intercept, estimator } => {
                 // One decision row is exactly sklearn's regression product; the "two classes"
                 // only tell LinearClassifier to expect that single row.
@@ -288,7 +290,8 @@ impl Classifier {
             Classifier::Kernel(kernel) => kernel.has_probabilities(),
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_probabilities(),
             Classifier::NearestCentroid(centroid) => centroid.has_probabilities(),
-            Classifier::Calibrated(_) | Classifier::Trees(_) => true,
+            Classifier::Calibrated(_) => true,
+            Classifier::Trees(trees) => !trees.is_regression(),
             Classifier::OneVsRest(Members { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
             }

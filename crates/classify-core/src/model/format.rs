@@ -357,6 +357,11 @@ pub enum ClassifierSpec {
         combine: TreeCombine,
         trees: Vec<TreeSpec>,
     },
+    /// `DecisionTreeRegressor`, `RandomForestRegressor`, `ExtraTreesRegressor`: the same trees,
+    /// each leaf holding one number (`leaf_values` rows of one value, no `leaf_class`); "single"
+    /// answers the leaf's number, "mean" the trees' numbers summed in order and divided by their
+    /// number, as `ForestRegressor.predict` does.
+    TreeRegression { estimator: String, combine: TreeCombine, trees: Vec<TreeSpec> },
     /// `VotingClassifier`: members vote (hard) or average their probabilities (soft).
     Voting {
         estimator: String,
@@ -382,7 +387,7 @@ impl ClassifierSpec {
             | ClassifierSpec::Trees { classes, .. }
             | ClassifierSpec::Voting { classes, .. } => classes,
             // A regressor answers a number, not one of some classes.
-            ClassifierSpec::LinearRegression { .. } => &[],
+            ClassifierSpec::LinearRegression { .. } | ClassifierSpec::TreeRegression { .. } => &[],
         }
     }
 
@@ -398,6 +403,7 @@ impl ClassifierSpec {
             | ClassifierSpec::OneVsOne { estimator, .. }
             | ClassifierSpec::Trees { estimator, .. }
             | ClassifierSpec::LinearRegression { estimator, .. }
+            | ClassifierSpec::TreeRegression { estimator, .. }
             | ClassifierSpec::Voting { estimator, .. } => estimator,
         }
     }
@@ -441,7 +447,8 @@ pub struct TreeSpec {
     /// One row per leaf, leaves in node order: the probabilities this tree's `predict_proba`
     /// gives a sample in that leaf (as the sklearn that fitted it computes them).
     pub leaf_values: Vec<Vec<f64>>,
-    /// Per leaf, the class index the tree's own `predict` picks there.
+    /// Per leaf, the class index the tree's own `predict` picks there (absent for regressors).
+    #[serde(default)]
     pub leaf_class: Vec<u32>,
 }
 

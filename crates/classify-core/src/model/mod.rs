@@ -373,8 +373,9 @@ impl Model {
 
     /// Whether the model answers a class or a number.
     pub fn task(&self) -> Task {
-        match self.classifier {
+        match &self.classifier {
             Classifier::Regression(_) => Task::Regression,
+            Classifier::Trees(trees) if trees.is_regression() => Task::Regression,
             _ => Task::Classification,
         }
     }

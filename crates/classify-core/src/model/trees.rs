@@ -17,6 +17,7 @@ use crate::model::Prediction;
 #[derive(Debug)]
 pub struct Trees {
     combine: TreeCombine,
+    /// The classes' number, or 0 for a regressor (one value per leaf).
     n_classes: usize,
     trees: Vec<Tree>,
 }
@@ -50,8 +51,17 @@ impl Trees {
         n_features: usize,
         field: &str,
     ) -> Result<Trees, ModelError> {
-        let ClassifierSpec::Trees { classes, combine, trees, .. } = spec else {
-            return Err(ModelError::invalid(format!("{field}.kind"), "expected \"trees\""));
+        let (n_classes, combine, trees) = match spec {
+            ClassifierSpec::Trees { classes, combine, trees, .. } => {
+                (classes.len(), combine, trees)
+            }
+            ClassifierSpec::TreeRegression { combine, trees, .. } => (0, combine, trees),
+            _ => {
+                return Err(ModelError::invalid(
+                    format!("{field}.kind"),
+                    "expected \"trees\" or \"tree_regression\"",
+                ))
+            }
         };
         if trees.is_empty() {
             return Err(ModelError::invalid(format!("{field}.trees"), "is empty"));
@@ -62,7 +72,6 @@ impl Trees {
                 format!("has {} trees, but \"combine\": \"single\" reads one", trees.len()),
             ));
         }
-        let n_classes = classes.len();
         let trees = trees
             .iter()
             .enumerate()
@@ -75,9 +84,25 @@ impl Trees {
         self.n_classes
     }
 
-    /// Scores and probabilities are both `predict_proba` (trees have no decision function).
+    pub(crate) fn is_regression(&self) -> bool {
+        self.n_classes == 0
+    }
+
+    /// Scores and probabilities are both `predict_proba` (trees have no decision function); a
+    /// regressor's one score is its number.
     pub(crate) fn predict(&self, features: &Features) -> Prediction {
         let value = |feature: u32| feature_value(features, feature);
+        if self.is_regression() {
+            let mut sum = 0.0;
+            for tree in &self.trees {
+                sum += tree.leaf_row(tree.leaf_of(value), 1)[0];
+            }
+            let number = match self.combine {
+                TreeCombine::Single => sum,
+                TreeCombine::Mean => sum / self.trees.len() as f64,
+            };
+            return Prediction { class_index: 0, scores: vec![number], probabilities: None };
+        }
         let (class_index, probabilities) = match self.combine {
             TreeCombine::Single => {
                 let tree = &self.trees[0];
@@ -128,12 +153,15 @@ fn feature_value(features: &Features, feature: u32) -> f64 {
 }
 
 impl Tree {
+    /// `n_classes` 0: a regressor's tree, one value per leaf and no leaf classes.
     fn new(
         spec: &TreeSpec,
         n_features: usize,
         n_classes: usize,
         field: &str,
     ) -> Result<Tree, ModelError> {
+        let regression = n_classes == 0;
+        let width = n_classes.max(1);
         let n_nodes = spec.children_left.len();
         if n_nodes == 0 {
             return Err(ModelError::invalid(format!("{field}.children_left"), "is empty"));
@@ -203,26 +231,42 @@ impl Tree {
             tree.leaf.push(LEAF);
         }
         let n_leaves = n_leaves as usize;
-        for (name, len) in
-            [("leaf_values", spec.leaf_values.len()), ("leaf_class", spec.leaf_class.len())]
-        {
-            if len != n_leaves {
-                return Err(ModelError::invalid(
-                    format!("{field}.{name}"),
-                    format!("has {len} entries, but the tree has {n_leaves} leaves"),
-                ));
+        let expected_classes = if regression { 0 } else { n_leaves };
+        for (name, len, expected) in [
+            ("leaf_values", spec.leaf_values.len(), n_leaves),
+            ("leaf_class", spec.leaf_class.len(), expected_classes),
+        ] {
+            if len != expected {
+                let why = if regression && name == "leaf_class" {
+                    "a regressor's tree has no leaf classes".to_owned()
+                } else {
+                    format!("has {len} entries, but the tree has {n_leaves} leaves")
+                };
+                return Err(ModelError::invalid(format!("{field}.{name}"), why));
             }
         }
-        tree.leaf_values.reserve(n_leaves * n_classes);
+        tree.leaf_values.reserve(n_leaves * width);
         for (i, row) in spec.leaf_values.iter().enumerate() {
             let name = format!("{field}.leaf_values[{i}]");
-            if row.len() != n_classes {
+            if row.len() != width {
+                let per = if regression {
+                    "a regressor's leaf".to_owned()
+                } else {
+                    format!("{n_classes} classes")
+                };
                 return Err(ModelError::invalid(
                     name,
-                    format!("has {} values for {n_classes} classes", row.len()),
+                    format!("has {} values for {per} (expected {width})", row.len()),
                 ));
             }
-            if let Some(p) = row.iter().find(|p| !p.is_finite() || **p < 0.0) {
+            if regression {
+                if let Some(v) = row.iter().find(|v| !v.is_finite()) {
+                    return Err(ModelError::invalid(
+                        name,
+                        format!("holds {v}: not a finite number"),
+                    ));
+                }
+            } else if let Some(p) = row.iter().find(|p| !p.is_finite() || **p < 0.0) {
                 return Err(ModelError::invalid(
                     name,
                     format!("holds {p}: probabilities are finite and not negative"),
@@ -341,5 +385,44 @@ mod tests {
         assert!(lengths.contains("threshold") && lengths.contains("5 nodes"), "{lengths}");
         let single = Trees::new(&spec(TreeCombine::Single, vec![tree(), tree()]), 2, "c");
         assert!(single.unwrap_err().to_string().contains("\"single\" reads one"));
+    }
+
+    fn regression_tree() -> TreeSpec {
+        TreeSpec {
+            leaf_values: vec![vec![1.5], vec![-0.25], vec![4.0]],
+            leaf_class: Vec::new(),
+            ..tree()
+        }
+    }
+
+    fn regression(combine: TreeCombine, trees: Vec<TreeSpec>) -> ClassifierSpec {
+        ClassifierSpec::TreeRegression { estimator: "RandomForestRegressor".into(), combine, trees }
+    }
+
+    #[test]
+    fn regression_trees_answer_their_leaf_or_the_forests_mean() {
+        let single =
+            Trees::new(&regression(TreeCombine::Single, vec![regression_tree()]), 2, "c").unwrap();
+        let leaf = single.predict(&sparse(&[(0, 3.0), (1, 1.0)]));
+        assert_eq!((leaf.scores, leaf.probabilities), (vec![4.0], None));
+        let forest = vec![regression_tree(), regression_tree(), regression_tree()];
+        let forest = Trees::new(&regression(TreeCombine::Mean, forest), 2, "c").unwrap();
+        assert!(forest.is_regression());
+        assert_eq!(forest.predict(&sparse(&[])).scores, vec![(1.5 + 1.5 + 1.5) / 3.0]);
+    }
+
+    #[test]
+    fn regression_trees_are_validated_as_regressors() {
+        let mut wide = regression_tree();
+        wide.leaf_values[1] = vec![0.5, 0.5];
+        let error = Trees::new(&regression(TreeCombine::Single, vec![wide]), 2, "c");
+        assert!(error.unwrap_err().to_string().contains("leaf_values[1]"));
+        let mut classes = regression_tree();
+        classes.leaf_class = vec![0, 0, 1];
+        let error = Trees::new(&regression(TreeCombine::Single, vec![classes]), 2, "c");
+        assert!(error.unwrap_err().to_string().contains("no leaf classes"));
+        let mut negative = regression_tree();
+        negative.leaf_values[0] = vec![-7.0];
+        assert!(Trees::new(&regression(TreeCombine::Single, vec![negative]), 2, "c").is_ok());
     }
 }
