@@ -209,9 +209,6 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     if args.kernel.is_some() && args.algo != Algo::Svc {
         bail!("--kernel applies to --algo svc only");
     }
-    if args.algo == Algo::Ridge && args.cv.is_some() {
-        bail!("--cv reports classification figures; for --algo ridge use --test-split");
-    }
     if args.output.is_none() && args.test_split.is_none() && args.cv.is_none() {
         bail!("nothing to do: give -o MODEL to write a model, or --test-split/--cv for figures");
     }
@@ -284,7 +281,7 @@ fn report_held_out(model: &Model, data: &Dataset, as_json: bool) -> Result<()> {
 }
 
 /// A regressor's figures: the data's "labels" are the true numbers.
-fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
+fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEvaluation> {
     let mut pairs = Vec::with_capacity(data.texts.len());
     for (index, (truth, text)) in data.labels.iter().zip(&data.texts).enumerate() {
         let truth: f64 =
@@ -299,8 +296,11 @@ fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -
         let guess = model.predict(text).scores.first().copied().unwrap_or(f64::NAN);
         pairs.push((truth, guess));
     }
-    let evaluation =
-        RegressionEvaluation::new(&pairs).context("the data has no lines to evaluate on")?;
+    RegressionEvaluation::new(&pairs).context("the data has no lines to evaluate on")
+}
+
+fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
+    let evaluation = regression_evaluation(model, data)?;
     let mut out = io::stdout().lock();
     if as_json {
         writeln!(out, "{}", json!({ what: evaluation.to_json() }))?;
@@ -396,6 +396,9 @@ fn cross_validate(
     bars: &Bars,
 ) -> Result<()> {
     let folds = split::k_fold(data.len(), k, args.seed)?;
+    if args.algo == Algo::Ridge {
+        return cross_validate_regression(data, options, &folds, args, bars);
+    }
     let mut accuracy = Vec::new();
     let mut macro_f1 = Vec::new();
     for (number, fold) in folds.iter().enumerate() {
@@ -417,6 +420,40 @@ fn cross_validate(
         writeln!(out, "{k}-fold cross-validation")?;
         writeln!(out, "accuracy   {accuracy_mean:.4} ± {accuracy_std:.4}")?;
         writeln!(out, "macro-F1   {f1_mean:.4} ± {f1_std:.4}")?;
+    }
+    Ok(())
+}
+
+/// `--cv` for a regressor: MAE, RMSE and R² per fold, with their mean and standard deviation.
+fn cross_validate_regression(
+    data: &Dataset,
+    options: &TrainOptions,
+    folds: &[split::Split],
+    args: &TrainArgs,
+    bars: &Bars,
+) -> Result<()> {
+    let (mut mae, mut rmse, mut r2) = (Vec::new(), Vec::new(), Vec::new());
+    for (number, fold) in folds.iter().enumerate() {
+        eprintln!("fold {}/{}", number + 1, folds.len());
+        let model = fit(&data.subset(&fold.train), options, bars)?;
+        let evaluation = regression_evaluation(&model, &data.subset(&fold.test))?;
+        mae.push(evaluation.mae);
+        rmse.push(evaluation.rmse);
+        r2.push(evaluation.r2);
+    }
+    let mut out = io::stdout().lock();
+    let ((mae_mean, mae_std), (rmse_mean, rmse_std), (r2_mean, r2_std)) =
+        (mean_std(&mae), mean_std(&rmse), mean_std(&r2));
+    if args.json {
+        let figures = json!({"cv": {"folds": folds.len(), "mae": mae, "rmse": rmse, "r2": r2,
+            "mae_mean": mae_mean, "mae_std": mae_std, "rmse_mean": rmse_mean,
+            "rmse_std": rmse_std, "r2_mean": r2_mean, "r2_std": r2_std}});
+        writeln!(out, "{figures}")?;
+    } else {
+        writeln!(out, "{}-fold cross-validation", folds.len())?;
+        writeln!(out, "MAE        {mae_mean:.4} ± {mae_std:.4}")?;
+        writeln!(out, "RMSE       {rmse_mean:.4} ± {rmse_std:.4}")?;
+        writeln!(out, "R²         {r2_mean:.4} ± {r2_std:.4}")?;
     }
     Ok(())
 }

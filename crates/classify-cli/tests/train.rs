@@ -248,6 +248,11 @@ fn ridge_learns_numbers_from_text() {
     let predicted = ok(classify(&["predict", "-m", model_arg], Some(b"good good phone\n")));
     let value: f64 = predicted.trim().parse().expect("a number");
     assert!((value - 2.0).abs() < 0.1, "{value}");
+    let cv = ["train", "--algo", "ridge", "--alpha", "0.01", "--data", "-", "--cv", "3", "--json"];
+    let cv: serde_json::Value =
+        serde_json::from_str(&ok(classify(&cv, Some(data.as_bytes())))).expect("JSON figures");
+    assert_eq!(cv["cv"]["r2"].as_array().map(Vec::len), Some(3), "{cv}");
+    assert!(cv["cv"]["r2_mean"].as_f64().expect("mean R²") > 0.99, "{cv}");
     let refused = classify(
         &["train", "--algo", "ridge", "--data", "-", "-o", model_arg],
         Some(b"high\tgood\nlow\tbad\n"),
