@@ -1,4 +1,4 @@
-"""Export fitted scikit-learn text classifiers (and linear regressors) to mod_classify model files.
+"""Export fitted scikit-learn text classifiers (and regressors) to mod_classify model files.
 
     import classify_export
     classify_export.export(pipeline, "model.json", verify_texts=["some text", ...])
@@ -6,7 +6,7 @@
 
 One converter per sklearn class, looked up in a table (registry.py): vectorizers
 (vectorizers.py), the transformers between vectorizer and classifier (steps.py), classifiers
-(classifiers.py), linear regressors (regressors.py) and the estimators that hold others
+(classifiers.py), linear and tree regressors (regressors.py) and the estimators that hold others
 (wrappers.py); walk.py walks Pipelines, FeatureUnions and ColumnTransformers generically;
 model.py assembles and writes the file; verify.py compares with sklearn through
 `classify predict`; loading.py reads pickle, joblib and skops files; compat.py reads attributes

@@ -409,9 +409,10 @@ def _single_output(clf, ctx):
         )
 
 
-def _tree_object(member, n_classes, ctx, what):
-    """One fitted sklearn tree as the model's tree object: sklearn's node arrays, and the
-    predict_proba row and predicted class index of each leaf, leaves in node order."""
+def tree_nodes(member, n_classes, ctx, what):
+    """The checked node arrays of one fitted sklearn tree: (the model tree object's
+    children_left, children_right, feature and threshold, tree_.value of its leaves in node order
+    as an (n_leaves, n_classes) float64 array). A regression tree has n_classes 1."""
     import numpy as np
 
     tree = getattr(member, "tree_", None)
@@ -450,12 +451,23 @@ def _tree_object(member, n_classes, ctx, what):
         ctx.refuse(f"{what} is not a tree whose children follow their parents in node order")
     if ((feature[internal] < 0) | (feature[internal] >= ctx.width)).any():
         ctx.refuse(f"{what} splits on a feature outside 0..{ctx.width - 1}")
-    leaf_value = value[leaves, 0, :]
-    return {
+    arrays = {
         "children_left": left.tolist(),
         "children_right": right.tolist(),
         "feature": feature.tolist(),
         "threshold": finite_list(threshold, f"{ctx.where} {what} threshold"),
+    }
+    return arrays, value[leaves, 0, :]
+
+
+def _tree_object(member, n_classes, ctx, what):
+    """One fitted sklearn tree as the model's tree object: sklearn's node arrays, and the
+    predict_proba row and predicted class index of each leaf, leaves in node order."""
+    import numpy as np
+
+    nodes, leaf_value = tree_nodes(member, n_classes, ctx, what)
+    return {
+        **nodes,
         "leaf_values": finite_list(
             compat.tree_leaf_probabilities(leaf_value), f"{ctx.where} {what} leaf_values"
         ),

@@ -18,6 +18,7 @@ import os
 import sys
 
 from .base import Unsupported, VerifyFailed
+from .regressors import KINDS as REGRESSION_KINDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,7 +103,7 @@ def _run(args):
     final = built["classifier"]
     answers = (
         "regression (one number per text)"
-        if final["kind"] == "linear_regression"
+        if final["kind"] in REGRESSION_KINDS
         else f"{len(final['classes'])} classes"
     )
     print(

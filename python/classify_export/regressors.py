@@ -1,17 +1,20 @@
-"""Regressor converters: sklearn's linear regressors to the model's `linear_regression` object
-(docs/model-format-v2.md), the final estimator of a model that answers a number per text.
+"""Regressor converters: sklearn's linear regressors to the model's `linear_regression` object,
+and its tree regressors (DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor) to
+the `tree_regression` object (docs/model-format-v2.md): the final estimator of a model that
+answers a number per text.
 
-Every supported regressor predicts with sklearn's `LinearModel._decision_function` (or the
+Every supported linear regressor predicts with sklearn's `LinearModel._decision_function` (or the
 equivalent of ElasticNet/Lasso and SGDRegressor for sparse input): `X @ coef_ + intercept_`,
 which for a CSR row is scipy's csr_matvec, the products summed over the row's stored entries
 from 0.0, then the intercept added; dense rows (after TruncatedSVD) go through numpy's matmul.
 Read in the sources of sklearn 1.2 and 1.9. The converter checks that formula against the
 estimator's own predict on synthetic rows before anything is written, so a sklearn that computes
-otherwise is refused instead of exported wrong.
+otherwise is refused instead of exported wrong; the tree regressors are checked the same way
+(see their section below).
 
-Single-target only: a regressor fitted on a 2-D y (its coef_ is 2-D) is refused. A regressor is
-the model's final estimator, never a member of a classifier wrapper (walk.convert_member refuses
-it there).
+Single-target only: a regressor fitted on a 2-D y (its coef_ is 2-D, or a tree's n_outputs_ is
+more than 1) is refused. A regressor is the model's final estimator, never a member of a
+classifier wrapper (walk.convert_member refuses it there).
 """
 
 from .base import finite_list, float64_array
@@ -19,6 +22,9 @@ from .classifiers import Classified
 from .registry import register
 
 PREDICT_TOLERANCE = 1e-9
+
+# The final estimator kinds that answer a number per text (no classes, no label).
+KINDS = ("linear_regression", "tree_regression")
 
 
 def _coef(clf, ctx):
@@ -166,3 +172,147 @@ for _module, _name in (
 ):
     register("regressor", _module, _name)(_linear_regressor)
 del _module, _name
+
+
+# ----------------------------------------------------------------------------------------------
+# Tree regressors: DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor (kind
+# `tree_regression`)
+#
+# DecisionTreeRegressor.predict is tree_.predict(X)[:, 0]: the leaf's tree_.value[leaf, 0, 0],
+# as stored, for every criterion (squared_error, friedman_mse, absolute_error, poisson: each
+# stores the leaf's prediction in value; checked in sklearn 1.2.1 and 1.9.1). The walk is the
+# classification trees' (float32 values against float64 thresholds). ForestRegressor.predict
+# starts from zeros, adds each tree's predict (in the trees' order when n_jobs is 1; threads may
+# add them in another order, hence the 1e-9 of the final check) and divides by the number of
+# trees. Each tree's leaves are checked bit for bit on rows made to reach them, and the whole
+# estimator's predict on synthetic rows and rows at the thresholds, before anything is written.
+
+
+def _tree_regression_object(member, ctx, what):
+    from .classifiers import tree_nodes
+
+    arrays, leaf_value = tree_nodes(member, 1, ctx, what)
+    return {
+        **arrays,
+        "leaf_values": [[v] for v in finite_list(leaf_value[:, 0], f"{ctx.where} {what} leaf_values")],
+    }
+
+
+def tree_regression_values(spec, X):
+    """What docs/model-format-v2.md says a `tree_regression` object answers for the rows of X
+    (CSR): "single" the leaf's number; "mean" the trees' numbers summed in order from 0.0,
+    divided by the number of trees."""
+    import numpy as np
+
+    from .classifiers import TREE_LEAF, tree_leaves
+
+    total = np.zeros(X.shape[0], dtype=np.float64)
+    for tree in spec["trees"]:
+        leaf_number = np.cumsum(np.asarray(tree["children_left"]) == TREE_LEAF) - 1
+        values = np.asarray(tree["leaf_values"], dtype=np.float64)[:, 0]
+        total += values[leaf_number[tree_leaves(tree, X)]]
+    if spec["combine"] == "mean":
+        total /= len(spec["trees"])
+    return total
+
+
+def _check_tree_regression(clf, ctx, spec, members):
+    """Refuses the model unless every tree sends a row made for each leaf to that leaf and
+    predicts the leaf's number there (bit for bit), and the whole estimator's predict follows
+    `combine` (within 1e-9) on synthetic rows and on rows at the thresholds."""
+    import numpy as np
+    import sklearn
+    from scipy import sparse
+
+    from .classifiers import TREE_LEAF, _leaf_rows
+
+    name = type(clf).__name__
+
+    def unsupported(what):
+        ctx.refuse(
+            f"{name} of sklearn {sklearn.__version__}: {what}; this sklearn version is not "
+            "supported for this estimator (please report it)"
+        )
+
+    probes = [synthetic_rows(ctx.width)]
+    for index, (member, tree) in enumerate(zip(members, spec["trees"])):
+        rows, reached, at_threshold = _leaf_rows(tree, ctx.width)
+        if index < 4:
+            probes += [rows[:50].astype(np.float64), at_threshold[:50]]
+        if rows.shape[0] == 0:
+            continue
+        try:
+            applied = np.asarray(member.apply(rows))
+            predicted = np.asarray(member.predict(rows), dtype=np.float64)
+        except Exception as e:  # noqa: BLE001
+            ctx.refuse(f"cannot check tree {index} ({type(member).__name__}: {e})")
+        if not np.array_equal(applied, reached):
+            unsupported(f"tree {index} does not send values <= threshold to the left")
+        leaf_number = np.cumsum(np.asarray(tree["children_left"]) == TREE_LEAF) - 1
+        ours = np.asarray(tree["leaf_values"], dtype=np.float64)[leaf_number[reached], 0]
+        if not np.array_equal(ours, predicted):
+            unsupported(f"tree {index}'s predict is not tree_.value of its leaves")
+    X = sparse.vstack(probes, format="csr")
+    ours = tree_regression_values(spec, X)
+    try:
+        theirs = np.asarray(clf.predict(X.toarray() if ctx.dense else X), dtype=np.float64)
+    except Exception as e:  # noqa: BLE001
+        ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
+    close = ours.shape == theirs.shape and bool(
+        (
+            np.abs(ours - theirs)
+            <= PREDICT_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(ours), np.abs(theirs)))
+        ).all()
+    )
+    if not close:
+        unsupported(f"predict does not follow combine={spec['combine']!r}")
+
+
+def _tree_single_output(clf, ctx):
+    n_outputs = int(getattr(clf, "n_outputs_", 1))
+    if n_outputs != 1:
+        ctx.refuse(
+            f"{type(clf).__name__} was fitted on {n_outputs} target columns (multi-output); "
+            "multi-output regression is not supported: mod_classify answers one number per "
+            "text; fit one regressor per column, on a 1-D y"
+        )
+
+
+def _tree_regression(clf, ctx, members, combine):
+    name = type(clf).__name__
+    _tree_single_output(clf, ctx)
+    ctx.check_width(clf)
+    trees = [
+        _tree_regression_object(member, ctx, f"tree {index}" if combine == "mean" else name)
+        for index, member in enumerate(members)
+    ]
+    spec = {"kind": "tree_regression", "estimator": name, "combine": combine, "trees": trees}
+    _check_tree_regression(clf, ctx, spec, members)
+    return Classified(spec, [])
+
+
+@register("regressor", "sklearn.tree", "DecisionTreeRegressor")
+def decision_tree_regressor(clf, ctx):
+    if not hasattr(clf, "tree_"):
+        ctx.refuse("DecisionTreeRegressor is not fitted (it has no tree_)")
+    return _tree_regression(clf, ctx, [clf], "single")
+
+
+def _forest_regressor(clf, ctx):
+    name = type(clf).__name__
+    if not hasattr(clf, "estimators_"):
+        ctx.refuse(f"{name} is not fitted (it has no estimators_)")
+    _tree_single_output(clf, ctx)
+    if not clf.estimators_:
+        ctx.refuse(f"{name} has no trees")
+    return _tree_regression(clf, ctx, list(clf.estimators_), "mean")
+
+
+@register("regressor", "sklearn.ensemble", "RandomForestRegressor")
+def random_forest_regressor(clf, ctx):
+    return _forest_regressor(clf, ctx)
+
+
+@register("regressor", "sklearn.ensemble", "ExtraTreesRegressor")
+def extra_trees_regressor(clf, ctx):
+    return _forest_regressor(clf, ctx)

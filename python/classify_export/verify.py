@@ -1,7 +1,7 @@
 """Verification: predict texts with sklearn and with `classify predict --scores` on the exported
 model, and compare labels (exactly, as str), scores and probabilities (relative tolerance 1e-9:
-|a - b| <= 1e-9 * max(1, |a|, |b|)); for a regressor (`linear_regression`), the number sklearn's
-predict answers with the `value` classify prints, at the same tolerance.
+|a - b| <= 1e-9 * max(1, |a|, |b|)); for a regressor (`linear_regression`, `tree_regression`),
+the number sklearn's predict answers with the `value` classify prints, at the same tolerance.
 
 Scores are what docs/model-format-v2.md defines for each classifier kind: sklearn's
 decision_function, the joint log-likelihood for naive Bayes, predict_proba for calibrated,
@@ -18,6 +18,7 @@ import sys
 import tempfile
 
 from .base import Unsupported, VerifyFailed
+from .regressors import KINDS as REGRESSION_KINDS
 
 TOLERANCE = 1e-9
 NAIVE_BAYES = ("MultinomialNB", "ComplementNB", "BernoulliNB")
@@ -113,7 +114,7 @@ def verify(plan, model_path, texts_path, classify_bin=None, out=None, texts=None
 
 def is_regression(plan):
     """Whether the model answers a number (its final estimator is a regressor)."""
-    return plan.classifier["kind"] == "linear_regression"
+    return plan.classifier["kind"] in REGRESSION_KINDS
 
 
 def _number(value):

@@ -32,7 +32,7 @@ Column = namedtuple("Column", "selector names n_features")
 
 class Plan:
     """A converted model and the sklearn objects it came from. `classifier` is the model's final
-    estimator object (a classifier's, or a regressor's `linear_regression`)."""
+    estimator object (a classifier's, or a regressor's `linear_regression` or `tree_regression`)."""
 
     def __init__(self, parts, steps, classifier, width, transforms, final, column):
         self.parts = parts
