@@ -34,8 +34,8 @@ class Row:
 
 
 def evaluate(model, vectorizer_rows):
-    """[{"label", "scores", "probabilities"}] for each text; for a regressor (`linear_regression`)
-    [{"value", "scores": [value], "probabilities": None}].
+    """[{"label", "scores", "probabilities"}] for each text; for a regressor (`linear_regression`,
+    `tree_regression`) [{"value", "scores": [value], "probabilities": None}].
 
     `vectorizer_rows`: one list per vectorizer (the top-level one, or each union branch in order),
     each holding one sparse row [(column, value)] per text."""
@@ -51,7 +51,7 @@ def evaluate(model, vectorizer_rows):
         for step in model.get("steps", []):
             row = apply_step(row, step)
         index, scores, probabilities = classify(model["classifier"], row)
-        if model["classifier"]["kind"] == "linear_regression":
+        if model["classifier"]["kind"] in ("linear_regression", "tree_regression"):
             answers.append({"value": scores[0], "scores": scores, "probabilities": None})
             continue
         answers.append(
@@ -527,6 +527,21 @@ def trees(spec, row):
     return _argmax(probabilities), probabilities, probabilities
 
 
+def tree_regression(spec, row):
+    """A tree regressor's number: "single" the leaf's number; "mean" the trees' numbers summed in
+    order from 0.0 and divided by the number of trees (ForestRegressor.predict). No class."""
+    values = dict(row.items())
+    if spec["combine"] == "single":
+        (tree,) = spec["trees"]
+        (number,) = tree["leaf_values"][_leaf_row(tree, values)]
+        return None, [number], None
+    total = 0.0
+    for tree in spec["trees"]:
+        (number,) = tree["leaf_values"][_leaf_row(tree, values)]
+        total += number
+    return None, [total / len(spec["trees"])], None
+
+
 _KINDS = {
     "linear": linear,
     "svc": svc,
@@ -538,4 +553,5 @@ _KINDS = {
     "voting": voting,
     "trees": trees,
     "linear_regression": linear_regression,
+    "tree_regression": tree_regression,
 }

@@ -961,19 +961,21 @@ def regression_data(n=30, test=24):
     return x, regression_target(x), held
 
 
-def check_regression(estimator, texts, estimator_name=None):
+def check_regression(estimator, texts, estimator_name=None, kind="linear_regression", exact=False):
     """Exports a fitted regressor (a Pipeline, a search CV of one), evaluates the model with the
-    reference evaluator and compares with sklearn's predict within 1e-9. Returns the model."""
+    reference evaluator and compares with sklearn's predict within 1e-9 (bit for bit if `exact`).
+    Returns the model."""
     model = classify_export.to_model(estimator)
     json.dumps(model, allow_nan=False)
     assert model["format_version"] == 2
     c = model["classifier"]
-    assert c["kind"] == "linear_regression" and "classes" not in c, c.get("kind")
+    assert c["kind"] == kind and "classes" not in c, c.get("kind")
     if estimator_name is not None:
         assert c["estimator"] == estimator_name and model["metadata"]["classifier_class"] == estimator_name
-    assert isinstance(c["intercept"], float)
     plan = walk.build(walk.flatten(estimator))
-    assert len(c["coef"]) == plan.width and all(isinstance(w, float) for w in c["coef"])
+    if kind == "linear_regression":
+        assert isinstance(c["intercept"], float)
+        assert len(c["coef"]) == plan.width and all(isinstance(w, float) for w in c["coef"])
     predicted = np.asarray(estimator.predict(verify.sklearn_input(plan, texts)), dtype=np.float64)
     assert predicted.shape == (len(texts),)
     assert len(set(predicted.tolist())) > 1, "a constant prediction proves little: fit it better"
@@ -984,7 +986,8 @@ def check_regression(estimator, texts, estimator_name=None):
     problems = [
         f"text {i}: sklearn {e!r}, reference {g['value']!r}"
         for i, (e, g) in enumerate(zip(predicted.tolist(), got))
-        if not (close(e, g["value"]) and g["scores"] == [g["value"]] and g["probabilities"] is None)
+        if not ((e == g["value"] if exact else close(e, g["value"]))
+                and g["scores"] == [g["value"]] and g["probabilities"] is None)
     ]
     assert not problems, "\n".join(problems[:8])
     return model
@@ -1158,6 +1161,153 @@ def test_regressor_predict_safety_net():
         regressors.regression_values = original
 
 
+# ----------------------------------------------------------------------------------------------
+# Tree regressors (kind `tree_regression`): each leaf holds one number
+
+
+def _tree_regression_shape(model, estimator, combine, n_trees, fitted):
+    c = model["classifier"]
+    assert (c["estimator"], c["combine"], len(c["trees"])) == (estimator, combine, n_trees)
+    members = [fitted] if combine == "single" else fitted.estimators_
+    for tree, member in zip(c["trees"], members):
+        left = member.tree_.children_left
+        assert tree["children_left"] == left.tolist() and "leaf_class" not in tree
+        assert tree["feature"] == member.tree_.feature.tolist()
+        assert tree["threshold"] == member.tree_.threshold.tolist()
+        assert tree["leaf_values"] == [[v] for v in member.tree_.value[left == -1, 0, 0].tolist()]
+
+
+def _tree_regressors():
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    return [
+        (DecisionTreeRegressor(random_state=0), "single", 1),
+        (DecisionTreeRegressor(max_depth=5, criterion="absolute_error", random_state=0), "single", 1),
+        (DecisionTreeRegressor(criterion="poisson", min_samples_leaf=2, random_state=0), "single", 1),
+        (DecisionTreeRegressor(max_leaf_nodes=10, random_state=0), "single", 1),
+        (RandomForestRegressor(n_estimators=12, random_state=0), "mean", 12),
+        (RandomForestRegressor(n_estimators=6, max_depth=4, bootstrap=False, max_features=0.5,
+                               random_state=1), "mean", 6),
+        (ExtraTreesRegressor(n_estimators=12, min_samples_leaf=2, random_state=0), "mean", 12),
+    ]
+
+
+def test_tree_regressors():
+    x, target, held = regression_data(n=40, test=40)
+    for regressor, combine, n_trees in _tree_regressors():
+        name = type(regressor).__name__
+        for vectorizer in (TfidfVectorizer(), CountVectorizer(ngram_range=(1, 2)),
+                           TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3))):
+            pipe = make_pipeline(vectorizer, regressor).fit(x, target)
+            model = check_regression(pipe, held, name, kind="tree_regression", exact=True)
+            _tree_regression_shape(model, name, combine, n_trees, pipe[-1])
+    # Hashed columns of both signs (negative thresholds), and a GridSearchCV.
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.model_selection import GridSearchCV
+
+    pipe = make_pipeline(HashingVectorizer(n_features=2**10), RandomForestRegressor(n_estimators=8, random_state=0))
+    model = check_regression(pipe.fit(x, target), held, "RandomForestRegressor", kind="tree_regression", exact=True)
+    assert any(t < 0 for tree in model["classifier"]["trees"] for t in tree["threshold"])
+    search = GridSearchCV(make_pipeline(TfidfVectorizer(), RandomForestRegressor(n_estimators=5, random_state=0)),
+                          {"randomforestregressor__max_depth": [3, None]}, cv=2)
+    check_regression(search.fit(x, target), held, "RandomForestRegressor", kind="tree_regression", exact=True)
+
+
+def test_tree_regressors_after_truncated_svd():
+    """Dense rows: every value is a generic double that sklearn rounds to float32."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, target, held = regression_data(n=40, test=40)
+    for regressor, combine, n_trees in (
+        (RandomForestRegressor(n_estimators=10, random_state=0), "mean", 10),
+        (ExtraTreesRegressor(n_estimators=10, random_state=0), "mean", 10),
+        (DecisionTreeRegressor(random_state=0), "single", 1),
+    ):
+        pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(12, random_state=0), regressor).fit(x, target)
+        name = type(regressor).__name__
+        model = check_regression(pipe, held, name, kind="tree_regression", exact=True)
+        assert steps_of(model) == ["project"]
+        _tree_regression_shape(model, name, combine, n_trees, pipe[-1])
+
+
+def test_tree_regressors_compare_the_float32_value():
+    """Rows whose values are the thresholds themselves: the reference evaluator rounds to float32
+    as sklearn does, and answers sklearn's predict bit for bit."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.ensemble import RandomForestRegressor
+
+    x, target, _ = regression_data(n=40)
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(8, random_state=0),
+                         RandomForestRegressor(n_estimators=5, random_state=0)).fit(x, target)
+    model = classify_export.to_model(pipe)
+    forest = pipe[-1]
+    rows = []
+    for tree in forest.estimators_:
+        for node in np.flatnonzero(tree.tree_.children_left != -1):
+            row = np.zeros(forest.n_features_in_)
+            row[tree.tree_.feature[node]] = tree.tree_.threshold[node]
+            rows.append(row)
+    rows = np.array(rows)
+    theirs = forest.predict(rows)
+    trees = model["classifier"]["trees"]
+    float64_differs = 0
+    for row, value in zip(rows, theirs.tolist()):
+        index, scores, probabilities = reference.classify(model["classifier"], reference.Row(dense=list(row)))
+        assert (index, scores, probabilities) == (None, [value], None)
+        leaves = [reference._leaf_row(t, dict(enumerate(row))) for t in trees]
+        float64_differs += any(_float64_leaf(t, row) != leaf for t, leaf in zip(trees, leaves))
+    assert float64_differs, "no row where the float32 rounding decides: the test proves nothing"
+
+
+def test_multi_output_tree_regression_is_refused():
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, target, _ = regression_data()
+    two = np.column_stack([target, -target])
+    for regressor in (DecisionTreeRegressor(), RandomForestRegressor(n_estimators=3), ExtraTreesRegressor(n_estimators=3)):
+        name = type(regressor).__name__
+        message = refused(make_pipeline(TfidfVectorizer(), regressor).fit(x, two),
+                          "multi-output regression is not supported", "2 target columns", name)
+        assert f"step {name.lower()!r}" in message, message
+
+
+def test_tree_regressor_refusals():
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, target, _ = regression_data()
+    for regressor in (DecisionTreeRegressor(), RandomForestRegressor(n_estimators=3), ExtraTreesRegressor(n_estimators=3)):
+        refused(make_pipeline(TfidfVectorizer().fit(x), regressor), type(regressor).__name__, "not fitted")
+    vec = TfidfVectorizer().fit(x)
+    other = RandomForestRegressor(n_estimators=3).fit(CountVectorizer(ngram_range=(1, 2)).fit_transform(x), target)
+    refused(Pipeline([("vec", vec), ("reg", other)]), "step 'reg' (RandomForestRegressor)", "fitted on")
+    X, Y, _ = data()
+    pipe = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(DecisionTreeRegressor())).fit(X, Y)
+    refused(pipe, "OneVsRestClassifier", "DecisionTreeRegressor is a regressor")
+
+
+def test_tree_regressor_predict_safety_net():
+    """A combination that does not give the estimator's predict is refused, naming the version."""
+    from classify_export import regressors
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, target, _ = regression_data()
+    original = regressors.tree_regression_values
+    regressors.tree_regression_values = lambda spec, X: original(spec, X) * (1 + 1e-6) + 1e-6
+    try:
+        for regressor in (DecisionTreeRegressor(random_state=0), RandomForestRegressor(n_estimators=3, random_state=0)):
+            refused(make_pipeline(TfidfVectorizer(), regressor).fit(x, target), f"{type(regressor).__name__} of sklearn",
+                    sklearn.__version__, "predict does not follow combine")
+    finally:
+        regressors.tree_regression_values = original
+
+
 def _write_stand_in(tmp, pipe):
     pickled = os.path.join(tmp, "p.pickle")
     _pickle_to(pipe, pickled)
@@ -1206,7 +1356,8 @@ def test_regressor_verify(capsys):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_regressors_verify_with_the_real_classify(classify_bin, capsys):
-    """Every regressor, sparse and dense (after TruncatedSVD), through the real `classify`."""
+    """Every regressor (linear and tree), sparse and dense (after TruncatedSVD), through the real
+    `classify`."""
     from sklearn.decomposition import TruncatedSVD
 
     x, target, held = regression_data()
@@ -1221,3 +1372,8 @@ def test_regressors_verify_with_the_real_classify(classify_bin, capsys):
                 shown = subprocess.run([classify_bin, "predict", "--model", out, "-"], input="a game\n",
                                        capture_output=True, text=True, check=True).stdout.strip()
                 assert float(shown) == pytest.approx(float(pipe.predict(["a game"])[0]), rel=1e-9, abs=1e-9)
+        for regressor, _, _ in _tree_regressors():
+            for front in ([CountVectorizer(ngram_range=(1, 2))], [TfidfVectorizer(), TruncatedSVD(12, random_state=0)]):
+                pipe = make_pipeline(*front, regressor).fit(x, target)
+                classify_export.export(pipe, out, verify_texts=texts, classify_bin=classify_bin)
+                assert "identical" in capsys.readouterr().out
