@@ -15,8 +15,8 @@ held-out corpus lines), what sklearn computes at every stage:
                      kinds as docs/model-format-v2.md's table says), probabilities (predict_proba
                      row or null), label (str(predict)). analyzed and features are left out where
                      the model's rows are not the plain vectorizer's output (unions, steps). A
-                     regressor's case (kind linear_regression) has value (predict), scores
-                     [value], probabilities null and no label.
+                     regressor's case (kind linear_regression or tree_regression) has value
+                     (predict), scores [value], probabilities null and no label.
   unicode.json       Python's own character tables (re's \\w, str.isspace, str.lower, NFKD,
                      unicodedata.combining) for every code point, compressed
   manifest.json      the list of models, the shapes skipped with this sklearn and why,
@@ -630,7 +630,7 @@ def shape_fixture(name, description, builder, samples, out):
         raise Skip(f"sklearn's answers cannot be recorded: {e}")
     model = fix_metadata(export(fitted.estimator), description)
     regression = labels is None
-    if regression != (model["classifier"]["kind"] == "linear_regression"):
+    if regression != (model["classifier"]["kind"] in ("linear_regression", "tree_regression")):
         raise RuntimeError(f"{name}: sklearn calls it a {'regressor' if regression else 'classifier'}, "
                            f"the exported model's kind is {model['classifier']['kind']!r}")
     # The core's analyzer and feature row are those of the model's one top-level vectorizer.
