@@ -18,7 +18,8 @@ What make_golden records per text (see outputs() below for the definitions):
                  NearestCentroid without decision_function; for a regressor [predict]
   probabilities  predict_proba when the estimator has it, else null
   label          str(predict), for classifiers
-  value          predict, for regressors (kind linear_regression), which have no label
+  value          predict, for regressors (kind linear_regression or tree_regression), which have
+                 no label
   analyzed       only when the exported model has a top-level vectorizer (Fitted.vectorizer)
   features       only when the exported model's rows are that vectorizer's (+ tf-idf) output:
                  no union and no steps (Fitted.plain)
@@ -32,7 +33,13 @@ import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
-from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier, VotingClassifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+    VotingClassifier,
+)
 from sklearn.feature_extraction.text import (
     CountVectorizer,
     HashingVectorizer,
@@ -70,7 +77,7 @@ from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
 from sklearn.svm import SVC, LinearSVC, LinearSVR
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 # Held-out texts per model (the torture list comes in front of them): fewer for character
 # analyzers, whose fixtures are larger.
@@ -787,6 +794,54 @@ def shape_elasticnetcv_hashing(samples):
     pipe = Pipeline([
         ("vec", HashingVectorizer(n_features=2**10, ngram_range=(1, 2))),
         ("reg", ElasticNetCV(l1_ratio=0.7, alphas=[1e-4, 1e-3, 1e-2], cv=3, max_iter=10000)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+# ----------------------------------------------------------------------------------------------
+# Tree regressors (kind `tree_regression`): the trees' walk, one number per leaf, on the linear
+# regressors' targets
+
+
+@shape("CountVectorizer word (1,2)-grams, DecisionTreeRegressor(max_depth=8); target: log1p(number "
+       "of words)")
+def shape_decisiontreeregressor_count_bigrams(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=800)),
+        ("reg", DecisionTreeRegressor(max_depth=8, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("TfidfVectorizer words, RandomForestRegressor(n_estimators=15, min_samples_leaf=2); target: "
+       "log1p(number of words)")
+def shape_randomforestregressor_tfidf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=800)),
+        ("reg", RandomForestRegressor(n_estimators=15, min_samples_leaf=2, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("char_wb (2,4) TfidfVectorizer lowercase=False, ExtraTreesRegressor(n_estimators=12, "
+       "min_samples_leaf=3), fitted with the torture texts; target: share of capitalised words")
+def shape_extratreesregressor_char_wb(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=False, min_df=2,
+                                max_features=800)),
+        ("reg", ExtraTreesRegressor(n_estimators=12, min_samples_leaf=3, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, capitals_target, 40, n_test=N_TEST_CHAR,
+                                                torture=True))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), RandomForestRegressor(n_estimators=15, max_depth=8): "
+       "dense rows of doubles that the trees round to float32; target: log1p(number of words)")
+def shape_truncatedsvd_randomforestregressor(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=600)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("reg", RandomForestRegressor(n_estimators=15, max_depth=8, random_state=0)),
     ])
     return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
 
