@@ -81,11 +81,17 @@ fn the_access_log_note_is_the_number() {
     }
 }
 
-/// Real sklearn regressors (golden fixtures) over HTTP: every text's number as sklearn's
+/// Real sklearn regressors, linear and trees (golden fixtures), over HTTP: every text's number as sklearn's
 /// `predict` gave it, within 1e-9, as a URL path and as a JSON body.
 #[test]
 fn golden_regressors_answer_sklearns_numbers() {
-    let models = ["ridge_tfidf_words", "gridsearch_union_ridge", "truncatedsvd_ridge"];
+    let models = [
+        "ridge_tfidf_words",
+        "gridsearch_union_ridge",
+        "truncatedsvd_ridge",
+        "randomforestregressor_tfidf",
+        "decisiontreeregressor_count_bigrams",
+    ];
     let mut body = String::new();
     for (i, model) in models.iter().enumerate() {
         body.push_str(&format!(
