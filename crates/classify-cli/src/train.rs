@@ -301,15 +301,7 @@ fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEval
 
 fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
     let evaluation = regression_evaluation(model, data)?;
-    let mut out = io::stdout().lock();
-    if as_json {
-        writeln!(out, "{}", json!({ what: evaluation.to_json() }))?;
-    } else {
-        writeln!(out, "{what}")?;
-        write!(out, "{evaluation}")?;
-    }
-    out.flush()?;
-    Ok(())
+    print_figures(what, &evaluation, evaluation.to_json(), as_json)
 }
 
 fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
@@ -474,12 +466,22 @@ fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
 }
 
 fn report(evaluation: &Evaluation, what: &str, as_json: bool) -> Result<()> {
+    print_figures(what, evaluation, evaluation.to_json(), as_json)
+}
+
+/// Figures under the heading `what`: as text, or as `{what: figures}` JSON.
+fn print_figures(
+    what: &str,
+    text: &dyn std::fmt::Display,
+    figures: serde_json::Value,
+    as_json: bool,
+) -> Result<()> {
     let mut out = io::stdout().lock();
     if as_json {
-        writeln!(out, "{}", json!({ what: evaluation.to_json() }))?;
+        writeln!(out, "{}", json!({ what: figures }))?;
     } else {
         writeln!(out, "{what}")?;
-        write!(out, "{evaluation}")?;
+        write!(out, "{text}")?;
     }
     out.flush()?;
     Ok(())
