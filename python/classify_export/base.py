@@ -110,3 +110,15 @@ def export_labels(classes, label="classifier"):
         f"{classes[:3].tolist()!r}); mod_classify labels are strings or integers: retrain with "
         "str or int labels"
     )
+
+
+def close(ours, theirs, tolerance):
+    """Same shape, and every value within `tolerance` relative (absolute below 1)."""
+    import numpy as np
+
+    return ours.shape == theirs.shape and bool(
+        (
+            np.abs(ours - theirs)
+            <= tolerance * np.maximum(1.0, np.maximum(np.abs(ours), np.abs(theirs)))
+        ).all()
+    )

@@ -13,8 +13,16 @@ leaf and on rows whose values only the float32 rounding sends left or right.
 from collections import namedtuple
 
 from . import compat
-from .base import export_labels, finite_list, float64_array
+from .base import close, export_labels, finite_list, float64_array
 from .registry import register
+from .trees import (
+    fitted_trees,
+    leaf_numbers,
+    probe_trees,
+    tree_leaves,
+    tree_nodes,
+    version_refusal,
+)
 
 # What a classifier converter returns: the classifier object and the steps it needs before it.
 Classified = namedtuple("Classified", "spec steps")
@@ -115,10 +123,7 @@ def check_probability(clf, ctx, spec):
         theirs = np.asarray(clf.predict_proba(X), dtype=np.float64)
     except Exception as e:  # noqa: BLE001
         ctx.refuse(f"cannot check the probabilities ({type(clf).__name__}.predict_proba: {e})")
-    close = np.abs(ours - theirs) <= PROBABILITY_TOLERANCE * np.maximum(
-        1.0, np.maximum(np.abs(ours), np.abs(theirs))
-    )
-    if ours.shape != theirs.shape or not close.all():
+    if not close(ours, theirs, PROBABILITY_TOLERANCE):
         ctx.refuse(
             f"{type(clf).__name__}.predict_proba of sklearn {sklearn.__version__} does not follow "
             f"the {spec['probability']!r} formula the exporter chose for it; this sklearn version "
@@ -397,8 +402,6 @@ def nearest_centroid(clf, ctx):
 # ----------------------------------------------------------------------------------------------
 # Trees: DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClassifier (kind `trees`)
 
-TREE_LEAF = -1
-
 
 def _single_output(clf, ctx):
     n_outputs = int(getattr(clf, "n_outputs_", 1))
@@ -407,57 +410,6 @@ def _single_output(clf, ctx):
             f"{type(clf).__name__} was fitted on {n_outputs} target columns (multi-output); "
             "mod_classify predicts one label per text: fit one classifier per target column"
         )
-
-
-def tree_nodes(member, n_classes, ctx, what):
-    """The checked node arrays of one fitted sklearn tree: (the model tree object's
-    children_left, children_right, feature and threshold, tree_.value of its leaves in node order
-    as an (n_leaves, n_classes) float64 array). A regression tree has n_classes 1."""
-    import numpy as np
-
-    tree = getattr(member, "tree_", None)
-    if tree is None:
-        ctx.refuse(f"{what} is not fitted (it has no tree_)")
-    if int(tree.n_outputs) != 1:
-        ctx.refuse(f"{what} has {int(tree.n_outputs)} outputs; one is supported")
-    if [int(k) for k in np.atleast_1d(tree.n_classes)] != [n_classes]:
-        ctx.refuse(f"{what} has {list(np.atleast_1d(tree.n_classes))} classes, expected {n_classes}")
-    if int(tree.n_features) != ctx.width:
-        ctx.refuse(
-            f"{what} was fitted on {int(tree.n_features)} features but the previous step produces "
-            f"{ctx.width}; they were not fitted together"
-        )
-    n_nodes = int(tree.node_count)
-    left = np.asarray(tree.children_left, dtype=np.int64)
-    right = np.asarray(tree.children_right, dtype=np.int64)
-    feature = np.asarray(tree.feature, dtype=np.int64)
-    threshold = np.asarray(tree.threshold)
-    value = np.asarray(tree.value)
-    if threshold.dtype != np.float64 or value.dtype != np.float64:
-        ctx.refuse(f"{what} holds {threshold.dtype} thresholds and {value.dtype} values, not float64")
-    shapes = [a.shape for a in (left, right, feature, threshold)]
-    if n_nodes < 1 or shapes != [(n_nodes,)] * 4 or value.shape != (n_nodes, 1, n_classes):
-        ctx.refuse(f"{what} has node arrays of shapes {shapes} and {value.shape} for {n_nodes} nodes")
-    leaves = left == TREE_LEAF
-    internal = ~leaves
-    nodes = np.arange(n_nodes)
-    if (
-        not np.array_equal(leaves, right == TREE_LEAF)
-        or (left[internal] <= nodes[internal]).any()
-        or (right[internal] <= nodes[internal]).any()
-        or (left[internal] >= n_nodes).any()
-        or (right[internal] >= n_nodes).any()
-    ):
-        ctx.refuse(f"{what} is not a tree whose children follow their parents in node order")
-    if ((feature[internal] < 0) | (feature[internal] >= ctx.width)).any():
-        ctx.refuse(f"{what} splits on a feature outside 0..{ctx.width - 1}")
-    arrays = {
-        "children_left": left.tolist(),
-        "children_right": right.tolist(),
-        "feature": feature.tolist(),
-        "threshold": finite_list(threshold, f"{ctx.where} {what} threshold"),
-    }
-    return arrays, value[leaves, 0, :]
 
 
 def _tree_object(member, n_classes, ctx, what):
@@ -475,116 +427,19 @@ def _tree_object(member, n_classes, ctx, what):
     }
 
 
-def _leaf_rows(tree, width):
-    """Float32 rows that reach the leaves of `tree` (a model tree object), one per leaf whose
-    path admits a float32 value for every feature it tests: (CSR float32 rows, leaf node of each
-    row, the same rows with each tested feature set to its last left-turn threshold as a float64
-    value where there is one, which only the float32 rounding sends one way or the other)."""
-    import numpy as np
-    from scipy import sparse
-
-    left, right = tree["children_left"], tree["children_right"]
-    feature, threshold = tree["feature"], tree["threshold"]
-    rows, at_threshold, reached = [], [], []
-    stack = [(0, {})]  # node, {feature: (low exclusive, high inclusive)}
-    with np.errstate(over="ignore"):  # a threshold beyond float32's range rounds to inf
-        while stack:
-            node, bounds = stack.pop()
-            if left[node] != TREE_LEAF:
-                f, t = feature[node], threshold[node]
-                low, high = bounds.get(f, (-np.inf, np.inf))
-                stack.append((right[node], {**bounds, f: (max(low, t), high)}))
-                stack.append((left[node], {**bounds, f: (low, min(high, t))}))
-                continue
-            row, edge = {}, {}
-            for f, (low, high) in bounds.items():
-                if low < 0.0 <= high:
-                    value = None  # an absent feature
-                elif high < np.inf:
-                    value = np.float32(high)
-                    if float(value) > high:
-                        value = np.nextafter(value, np.float32(-np.inf))
-                else:
-                    value = np.float32(low)
-                    if float(value) <= low:
-                        value = np.nextafter(value, np.float32(np.inf))
-                if value is not None and not low < float(value) <= high:
-                    break  # no float32 reaches this leaf
-                if value is not None:
-                    row[f] = value
-                if high < np.inf:
-                    edge[f] = high
-                elif value is not None:
-                    edge[f] = float(value)
-            else:
-                rows.append(row)
-                at_threshold.append(edge)
-                reached.append(node)
-
-    def csr(dicts, dtype):
-        indptr, indices, data = [0], [], []
-        for d in dicts:
-            for f in sorted(d):
-                indices.append(f)
-                data.append(d[f])
-            indptr.append(len(indices))
-        return sparse.csr_matrix(
-            (np.asarray(data, dtype=dtype), np.asarray(indices, dtype=np.int32),
-             np.asarray(indptr, dtype=np.int32)),
-            shape=(len(dicts), width),
-        )
-
-    return csr(rows, np.float32), np.asarray(reached, dtype=np.int64), csr(at_threshold, np.float64)
-
-
-def tree_leaves(tree, X):
-    """The leaf node each row of X (CSR, float64) reaches, as docs/model-format-v2.md defines it:
-    a value goes left when float(np.float32(value)) <= threshold; absent features are 0.0."""
-    import numpy as np
-
-    X = X.tocsr()
-    left = np.asarray(tree["children_left"])
-    right = np.asarray(tree["children_right"])
-    feature = np.asarray(tree["feature"])
-    threshold = np.asarray(tree["threshold"], dtype=np.float64)
-    rows = np.arange(X.shape[0])
-    node = np.zeros(X.shape[0], dtype=np.int64)
-    active = left[node] != TREE_LEAF
-    while active.any():
-        at = node[active]
-        values = np.asarray(X[rows[active], feature[at]], dtype=np.float64).ravel()
-        rounded = values.astype(np.float32).astype(np.float64)
-        node[active] = np.where(rounded <= threshold[at], left[at], right[at])
-        active = left[node] != TREE_LEAF
-    return node
-
-
 def trees_predict(spec, X):
     """(probabilities, class indices) of a `trees` classifier object for the rows of X."""
     import numpy as np
 
     total = None
     for tree in spec["trees"]:
-        left = np.asarray(tree["children_left"])
-        leaf_number = np.cumsum(left == TREE_LEAF) - 1
-        leaf = leaf_number[tree_leaves(tree, X)]
+        leaf = leaf_numbers(tree)[tree_leaves(tree, X)]
         rows = np.asarray(tree["leaf_values"], dtype=np.float64)[leaf]
         if spec["combine"] == "single":
             return rows, np.asarray(tree["leaf_class"])[leaf]
         total = rows.copy() if total is None else total + rows
     probabilities = total / len(spec["trees"])
     return probabilities, np.argmax(probabilities, axis=1)
-
-
-def _close(ours, theirs):
-    import numpy as np
-
-    return ours.shape == theirs.shape and bool(
-        (
-            np.abs(ours - theirs)
-            <= PROBABILITY_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(ours), np.abs(theirs)))
-        ).all()
-    )
 
 
 def _check_trees(clf, ctx, spec, members):
@@ -594,56 +449,40 @@ def _check_trees(clf, ctx, spec, members):
     order) and predict follow `combine` on synthetic rows and on rows at the thresholds, where
     only the float32 rounding of the value decides the way."""
     import numpy as np
-    import sklearn
 
     name = type(clf).__name__
+    unsupported = version_refusal(clf, ctx)
 
-    def unsupported(what):
-        ctx.refuse(
-            f"{name} of sklearn {sklearn.__version__}: {what}; this sklearn version is not "
-            "supported for this estimator (please report it)"
-        )
-
-    probes = [synthetic_rows(ctx.width)]
-    for index, (member, tree) in enumerate(zip(members, spec["trees"])):
-        rows, reached, at_threshold = _leaf_rows(tree, ctx.width)
-        if index < 4:
-            probes += [rows[:50].astype(np.float64), at_threshold[:50]]
-        if rows.shape[0] == 0:
-            continue
+    def check_leaves(index, member, tree, rows, leaves):
         try:
-            applied = np.asarray(member.apply(rows))
             proba = np.asarray(member.predict_proba(rows), dtype=np.float64)
             predicted = np.asarray(member.predict(rows))
         except Exception as e:  # noqa: BLE001
             ctx.refuse(f"cannot check tree {index} ({type(member).__name__}: {e})")
-        if not np.array_equal(applied, reached):
-            unsupported(f"tree {index} does not send values <= threshold to the left")
-        leaf_number = np.cumsum(np.asarray(tree["children_left"]) == TREE_LEAF) - 1
-        ours = np.asarray(tree["leaf_values"], dtype=np.float64)[leaf_number[reached]]
+        ours = np.asarray(tree["leaf_values"], dtype=np.float64)[leaves]
         # A lookup: the same numpy operations on the same numbers give the same bits.
         if not np.array_equal(ours, proba):
             unsupported(f"tree {index}'s predict_proba is not the leaf rows the exporter computed")
-        classes = np.asarray(member.classes_)[np.asarray(tree["leaf_class"])[leaf_number[reached]]]
+        classes = np.asarray(member.classes_)[np.asarray(tree["leaf_class"])[leaves]]
         if not np.array_equal(classes, predicted):
             unsupported(f"tree {index}'s predict is not the arg-max of its leaf values")
-    from scipy import sparse
 
-    X = sparse.vstack(probes, format="csr")
+    X = probe_trees(members, spec, ctx, unsupported, synthetic_rows(ctx.width), check_leaves)
     probabilities, indices = trees_predict(spec, X)
     try:
         theirs = np.asarray(clf.predict_proba(X), dtype=np.float64)
         labels = np.asarray(clf.predict(X))
     except Exception as e:  # noqa: BLE001
         ctx.refuse(f"cannot check the probabilities ({name}.predict_proba: {e})")
-    if not _close(probabilities, theirs):
+    if not close(probabilities, theirs, PROBABILITY_TOLERANCE):
         unsupported(f"predict_proba does not follow combine={spec['combine']!r}")
     if not np.array_equal(np.asarray(clf.classes_)[indices], labels):
         unsupported(f"predict does not follow combine={spec['combine']!r}")
 
 
-def _trees(clf, ctx, members, combine):
+def _trees(clf, ctx, forest):
     name = type(clf).__name__
+    members, combine = fitted_trees(clf, ctx, forest)
     _single_output(clf, ctx)
     ctx.check_width(clf)
     classes = _classes(clf, ctx)
@@ -664,26 +503,14 @@ def _trees(clf, ctx, members, combine):
 
 @register("classifier", "sklearn.tree", "DecisionTreeClassifier")
 def decision_tree(clf, ctx):
-    if not hasattr(clf, "tree_"):
-        ctx.refuse("DecisionTreeClassifier is not fitted (it has no tree_)")
-    return _trees(clf, ctx, [clf], "single")
-
-
-def _forest(clf, ctx):
-    name = type(clf).__name__
-    if not hasattr(clf, "estimators_"):
-        ctx.refuse(f"{name} is not fitted (it has no estimators_)")
-    _single_output(clf, ctx)
-    if not clf.estimators_:
-        ctx.refuse(f"{name} has no trees")
-    return _trees(clf, ctx, list(clf.estimators_), "mean")
+    return _trees(clf, ctx, forest=False)
 
 
 @register("classifier", "sklearn.ensemble", "RandomForestClassifier")
 def random_forest(clf, ctx):
-    return _forest(clf, ctx)
+    return _trees(clf, ctx, forest=True)
 
 
 @register("classifier", "sklearn.ensemble", "ExtraTreesClassifier")
 def extra_trees(clf, ctx):
-    return _forest(clf, ctx)
+    return _trees(clf, ctx, forest=True)

@@ -17,9 +17,17 @@ more than 1) is refused. A regressor is the model's final estimator, never a mem
 classifier wrapper (walk.convert_member refuses it there).
 """
 
-from .base import finite_list, float64_array
+from .base import close, finite_list, float64_array
 from .classifiers import Classified
 from .registry import register
+from .trees import (
+    fitted_trees,
+    leaf_numbers,
+    probe_trees,
+    tree_leaves,
+    tree_nodes,
+    version_refusal,
+)
 
 PREDICT_TOLERANCE = 1e-9
 
@@ -129,13 +137,7 @@ def check_predict(clf, ctx, spec):
         theirs = np.asarray(clf.predict(X), dtype=np.float64)
     except Exception as e:  # noqa: BLE001
         ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
-    close = ours.shape == theirs.shape and bool(
-        (
-            np.abs(ours - theirs)
-            <= PREDICT_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(ours), np.abs(theirs)))
-        ).all()
-    )
-    if not close:
+    if not close(ours, theirs, PREDICT_TOLERANCE):
         ctx.refuse(
             f"{name}.predict of sklearn {sklearn.__version__} does not compute "
             "x · coef_ + intercept_ as the exporter expects; this sklearn version is not "
@@ -189,8 +191,6 @@ del _module, _name
 
 
 def _tree_regression_object(member, ctx, what):
-    from .classifiers import tree_nodes
-
     arrays, leaf_value = tree_nodes(member, 1, ctx, what)
     return {
         **arrays,
@@ -204,13 +204,10 @@ def tree_regression_values(spec, X):
     divided by the number of trees."""
     import numpy as np
 
-    from .classifiers import TREE_LEAF, tree_leaves
-
     total = np.zeros(X.shape[0], dtype=np.float64)
     for tree in spec["trees"]:
-        leaf_number = np.cumsum(np.asarray(tree["children_left"]) == TREE_LEAF) - 1
         values = np.asarray(tree["leaf_values"], dtype=np.float64)[:, 0]
-        total += values[leaf_number[tree_leaves(tree, X)]]
+        total += values[leaf_numbers(tree)[tree_leaves(tree, X)]]
     if spec["combine"] == "mean":
         total /= len(spec["trees"])
     return total
@@ -221,50 +218,26 @@ def _check_tree_regression(clf, ctx, spec, members):
     predicts the leaf's number there (bit for bit), and the whole estimator's predict follows
     `combine` (within 1e-9) on synthetic rows and on rows at the thresholds."""
     import numpy as np
-    import sklearn
-    from scipy import sparse
-
-    from .classifiers import TREE_LEAF, _leaf_rows
 
     name = type(clf).__name__
+    unsupported = version_refusal(clf, ctx)
 
-    def unsupported(what):
-        ctx.refuse(
-            f"{name} of sklearn {sklearn.__version__}: {what}; this sklearn version is not "
-            "supported for this estimator (please report it)"
-        )
-
-    probes = [synthetic_rows(ctx.width)]
-    for index, (member, tree) in enumerate(zip(members, spec["trees"])):
-        rows, reached, at_threshold = _leaf_rows(tree, ctx.width)
-        if index < 4:
-            probes += [rows[:50].astype(np.float64), at_threshold[:50]]
-        if rows.shape[0] == 0:
-            continue
+    def check_leaves(index, member, tree, rows, leaves):
         try:
-            applied = np.asarray(member.apply(rows))
             predicted = np.asarray(member.predict(rows), dtype=np.float64)
         except Exception as e:  # noqa: BLE001
             ctx.refuse(f"cannot check tree {index} ({type(member).__name__}: {e})")
-        if not np.array_equal(applied, reached):
-            unsupported(f"tree {index} does not send values <= threshold to the left")
-        leaf_number = np.cumsum(np.asarray(tree["children_left"]) == TREE_LEAF) - 1
-        ours = np.asarray(tree["leaf_values"], dtype=np.float64)[leaf_number[reached], 0]
+        ours = np.asarray(tree["leaf_values"], dtype=np.float64)[leaves, 0]
         if not np.array_equal(ours, predicted):
             unsupported(f"tree {index}'s predict is not tree_.value of its leaves")
-    X = sparse.vstack(probes, format="csr")
+
+    X = probe_trees(members, spec, ctx, unsupported, synthetic_rows(ctx.width), check_leaves)
     ours = tree_regression_values(spec, X)
     try:
         theirs = np.asarray(clf.predict(X.toarray() if ctx.dense else X), dtype=np.float64)
     except Exception as e:  # noqa: BLE001
         ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
-    close = ours.shape == theirs.shape and bool(
-        (
-            np.abs(ours - theirs)
-            <= PREDICT_TOLERANCE * np.maximum(1.0, np.maximum(np.abs(ours), np.abs(theirs)))
-        ).all()
-    )
-    if not close:
+    if not close(ours, theirs, PREDICT_TOLERANCE):
         unsupported(f"predict does not follow combine={spec['combine']!r}")
 
 
@@ -278,8 +251,9 @@ def _tree_single_output(clf, ctx):
         )
 
 
-def _tree_regression(clf, ctx, members, combine):
+def _tree_regression(clf, ctx, forest):
     name = type(clf).__name__
+    members, combine = fitted_trees(clf, ctx, forest)
     _tree_single_output(clf, ctx)
     ctx.check_width(clf)
     trees = [
@@ -293,26 +267,14 @@ def _tree_regression(clf, ctx, members, combine):
 
 @register("regressor", "sklearn.tree", "DecisionTreeRegressor")
 def decision_tree_regressor(clf, ctx):
-    if not hasattr(clf, "tree_"):
-        ctx.refuse("DecisionTreeRegressor is not fitted (it has no tree_)")
-    return _tree_regression(clf, ctx, [clf], "single")
-
-
-def _forest_regressor(clf, ctx):
-    name = type(clf).__name__
-    if not hasattr(clf, "estimators_"):
-        ctx.refuse(f"{name} is not fitted (it has no estimators_)")
-    _tree_single_output(clf, ctx)
-    if not clf.estimators_:
-        ctx.refuse(f"{name} has no trees")
-    return _tree_regression(clf, ctx, list(clf.estimators_), "mean")
+    return _tree_regression(clf, ctx, forest=False)
 
 
 @register("regressor", "sklearn.ensemble", "RandomForestRegressor")
 def random_forest_regressor(clf, ctx):
-    return _forest_regressor(clf, ctx)
+    return _tree_regression(clf, ctx, forest=True)
 
 
 @register("regressor", "sklearn.ensemble", "ExtraTreesRegressor")
 def extra_trees_regressor(clf, ctx):
-    return _forest_regressor(clf, ctx)
+    return _tree_regression(clf, ctx, forest=True)
