@@ -178,16 +178,13 @@ def one_vs_rest(clf, ctx):
     expected = 1 if len(classes) == 2 else len(classes)
     if len(clf.estimators_) != expected:
         ctx.refuse(f"has {len(clf.estimators_)} members for {len(classes)} classes")
-    specs = _members(clf, ctx, clf.estimators_, "member")
-    for index, spec in enumerate(specs):
-        _member_classes(spec, [0, 1], ctx, index)
-    responses = {response_of(m) for m in clf.estimators_}
+    specs, response = _binary_members(clf, ctx)
     return Classified(
         {
             "kind": "one_vs_rest",
             "estimator": "OneVsRestClassifier",
             "classes": classes,
-            "response": responses.pop() if len(responses) == 1 else _mixed(ctx),
+            "response": response,
             "ties": compat.ovr_ties(),
             "estimators": specs,
         },
@@ -195,8 +192,16 @@ def one_vs_rest(clf, ctx):
     )
 
 
-def _mixed(ctx):
-    ctx.refuse("members differ in having a decision_function; they must be of one kind")
+def _binary_members(clf, ctx):
+    """The members of a one-vs-rest or one-vs-one wrapper, each fitted on classes 0 and 1, and
+    what the wrapper reads from them (they must all have a decision_function, or none)."""
+    specs = _members(clf, ctx, clf.estimators_, "member")
+    for index, spec in enumerate(specs):
+        _member_classes(spec, [0, 1], ctx, index)
+    responses = {response_of(m) for m in clf.estimators_}
+    if len(responses) != 1:
+        ctx.refuse("members differ in having a decision_function; they must be of one kind")
+    return specs, responses.pop()
 
 
 @register("classifier", "sklearn.multiclass", "OneVsOneClassifier")
@@ -209,16 +214,13 @@ def one_vs_one(clf, ctx):
     n = len(classes)
     if len(clf.estimators_) != n * (n - 1) // 2:
         ctx.refuse(f"has {len(clf.estimators_)} members for {n} classes, expected {n * (n - 1) // 2}")
-    specs = _members(clf, ctx, clf.estimators_, "member")
-    for index, spec in enumerate(specs):
-        _member_classes(spec, [0, 1], ctx, index)
-    responses = {response_of(m) for m in clf.estimators_}
+    specs, response = _binary_members(clf, ctx)
     return Classified(
         {
             "kind": "one_vs_one",
             "estimator": "OneVsOneClassifier",
             "classes": classes,
-            "response": responses.pop() if len(responses) == 1 else _mixed(ctx),
+            "response": response,
             "estimators": specs,
         },
         [],
