@@ -261,3 +261,25 @@ fn ridge_learns_numbers_from_text() {
     assert!(!refused.status.success());
     assert!(stderr.contains("\"high\" is not a number"), "{stderr}");
 }
+
+/// A regressor's answers are numbers: plain, as `--scores` JSON lines, and `eval` reports
+/// sklearn's MAE, RMSE and R² (here: |2.25 − 2.25| and |−1.5 − (−1)|).
+#[test]
+fn a_regressor_predicts_and_evaluates_numbers() {
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../classify-core/testdata/tiny-regression.model.json");
+    let model = model.to_str().expect("UTF-8 path");
+    let plain = ok(classify(&["predict", "-m", model], Some(b"good phone\nbad\n")));
+    assert_eq!(plain, "2.25\n-1.5\n");
+    let scores = ok(classify(&["predict", "--scores", "-m", model], Some(b"good phone\n")));
+    assert_eq!(scores, "{\"value\":2.25}\n");
+    let eval = ["eval", "--json", "-m", model, "--data", "-"];
+    let eval = ok(classify(&eval, Some(b"2.25\tgood phone\n-1.0\tbad\n")));
+    let figures: serde_json::Value = serde_json::from_str(&eval).expect("JSON");
+    assert_eq!(figures["evaluation"]["mae"], 0.25);
+    assert_eq!(figures["evaluation"]["n"], 2);
+    let refused = classify(&["eval", "-m", model, "--data", "-"], Some(b"high\tgood phone\n"));
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = err(refused);
+    assert!(stderr.contains("\"high\" is not a number"), "{stderr}");
+}
