@@ -384,6 +384,18 @@ def test_trees_after_truncated_svd():
     check(pipe.fit(X, Y), H, 2, exact=True)
 
 
+def threshold_rows(forest):
+    """One dense row per internal node of every tree: zeros, with the node's feature set to its
+    threshold (a double between two float32s)."""
+    rows = []
+    for tree in forest.estimators_:
+        for node in np.flatnonzero(tree.tree_.children_left != -1):
+            row = np.zeros(forest.n_features_in_)
+            row[tree.tree_.feature[node]] = tree.tree_.threshold[node]
+            rows.append(row)
+    return np.array(rows)
+
+
 def test_trees_compare_the_float32_value():
     """Rows whose values are the trees' thresholds themselves (doubles between two float32s): the
     reference evaluator goes where sklearn goes, and float64 comparisons would not."""
@@ -395,13 +407,7 @@ def test_trees_compare_the_float32_value():
                          RandomForestClassifier(n_estimators=5, random_state=0)).fit(X, Y)
     model = classify_export.to_model(pipe)
     forest = pipe[-1]
-    rows = []
-    for tree in forest.estimators_:
-        for node in np.flatnonzero(tree.tree_.children_left != -1):
-            row = np.zeros(forest.n_features_in_)
-            row[tree.tree_.feature[node]] = tree.tree_.threshold[node]
-            rows.append(row)
-    rows = np.array(rows)
+    rows = threshold_rows(forest)
     theirs = forest.predict_proba(rows)
     labels = forest.predict(rows)
     trees = model["classifier"]["trees"]
@@ -1244,13 +1250,7 @@ def test_tree_regressors_compare_the_float32_value():
                          RandomForestRegressor(n_estimators=5, random_state=0)).fit(x, target)
     model = classify_export.to_model(pipe)
     forest = pipe[-1]
-    rows = []
-    for tree in forest.estimators_:
-        for node in np.flatnonzero(tree.tree_.children_left != -1):
-            row = np.zeros(forest.n_features_in_)
-            row[tree.tree_.feature[node]] = tree.tree_.threshold[node]
-            rows.append(row)
-    rows = np.array(rows)
+    rows = threshold_rows(forest)
     theirs = forest.predict(rows)
     trees = model["classifier"]["trees"]
     float64_differs = 0
