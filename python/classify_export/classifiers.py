@@ -99,7 +99,7 @@ def linear_probabilities(scores, kind):
     raise ValueError(kind)
 
 
-def synthetic_rows(width, n_rows=6, seed=0):
+def nonnegative_rows(width, n_rows=6, seed=0):
     """A few sparse rows of non-negative values (like tf-idf rows), one of them empty."""
     import numpy as np
     from scipy import sparse
@@ -115,7 +115,7 @@ def check_probability(clf, ctx, spec):
     import numpy as np
     import sklearn
 
-    X = synthetic_rows(ctx.width)
+    X = nonnegative_rows(ctx.width)
     coef = np.asarray(spec["coef"])
     scores = X @ coef.T + np.asarray(spec["intercept"])
     ours = linear_probabilities(scores, spec["probability"])
@@ -467,7 +467,7 @@ def _check_trees(clf, ctx, spec, members):
         if not np.array_equal(classes, predicted):
             unsupported(f"tree {index}'s predict is not the arg-max of its leaf values")
 
-    X = probe_trees(members, spec, ctx, unsupported, synthetic_rows(ctx.width), check_leaves)
+    X = probe_trees(members, spec, ctx, unsupported, nonnegative_rows(ctx.width), check_leaves)
     probabilities, indices = trees_predict(spec, X)
     try:
         theirs = np.asarray(clf.predict_proba(X), dtype=np.float64)

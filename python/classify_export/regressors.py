@@ -77,7 +77,7 @@ def _intercept(clf, ctx):
     return finite_list([float(intercept.ravel()[0])], f"{ctx.where}.intercept")[0]
 
 
-def synthetic_rows(width, n_rows=8, per_row=200, seed=0):
+def signed_rows(width, n_rows=8, per_row=200, seed=0):
     """A few sparse rows (sorted columns, values of both signs), the first one empty."""
     import numpy as np
     from scipy import sparse
@@ -129,7 +129,7 @@ def check_predict(clf, ctx, spec):
     import sklearn
 
     name = type(clf).__name__
-    X = synthetic_rows(ctx.width)
+    X = signed_rows(ctx.width)
     if ctx.dense:
         X = X.toarray()
     ours = regression_values(spec, X)
@@ -231,7 +231,7 @@ def _check_tree_regression(clf, ctx, spec, members):
         if not np.array_equal(ours, predicted):
             unsupported(f"tree {index}'s predict is not tree_.value of its leaves")
 
-    X = probe_trees(members, spec, ctx, unsupported, synthetic_rows(ctx.width), check_leaves)
+    X = probe_trees(members, spec, ctx, unsupported, signed_rows(ctx.width), check_leaves)
     ours = tree_regression_values(spec, X)
     try:
         theirs = np.asarray(clf.predict(X.toarray() if ctx.dense else X), dtype=np.float64)
