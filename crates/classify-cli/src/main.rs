@@ -103,6 +103,7 @@ fn run(cli: Cli) -> Result<()> {
 pub(crate) fn answers(model: &Model) -> String {
     match model.task() {
         Task::Classification => format!("{} classes", model.classes().len()),
+        Task::MultiLabel => format!("any of {} labels", model.classes().len()),
         Task::Regression => "answers a number".to_owned(),
     }
 }
@@ -133,8 +134,9 @@ fn predict(model_path: &Path, input: Option<&Path>, with_scores: bool) -> Result
         if with_scores && model.task() == Task::Regression {
             writeln!(out, "{}", json!({ "value": model.answer(&prediction).to_json() }))?;
         } else if with_scores {
+            let key = if model.task() == Task::MultiLabel { "labels" } else { "label" };
             let mut answer = json!({
-                "label": model.answer(&prediction).to_json(),
+                key: model.answer(&prediction).to_json(),
                 "scores": prediction.scores,
             });
             if let Some(probabilities) = &prediction.probabilities {
@@ -210,7 +212,7 @@ fn top_features(model: &Model, top: usize) -> serde_json::Value {
         let label = match (model.task(), classifier.n_rows()) {
             (Task::Regression, _) => "value".to_owned(),
             (Task::Classification, 1) => classes[1].to_string(),
-            (Task::Classification, _) => classes[row].to_string(),
+            (Task::Classification | Task::MultiLabel, _) => classes[row].to_string(),
         };
         let mut order: Vec<usize> = (0..classifier.n_features()).collect();
         order.sort_by(|&a, &b| classifier.weight(b, row).total_cmp(&classifier.weight(a, row)));

@@ -14,7 +14,7 @@ use classify_core::model::format::{AnalyzerKind, KernelKind};
 use classify_core::{Model, Task};
 
 use crate::answers;
-use classify_train::evaluation::{Evaluation, RegressionEvaluation};
+use classify_train::evaluation::{Evaluation, MultiLabelEvaluation, RegressionEvaluation};
 use classify_train::stop_words::ENGLISH_STOP_WORDS;
 use classify_train::svc::{Gamma, SvcParams};
 use classify_train::svm::Loss;
@@ -266,10 +266,11 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         Model::load(&args.model).with_context(|| format!("model {}", args.model.display()))?;
     let bars = Bars::new();
     let data = read_data(&args.data, &bars)?;
-    if model.task() == Task::Regression {
-        return report_regression(&model, &data, "evaluation", args.json);
+    match model.task() {
+        Task::Regression => report_regression(&model, &data, "evaluation", args.json),
+        Task::MultiLabel => report_multi_label(&model, &data, "evaluation", args.json),
+        Task::Classification => report(&evaluate(&model, &data), "evaluation", args.json),
     }
-    report(&evaluate(&model, &data), "evaluation", args.json)
 }
 
 /// The figures on held-out documents, for a classifier or a regressor.
@@ -277,6 +278,7 @@ fn report_held_out(model: &Model, data: &Dataset, as_json: bool) -> Result<()> {
     match model.task() {
         Task::Regression => report_regression(model, data, "held-out", as_json),
         Task::Classification => report(&evaluate(model, data), "held-out", as_json),
+        Task::MultiLabel => report_multi_label(model, data, "held-out", as_json),
     }
 }
 
@@ -297,6 +299,26 @@ fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEval
         pairs.push((truth, guess));
     }
     RegressionEvaluation::new(&pairs).context("the data has no lines to evaluate on")
+}
+
+/// A multi-label model's figures: each line's label field is its labels, comma-separated
+/// (empty for none).
+fn report_multi_label(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
+    let classes: Vec<String> = model.classes().iter().map(|c| c.to_string()).collect();
+    let predicted: Vec<Vec<String>> = data
+        .texts
+        .iter()
+        .map(|text| {
+            let prediction = model.predict(text);
+            prediction.label_set.iter().map(|&i| classes[i].clone()).collect()
+        })
+        .collect();
+    let sets = data.labels.iter().zip(&predicted).map(|(truth, predicted)| {
+        let truth: Vec<&str> = truth.split(',').map(str::trim).filter(|l| !l.is_empty()).collect();
+        (truth, predicted.iter().map(String::as_str).collect())
+    });
+    let evaluation = MultiLabelEvaluation::new(&classes, sets);
+    print_figures(what, &evaluation, evaluation.to_json(), as_json)
 }
 
 fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {

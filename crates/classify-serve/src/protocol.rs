@@ -323,10 +323,7 @@ fn insert_explanation(
 
 /// "classification" or "regression": what the model's answers are.
 pub(crate) fn task_name(model: &Model) -> &'static str {
-    match model.task() {
-        Task::Classification => "classification",
-        Task::Regression => "regression",
-    }
+    model.task().name()
 }
 
 /// The model metadata answer of `GET /loc`.

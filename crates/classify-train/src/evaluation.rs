@@ -201,6 +201,159 @@ impl fmt::Display for RegressionEvaluation {
     }
 }
 
+/// A multi-label model's figures over label sets, as sklearn computes them on indicator
+/// matrices: `f1_score(average="samples")` and `average="macro"` (both with `zero_division=0`, so
+/// a text with no true and no predicted label scores 0, and a label never predicted has
+/// precision 0), `hamming_loss`, and `accuracy_score` (the share of texts whose set is exact).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiLabelEvaluation {
+    /// The labels: the model's, then any other found in the truth.
+    pub(crate) labels: Vec<String>,
+    /// Per label: texts that have it and got it, got it without having it, had it but did not
+    /// get it.
+    pub(crate) true_positives: Vec<usize>,
+    pub(crate) false_positives: Vec<usize>,
+    pub(crate) false_negatives: Vec<usize>,
+    pub(crate) texts: usize,
+    exact: usize,
+    sample_f1_sum: f64,
+}
+
+impl MultiLabelEvaluation {
+    /// Tallies (true labels, predicted labels) per text; `classes` fixes the order of the
+    /// model's labels. A label repeated within one set counts once.
+    pub fn new<'a>(
+        classes: &[String],
+        sets: impl IntoIterator<Item = (Vec<&'a str>, Vec<&'a str>)>,
+    ) -> MultiLabelEvaluation {
+        let mut evaluation = MultiLabelEvaluation {
+            labels: classes.to_vec(),
+            true_positives: vec![0; classes.len()],
+            false_positives: vec![0; classes.len()],
+            false_negatives: vec![0; classes.len()],
+            texts: 0,
+            exact: 0,
+            sample_f1_sum: 0.0,
+        };
+        for (truth, predicted) in sets {
+            let truth = evaluation.indices(&truth);
+            let predicted = evaluation.indices(&predicted);
+            let common = truth.iter().filter(|t| predicted.contains(t)).count();
+            for &label in &predicted {
+                if truth.contains(&label) {
+                    evaluation.true_positives[label] += 1;
+                } else {
+                    evaluation.false_positives[label] += 1;
+                }
+            }
+            for &label in truth.iter().filter(|t| !predicted.contains(t)) {
+                evaluation.false_negatives[label] += 1;
+            }
+            let size = truth.len() + predicted.len();
+            if size > 0 {
+                evaluation.sample_f1_sum += 2.0 * common as f64 / size as f64;
+            }
+            evaluation.exact += usize::from(common == truth.len() && common == predicted.len());
+            evaluation.texts += 1;
+        }
+        evaluation
+    }
+
+    /// The distinct label indices of a set, adding labels not seen before.
+    fn indices(&mut self, set: &[&str]) -> Vec<usize> {
+        let mut indices = Vec::with_capacity(set.len());
+        for label in set {
+            let index = match self.labels.iter().position(|l| l == label) {
+                Some(index) => index,
+                None => {
+                    self.labels.push((*label).to_owned());
+                    self.true_positives.push(0);
+                    self.false_positives.push(0);
+                    self.false_negatives.push(0);
+                    self.labels.len() - 1
+                }
+            };
+            if !indices.contains(&index) {
+                indices.push(index);
+            }
+        }
+        indices
+    }
+
+    /// The mean over texts of each text's F1 between its true and predicted sets.
+    pub fn sample_f1(&self) -> f64 {
+        if self.texts == 0 {
+            0.0
+        } else {
+            self.sample_f1_sum / self.texts as f64
+        }
+    }
+
+    /// One label's F1 (0 when it was neither true nor predicted anywhere).
+    pub(crate) fn label_f1(&self, label: usize) -> f64 {
+        let hits = 2 * self.true_positives[label];
+        ratio(hits, hits + self.false_positives[label] + self.false_negatives[label])
+    }
+
+    /// The unweighted mean of every label's F1.
+    pub fn macro_f1(&self) -> f64 {
+        let sum: f64 = (0..self.labels.len()).map(|label| self.label_f1(label)).sum();
+        if self.labels.is_empty() {
+            0.0
+        } else {
+            sum / self.labels.len() as f64
+        }
+    }
+
+    /// The share of (text, label) decisions that are wrong.
+    pub fn hamming_loss(&self) -> f64 {
+        let wrong: usize = self.false_positives.iter().chain(&self.false_negatives).sum();
+        ratio(wrong, self.texts * self.labels.len())
+    }
+
+    /// The share of texts whose predicted set is exactly the true one.
+    pub fn subset_accuracy(&self) -> f64 {
+        ratio(self.exact, self.texts)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let per_label: serde_json::Map<String, serde_json::Value> = self
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let support = self.true_positives[i] + self.false_negatives[i];
+                (label.clone(), json!({"f1": self.label_f1(i), "support": support}))
+            })
+            .collect();
+        json!({
+            "texts": self.texts,
+            "sample_f1": self.sample_f1(),
+            "macro_f1": self.macro_f1(),
+            "hamming_loss": self.hamming_loss(),
+            "subset_accuracy": self.subset_accuracy(),
+            "labels": per_label,
+        })
+    }
+}
+
+impl fmt::Display for MultiLabelEvaluation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "texts            {}", self.texts)?;
+        writeln!(f, "sample F1        {:.4}", self.sample_f1())?;
+        writeln!(f, "macro F1         {:.4}", self.macro_f1())?;
+        writeln!(f, "Hamming loss     {:.4}", self.hamming_loss())?;
+        writeln!(f, "exact sets       {:.4}", self.subset_accuracy())?;
+        let width = self.labels.iter().map(|l| l.chars().count()).max().unwrap_or(5).max(5);
+        writeln!(f, "{:width$}  {:>6}  {:>7}", "label", "F1", "support")?;
+        for (i, label) in self.labels.iter().enumerate() {
+            let support = self.true_positives[i] + self.false_negatives[i];
+            writeln!(f, "{label:width$}  {:>6.4}  {support:>7}", self.label_f1(i))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +395,29 @@ mod tests {
         assert!((evaluation.r2 - 0.9486081370449679).abs() < 1e-12);
         assert!(RegressionEvaluation::new(&[]).is_none());
         assert!(RegressionEvaluation::new(&[(1.0, 2.0), (1.0, 0.0)]).unwrap().r2.is_nan());
+    }
+
+    #[test]
+    fn multi_label_figures_match_sklearn() {
+        // sklearn, labels [a b c]: y_true = [[a,b], [c], [], [a]], y_pred = [[a], [b,c], [], [a,c]]
+        //   f1_score(average="samples", zero_division=0) = (2/3 + 2/3 + 0 + 2/3) / 4 = 0.5
+        //   f1_score(average="macro") = (a: 1, b: 0, c: 2/3) / 3 = 0.5555555555555555
+        //   hamming_loss = 3 / 12 = 0.25, accuracy_score = 0.25.
+        let classes = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let sets = [
+            (vec!["a", "b"], vec!["a"]),
+            (vec!["c"], vec!["b", "c"]),
+            (vec![], vec![]),
+            (vec!["a"], vec!["a", "c"]),
+        ];
+        let e = MultiLabelEvaluation::new(&classes, sets);
+        assert!((e.sample_f1() - 0.5).abs() < 1e-12);
+        assert!((e.macro_f1() - 0.5555555555555555).abs() < 1e-12);
+        assert_eq!(e.hamming_loss(), 0.25);
+        assert_eq!(e.subset_accuracy(), 0.25);
+        assert!(e.to_string().contains("Hamming loss     0.2500"), "{e}");
+        let unseen = MultiLabelEvaluation::new(&classes, [(vec!["new"], vec!["a"])]);
+        assert_eq!(unseen.labels, ["a", "b", "c", "new"]);
+        assert_eq!(unseen.hamming_loss(), 0.5);
     }
 }

@@ -104,7 +104,7 @@ impl NearestCentroid {
         let nearest = argmin(&distances);
         let Some(discriminant) = &self.discriminant else {
             let scores = distances.iter().map(|d| -d).collect();
-            return Prediction { class_index: nearest, scores, probabilities: None };
+            return Prediction::new(nearest, scores, None);
         };
         let x: Vec<f64> =
             dense.iter().zip(&discriminant.std_dev).map(|(v, s)| scaled(*v, *s)).collect();
@@ -121,7 +121,7 @@ impl NearestCentroid {
         let class_index = if discriminant.uniform_prior { nearest } else { argmax(&per_class) };
         if !self.has_decision_function() {
             let scores = distances.iter().map(|d| -d).collect();
-            return Prediction { class_index, scores, probabilities: None };
+            return Prediction::new(class_index, scores, None);
         }
         let max = per_class.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let shifted: Vec<f64> = per_class.iter().map(|s| s - max).collect();
@@ -131,7 +131,7 @@ impl NearestCentroid {
             [first, second] => vec![second - first],
             _ => per_class,
         };
-        Prediction { class_index, scores, probabilities: Some(probabilities) }
+        Prediction::new(class_index, scores, Some(probabilities))
     }
 }
 

@@ -32,6 +32,8 @@ pub enum Classifier {
     OneVsRest(Members),
     /// `OneVsOneClassifier`.
     OneVsOne(Members),
+    /// A multi-label `OneVsRestClassifier` or `MultiOutputClassifier`.
+    MultiLabel(MultiLabel),
     /// `VotingClassifier`.
     Voting(Voting),
     /// A decision tree or a forest of them.
@@ -55,6 +57,16 @@ pub struct Members {
     decision: bool,
     /// One-vs-rest: equal maxima go to the last member (older sklearn), else the first.
     ties_to_last: bool,
+    members: Vec<Classifier>,
+}
+
+/// One binary member per label, and how a label is set.
+#[derive(Debug)]
+pub struct MultiLabel {
+    /// Members are read for their decision value, else for their class-1 probability.
+    decision: bool,
+    /// Set a label when its score is above this; None: when its member predicts class 1.
+    threshold: Option<f64>,
     members: Vec<Classifier>,
 }
 
@@ -167,6 +179,22 @@ impl Classifier {
                     members,
                 })
             }
+            ClassifierSpec::MultiLabel { estimators, response, threshold, .. } => {
+                count(estimators.len(), n_classes, &format!("{field}.estimators"), "labels")?;
+                let members = members(estimators, "estimators")?;
+                check_binary_members(&members, *response, &format!("{field}.estimators"))?;
+                if let Some(threshold) = threshold.filter(|t| !t.is_finite()) {
+                    return Err(ModelError::invalid(
+                        format!("{field}.threshold"),
+                        format!("is {threshold}, not a finite number"),
+                    ));
+                }
+                Classifier::MultiLabel(MultiLabel {
+                    decision: *response == CalibrationInput::DecisionFunction,
+                    threshold: *threshold,
+                    members,
+                })
+            }
             ClassifierSpec::OneVsOne { estimators, response, .. } => {
                 let pairs = n_classes * n_classes.saturating_sub(1) / 2;
                 count(estimators.len(), pairs, &format!("{field}.estimators"), "pairs of classes")?;
@@ -260,6 +288,7 @@ impl Classifier {
             Classifier::Pipeline(pipeline) => pipeline.classifier.n_classes(),
             Classifier::NearestCentroid(centroid) => centroid.n_classes(),
             Classifier::Trees(trees) => trees.n_classes(),
+            Classifier::MultiLabel(multi) => multi.members.len(),
             Classifier::Regression(_) => 0,
             Classifier::Calibrated(Calibrated { n_classes, .. })
             | Classifier::OneVsRest(Members { n_classes, .. })
@@ -275,7 +304,8 @@ impl Classifier {
             Classifier::Kernel(_) | Classifier::OneVsOne(_) => true,
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_decision_function(),
             Classifier::NearestCentroid(centroid) => centroid.has_decision_function(),
-            Classifier::OneVsRest(Members { decision, .. }) => *decision,
+            Classifier::OneVsRest(Members { decision, .. })
+            | Classifier::MultiLabel(MultiLabel { decision, .. }) => *decision,
             Classifier::Calibrated(_)
             | Classifier::Voting(_)
             | Classifier::Trees(_)
@@ -292,7 +322,8 @@ impl Classifier {
             Classifier::NearestCentroid(centroid) => centroid.has_probabilities(),
             Classifier::Calibrated(_) => true,
             Classifier::Trees(trees) => !trees.is_regression(),
-            Classifier::OneVsRest(Members { members, .. }) => {
+            Classifier::OneVsRest(Members { members, .. })
+            | Classifier::MultiLabel(MultiLabel { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
             }
             Classifier::OneVsOne(_) | Classifier::Regression(_) => false,
@@ -334,12 +365,12 @@ impl Classifier {
                 };
                 let class_index = classifier.predicted_class(&scores);
                 let probabilities = classifier.probabilities(&scores);
-                Prediction { class_index, scores, probabilities }
+                Prediction::new(class_index, scores, probabilities)
             }
             Classifier::Kernel(classifier) => {
                 let (scores, class_index, probabilities) =
                     classifier.predict(&features.to_sparse());
-                Prediction { class_index, scores, probabilities }
+                Prediction::new(class_index, scores, probabilities)
             }
             Classifier::Pipeline(pipeline) => {
                 let MemberPipeline { steps, classifier } = &**pipeline;
@@ -349,6 +380,7 @@ impl Classifier {
             Classifier::Calibrated(calibrated) => calibrated.predict(features),
             Classifier::OneVsRest(members) => members.one_vs_rest(features),
             Classifier::OneVsOne(members) => members.one_vs_one(features),
+            Classifier::MultiLabel(multi) => multi.predict(features),
             Classifier::Voting(voting) => voting.predict(features),
             Classifier::Trees(trees) => trees.predict(features),
             Classifier::Regression(regressor) => {
@@ -356,7 +388,7 @@ impl Classifier {
                     Features::Sparse(row) => regressor.decision(row),
                     Features::Dense(values) => regressor.decision_dense(values),
                 };
-                Prediction { class_index: 0, scores, probabilities: None }
+                Prediction::new(0, scores, None)
             }
         }
     }
@@ -409,7 +441,7 @@ impl Members {
         } else {
             argmax(&scores)
         };
-        Prediction { class_index, scores, probabilities }
+        Prediction::new(class_index, scores, probabilities)
     }
 
     fn one_vs_one(&self, features: &Features) -> Prediction {
@@ -437,9 +469,36 @@ impl Members {
             let threshold = if self.decision { 0.0 } else { 0.5 };
             let score = per_class[1];
             let class_index = usize::from(score > threshold);
-            return Prediction { class_index, scores: vec![score], probabilities: None };
+            return Prediction::new(class_index, vec![score], None);
         }
-        Prediction { class_index: argmax(&per_class), scores: per_class, probabilities: None }
+        Prediction::new(argmax(&per_class), per_class, None)
+    }
+}
+
+impl MultiLabel {
+    /// Per label: its member's score, its class-1 probability, and whether it is set, as
+    /// `OneVsRestClassifier.predict` (score above the threshold) or `MultiOutputClassifier.predict`
+    /// (the member's own answer) decide it.
+    fn predict(&self, features: &Features) -> Prediction {
+        let predictions: Vec<Prediction> =
+            self.members.iter().map(|member| member.predict(features)).collect();
+        let scores: Vec<f64> = predictions
+            .iter()
+            .map(|prediction| Classifier::binary_confidence(prediction, self.decision))
+            .collect();
+        let probabilities = self.members.iter().all(Classifier::has_probabilities).then(|| {
+            predictions
+                .iter()
+                .map(|p| p.probabilities.as_ref().map_or(f64::NAN, |p| p[1]))
+                .collect()
+        });
+        let label_set = (0..predictions.len())
+            .filter(|&label| match self.threshold {
+                Some(threshold) => scores[label] > threshold,
+                None => predictions[label].class_index == 1,
+            })
+            .collect();
+        Prediction { class_index: 0, scores, probabilities, label_set }
     }
 }
 
@@ -458,18 +517,14 @@ impl Voting {
             let total: f64 = self.weights.iter().sum();
             let average: Vec<f64> = sums.iter().map(|s| s / total).collect();
             let class_index = argmax(&average);
-            return Prediction {
-                class_index,
-                scores: average.clone(),
-                probabilities: Some(average),
-            };
+            return Prediction::new(class_index, average.clone(), Some(average));
         }
         // np.bincount(predictions, weights=w), then argmax.
         let mut votes = vec![0.0f64; self.n_classes];
         for (prediction, weight) in predictions.zip(&self.weights) {
             votes[prediction.class_index] += weight;
         }
-        Prediction { class_index: argmax(&votes), scores: votes, probabilities: None }
+        Prediction::new(argmax(&votes), votes, None)
     }
 }
 
@@ -607,7 +662,7 @@ impl Calibrated {
         }
         let n = self.members.len() as f64;
         mean.iter_mut().for_each(|m| *m /= n);
-        Prediction { class_index: argmax(&mean), scores: mean.clone(), probabilities: Some(mean) }
+        Prediction::new(argmax(&mean), mean.clone(), Some(mean))
     }
 }
 

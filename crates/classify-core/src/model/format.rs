@@ -331,6 +331,21 @@ pub enum ClassifierSpec {
         ties: TieBreak,
         estimators: Vec<ClassifierSpec>,
     },
+    /// Several labels per text: `OneVsRestClassifier` or `MultiOutputClassifier` fitted on an
+    /// indicator matrix, one binary member (classes 0 and 1) per label. Each label's score is its
+    /// member's decision value or class-1 probability (`response`, sklearn's `_predict_binary`).
+    MultiLabel {
+        estimator: String,
+        /// One per indicator column: the wrapper's `classes_`, or a `MultiLabelBinarizer`'s.
+        classes: Vec<LabelSpec>,
+        response: CalibrationInput,
+        /// `OneVsRestClassifier`: a label is set when its score is above this (0 for decision
+        /// values, 0.5 for probabilities). None (`MultiOutputClassifier`): when its member's own
+        /// `predict` answers class 1.
+        #[serde(default)]
+        threshold: Option<f64>,
+        estimators: Vec<ClassifierSpec>,
+    },
     /// `OneVsOneClassifier`: one binary member per pair of classes.
     OneVsOne {
         estimator: String,
@@ -383,6 +398,7 @@ impl ClassifierSpec {
             | ClassifierSpec::NearestCentroid { classes, .. }
             | ClassifierSpec::Calibrated { classes, .. }
             | ClassifierSpec::OneVsRest { classes, .. }
+            | ClassifierSpec::MultiLabel { classes, .. }
             | ClassifierSpec::OneVsOne { classes, .. }
             | ClassifierSpec::Trees { classes, .. }
             | ClassifierSpec::Voting { classes, .. } => classes,
@@ -400,6 +416,7 @@ impl ClassifierSpec {
             | ClassifierSpec::NearestCentroid { estimator, .. }
             | ClassifierSpec::Calibrated { estimator, .. }
             | ClassifierSpec::OneVsRest { estimator, .. }
+            | ClassifierSpec::MultiLabel { estimator, .. }
             | ClassifierSpec::OneVsOne { estimator, .. }
             | ClassifierSpec::Trees { estimator, .. }
             | ClassifierSpec::LinearRegression { estimator, .. }

@@ -52,26 +52,43 @@ impl Label {
     }
 }
 
-/// What a model answers: one of its classes, or a number.
+/// What a model answers: one of its classes, any number of them, or a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
     Classification,
+    /// Several labels per text (a classifier fitted on an indicator matrix).
+    MultiLabel,
     Regression,
 }
 
-/// A model's answer for one text: the predicted class, or a regressor's number.
-#[derive(Debug, Clone, Copy, PartialEq)]
+impl Task {
+    /// The name the metadata answers, the metrics and `inspect` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::MultiLabel => "multi_label",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+/// A model's answer for one text: the predicted class, the predicted labels (in `classes()`
+/// order, possibly none), or a regressor's number.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Answer<'m> {
     Label(&'m Label),
+    Labels(Vec<&'m Label>),
     Value(f64),
 }
 
 impl fmt::Display for Answer<'_> {
-    /// The label as Python prints it, or the number in its shortest form that reads back the
-    /// same (JSON's, e.g. `3.0`, `0.1`, `1e-7`).
+    /// The label as Python prints it, the labels so printed and tab-separated (no tab for none),
+    /// or the number in its shortest form that reads back the same (JSON's, e.g. `3.0`, `0.1`,
+    /// `1e-7`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Answer::Label(label) => label.fmt(f),
+            Answer::Labels(labels) => self.write_joined(f, labels, "\t"),
             Answer::Value(value) => match serde_json::Number::from_f64(*value) {
                 Some(number) => number.fmt(f),
                 None => value.fmt(f),
@@ -84,8 +101,37 @@ impl Answer<'_> {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Answer::Label(label) => label.to_json(),
+            Answer::Labels(labels) => labels.iter().map(|label| label.to_json()).collect(),
             Answer::Value(value) => serde_json::Value::from(*value),
         }
+    }
+
+    /// The answer as the access log's `classify-label` note holds it: as displayed, except that
+    /// several labels are joined with commas (a log line stays one tab-free field).
+    pub fn log_note(&self) -> String {
+        match self {
+            Answer::Labels(labels) => {
+                let mut note = String::new();
+                let _ = self.write_joined(&mut note, labels, ",");
+                note
+            }
+            answer => answer.to_string(),
+        }
+    }
+
+    fn write_joined(
+        &self,
+        out: &mut dyn fmt::Write,
+        labels: &[&Label],
+        separator: &str,
+    ) -> fmt::Result {
+        for (index, label) in labels.iter().enumerate() {
+            if index > 0 {
+                out.write_str(separator)?;
+            }
+            write!(out, "{label}")?;
+        }
+        Ok(())
     }
 }
 
@@ -100,8 +146,23 @@ pub struct Prediction {
     /// `decision_function_shape='ovr'` or one per pair of classes, (0,1), (0,2), ..., (1,2), ...,
     /// with `'ovo'`.
     pub scores: Vec<f64>,
-    /// sklearn's `predict_proba`, one per class, when the model has it.
+    /// sklearn's `predict_proba`, one per class, when the model has it. Multi-label models: each
+    /// label's own probability (`predict_proba[:, j]` of its member), which need not sum to 1.
     pub probabilities: Option<Vec<f64>>,
+    /// Multi-label models: the indices into `Model::classes` of every label `predict` sets, in
+    /// order. Empty for the other tasks.
+    pub label_set: Vec<usize>,
+}
+
+impl Prediction {
+    /// A single-label (or regression) prediction.
+    pub(crate) fn new(
+        class_index: usize,
+        scores: Vec<f64>,
+        probabilities: Option<Vec<f64>>,
+    ) -> Self {
+        Prediction { class_index, scores, probabilities, label_set: Vec::new() }
+    }
 }
 
 /// A validated, ready model. `Sync`: one instance serves every thread.
@@ -376,6 +437,7 @@ impl Model {
         match &self.classifier {
             Classifier::Regression(_) => Task::Regression,
             Classifier::Trees(trees) if trees.is_regression() => Task::Regression,
+            Classifier::MultiLabel(_) => Task::MultiLabel,
             _ => Task::Classification,
         }
     }
@@ -387,6 +449,9 @@ impl Model {
                 Answer::Value(prediction.scores.first().copied().unwrap_or(f64::NAN))
             }
             Task::Classification => Answer::Label(&self.classes[prediction.class_index]),
+            Task::MultiLabel => {
+                Answer::Labels(prediction.label_set.iter().map(|&i| &self.classes[i]).collect())
+            }
         }
     }
 
@@ -612,5 +677,34 @@ mod tests {
         let error = Model::from_json(json.as_bytes()).unwrap_err().to_string();
         assert!(error.contains("classifier.coef"), "{error}");
         assert!(!error.contains("coef[0]"), "{error}");
+    }
+
+    #[test]
+    fn a_multi_label_model_answers_every_label_above_its_threshold() {
+        let json = include_str!("../../testdata/tiny-multilabel.model.json");
+        let model = Model::from_json(json.as_bytes()).unwrap();
+        assert_eq!(model.task(), Task::MultiLabel);
+        let crash = model.predict("crash bug");
+        // bug: 1 + 0.5 - 0.5 = 1 > 0; docs: -0.5 - 0.25 < 0; urgent: 2 - 1 = 1 > 0.
+        assert_eq!(crash.scores, vec![1.0, -0.75, 1.0]);
+        assert_eq!(model.answer(&crash).to_string(), "bug\turgent");
+        assert_eq!(model.answer(&crash).log_note(), "bug,urgent");
+        assert_eq!(model.answer(&crash).to_json(), serde_json::json!(["bug", "urgent"]));
+        // Exactly at the threshold is not above it: "crash" alone scores 0 for bug.
+        assert_eq!(model.predict("crash").scores[0], 0.0);
+        assert_eq!(model.answer(&model.predict("crash")).to_string(), "urgent");
+        assert_eq!(model.answer(&model.predict("typo")).to_string(), "docs");
+        assert_eq!(model.answer(&model.predict("nothing")).to_string(), "");
+        let reread = Model::from_bytes(&binary::write(&model)).unwrap();
+        assert_eq!(reread.predict("crash bug"), crash);
+    }
+
+    #[test]
+    fn a_multi_label_model_needs_one_member_per_label() {
+        let json = include_str!("../../testdata/tiny-multilabel.model.json")
+            .replace(r#""docs", "urgent"]"#, r#""docs", "urgent", "extra"]"#);
+        let error = Model::from_json(json.as_bytes()).unwrap_err().to_string();
+        assert!(error.contains("classifier.estimators"), "{error}");
+        assert!(error.contains("labels"), "{error}");
     }
 }

@@ -101,7 +101,7 @@ impl Trees {
                 TreeCombine::Single => sum,
                 TreeCombine::Mean => sum / self.trees.len() as f64,
             };
-            return Prediction { class_index: 0, scores: vec![number], probabilities: None };
+            return Prediction::new(0, vec![number], None);
         }
         let (class_index, probabilities) = match self.combine {
             TreeCombine::Single => {
@@ -122,11 +122,7 @@ impl Trees {
                 (argmax(&mean), mean)
             }
         };
-        Prediction {
-            class_index,
-            scores: probabilities.clone(),
-            probabilities: Some(probabilities),
-        }
+        Prediction::new(class_index, probabilities.clone(), Some(probabilities))
     }
 
     /// How many trees, nodes and leaves (for the model's description).
