@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use classify_serve::counters;
+use classify_serve::counters::{self, AnswerTally};
 use classify_serve::oip::{answer_v2, NamedModel as NamedModelView, V2Request};
 use classify_serve::protocol::{self, Method, Request as ApiRequest};
 
@@ -34,26 +34,27 @@ fn classify(request: &mut Request<'_>) -> Status {
     let Some(location) = request.location() else {
         return internal_error(request, "CLS00011: no configuration for this location");
     };
-    let (status, texts) = answer_classify(request, &location);
+    let (status, answers) = answer_classify(request, &location);
     if let Some(slot) = location.section.and_then(|section| section.metrics_slot) {
         let answered = if status == Status::Ok { request.status() } else { 0 };
-        shared_counters::record_request(slot, answered, started.elapsed().as_secs_f64(), texts);
+        let seconds = started.elapsed().as_secs_f64();
+        shared_counters::record_request(slot, answered, seconds, &answers);
     }
     status
 }
 
-/// Answers one `classify` request; returns the hook's status and how many texts it classified.
-fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Status, u64) {
+/// Answers one `classify` request; returns the hook's status and the texts it answered.
+fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Status, AnswerTally) {
     let Some(loaded) = location.section.and_then(|section| section.model.clone()) else {
         let message = "CLS00012: SetHandler classify is set here but no ClassifyModel is \
                        configured for this location; add `ClassifyModel /path/to/model` to the \
                        same <Location>";
-        return (internal_error(request, message), 0);
+        return (internal_error(request, message), AnswerTally::default());
     };
     let limits = location.limits();
     let body = match read_body(request, limits.max_body) {
         Ok(body) => body,
-        Err(status) => return (status, 0),
+        Err(status) => return (status, AnswerTally::default()),
     };
     let raw_path = request.raw_path().to_owned();
     let api_request = ApiRequest {
@@ -67,7 +68,7 @@ fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Statu
     };
     let response = protocol::answer(&loaded.model, &loaded.source, &api_request, &limits);
     send(request, &response);
-    (Status::Ok, response.texts as u64)
+    (Status::Ok, response.answers)
 }
 
 /// The body of a POST (empty for other methods), or the status already answered for it.
@@ -137,7 +138,7 @@ fn inference_protocol(request: &mut Request<'_>) -> Status {
     send(request, &response);
     if let Some(slot) = slot {
         let seconds = started.elapsed().as_secs_f64();
-        shared_counters::record_request(slot, response.status, seconds, response.texts as u64);
+        shared_counters::record_request(slot, response.status, seconds, &response.answers);
     }
     Status::Ok
 }

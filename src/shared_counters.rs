@@ -7,7 +7,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use classify_serve::counters::{bucket_index, status_index, ModelCounters, BUCKETS, STATUSES};
+use classify_serve::counters::{
+    bucket_index, status_index, AnswerTally, ModelCounters, ANSWER_KINDS, BUCKETS, STATUSES,
+};
 
 /// Most model names counted; later names share the last slot, "(other models)".
 pub(crate) const MAX_SLOTS: usize = 64;
@@ -20,8 +22,9 @@ const NAME: usize = NAME_LEN + 1;
 const REQUESTS: usize = NAME + NAME_WORDS;
 const DURATION_BUCKETS: usize = REQUESTS + STATUS_WORDS;
 const DURATION_SUM_NS: usize = DURATION_BUCKETS + BUCKET_WORDS;
-const TEXTS: usize = DURATION_SUM_NS + 1;
-const LOADS: usize = TEXTS + 1;
+const ANSWERS: usize = DURATION_SUM_NS + 1;
+const LABELS_IN_SETS: usize = ANSWERS + ANSWER_KINDS.len();
+const LOADS: usize = LABELS_IN_SETS + 1;
 const LAST_LOAD_NS: usize = LOADS + 1;
 const SLOT_WORDS: usize = LAST_LOAD_NS + 1;
 /// Word 0 of the mapping counts claimed slots; slots follow.
@@ -95,15 +98,22 @@ fn slot_name(shared: &Shared, slot: usize) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Counts one answered request.
-pub(crate) fn record_request(slot: usize, status: u16, seconds: f64, texts: u64) {
+/// Counts one answered request and the texts it answered.
+pub(crate) fn record_request(slot: usize, status: u16, seconds: f64, answers: &AnswerTally) {
     let Some(shared) = shared() else { return };
     shared.slot_word(slot, REQUESTS + status_index(status)).fetch_add(1, Ordering::Relaxed);
     shared
         .slot_word(slot, DURATION_BUCKETS + bucket_index(seconds))
         .fetch_add(1, Ordering::Relaxed);
     shared.slot_word(slot, DURATION_SUM_NS).fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
-    shared.slot_word(slot, TEXTS).fetch_add(texts, Ordering::Relaxed);
+    for (kind, &count) in answers.by_kind.iter().enumerate() {
+        if count > 0 {
+            shared.slot_word(slot, ANSWERS + kind).fetch_add(count, Ordering::Relaxed);
+        }
+    }
+    if answers.labels_in_sets > 0 {
+        shared.slot_word(slot, LABELS_IN_SETS).fetch_add(answers.labels_in_sets, Ordering::Relaxed);
+    }
 }
 
 /// Counts one model load (in the parent, outside the start-up dry run).
@@ -129,7 +139,10 @@ pub(crate) fn snapshot() -> Vec<ModelCounters> {
                 *count = read(DURATION_BUCKETS + index);
             }
             counters.duration_sum_seconds = read(DURATION_SUM_NS) as f64 / 1e9;
-            counters.texts = read(TEXTS);
+            for (kind, count) in counters.answers.by_kind.iter_mut().enumerate() {
+                *count = read(ANSWERS + kind);
+            }
+            counters.answers.labels_in_sets = read(LABELS_IN_SETS);
             counters.loads = read(LOADS);
             counters.last_load_seconds = read(LAST_LOAD_NS) as f64 / 1e9;
             counters

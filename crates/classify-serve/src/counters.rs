@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use classify_core::model::Answer;
+
 /// HTTP statuses counted one by one; anything else is counted as "other".
 pub const STATUSES: [u16; 8] = [200, 400, 404, 405, 413, 415, 500, 0];
 
@@ -22,6 +24,38 @@ pub fn bucket_index(seconds: f64) -> usize {
     BUCKETS.iter().position(|&le| seconds <= le).unwrap_or(BUCKETS.len())
 }
 
+/// The kinds of answer counted: a class, a non-empty or an empty set of labels, a number.
+pub const ANSWER_KINDS: [&str; 4] = ["label", "label_set", "empty_label_set", "value"];
+
+/// The texts one response answered, by kind of answer, and how many labels the multi-label
+/// answers among them held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AnswerTally {
+    /// Per entry of `ANSWER_KINDS`.
+    pub by_kind: [u64; ANSWER_KINDS.len()],
+    pub labels_in_sets: u64,
+}
+
+impl AnswerTally {
+    pub fn count(&mut self, answer: &Answer<'_>) {
+        let kind = match answer {
+            Answer::Label(_) => 0,
+            Answer::Labels(labels) if labels.is_empty() => 2,
+            Answer::Labels(labels) => {
+                self.labels_in_sets += labels.len() as u64;
+                1
+            }
+            Answer::Value(_) => 3,
+        };
+        self.by_kind[kind] += 1;
+    }
+
+    /// Texts answered, whatever the kind.
+    pub fn texts(&self) -> u64 {
+        self.by_kind.iter().sum()
+    }
+}
+
 /// One model's counters, summed over every child and thread.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelCounters {
@@ -31,8 +65,8 @@ pub struct ModelCounters {
     /// Per bucket of `BUCKETS`, then +Inf; not cumulative.
     pub duration_buckets: [u64; BUCKETS.len() + 1],
     pub duration_sum_seconds: f64,
-    /// Texts classified (a batch counts each text).
-    pub texts: u64,
+    /// Texts classified (a batch counts each text), by kind of answer.
+    pub answers: AnswerTally,
     /// Times the model was loaded (start-up and graceful restarts).
     pub loads: u64,
     /// Duration of the last load.
@@ -126,7 +160,31 @@ pub fn render_prometheus(models: &[ModelCounters], generation: i64) -> String {
         "classify_texts_total",
         "counter",
         "Texts classified (each text of a batch counts).",
-        &|c| c.texts.to_string(),
+        &|c| c.answers.texts().to_string(),
+    );
+    family(
+        &mut out,
+        "classify_answers_total",
+        "counter",
+        "Texts answered, by kind of answer: a class (label), a multi-label model's labels \
+         (label_set) or none of them (empty_label_set), a regressor's number (value).",
+    );
+    for counters in models {
+        let model = label_value(&counters.model);
+        for (kind, count) in ANSWER_KINDS.iter().zip(&counters.answers.by_kind) {
+            let _ = writeln!(
+                out,
+                "classify_answers_total{{model=\"{model}\",kind=\"{kind}\"}} {count}"
+            );
+        }
+    }
+    per_model(
+        &mut out,
+        "classify_answer_labels_total",
+        "counter",
+        "Labels given in multi-label answers (divided by the label_set and empty_label_set \
+         answers: the mean number of labels per text).",
+        &|c| c.answers.labels_in_sets.to_string(),
     );
     per_model(
         &mut out,
@@ -169,7 +227,7 @@ pub fn render_status(models: &[ModelCounters], short: bool) -> String {
                 out,
                 "<tr><td>{}</td><td>{total}</td><td>{errors}</td><td>{}</td><td>{mean_ms:.3}</td><td>{}</td></tr>",
                 html_escape(&counters.model),
-                counters.texts,
+                counters.answers.texts(),
                 counters.loads
             );
         }
@@ -225,5 +283,29 @@ mod tests {
         assert!(text.contains("le=\"+Inf\"} 4"), "{text}");
         assert!(text.contains("classify_request_duration_seconds_count{model=\"m\\\"1\"} 4"));
         assert!(text.contains("classify_config_generation 3"));
+    }
+
+    #[test]
+    fn answers_are_counted_by_kind() {
+        let (a, b) = (classify_core::Label::Str("a".into()), classify_core::Label::Int(2));
+        let mut tally = AnswerTally::default();
+        for answer in [
+            Answer::Label(&a),
+            Answer::Labels(vec![&a, &b]),
+            Answer::Labels(vec![]),
+            Answer::Labels(vec![&b]),
+            Answer::Value(1.5),
+        ] {
+            tally.count(&answer);
+        }
+        assert_eq!((tally.by_kind, tally.labels_in_sets, tally.texts()), ([1, 2, 1, 1], 3, 5));
+        let counters = ModelCounters { model: "tags".into(), answers: tally, ..Default::default() };
+        let text = render_prometheus(&[counters], 1);
+        assert!(
+            text.contains("classify_answers_total{model=\"tags\",kind=\"label_set\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("classify_answer_labels_total{model=\"tags\"} 3"), "{text}");
+        assert!(text.contains("classify_texts_total{model=\"tags\"} 5"), "{text}");
     }
 }

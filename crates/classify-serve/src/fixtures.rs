@@ -15,6 +15,12 @@ pub(crate) fn tiny_regression() -> Model {
     Model::from_json(json.as_bytes()).expect("the tiny regression model is valid")
 }
 
+/// A one-vs-rest LinearSVC over "bug", "docs" and "urgent": "crash bug" → bug and urgent.
+pub(crate) fn tiny_multi_label() -> Model {
+    let json = include_str!("../../classify-core/testdata/tiny-multilabel.model.json");
+    Model::from_json(json.as_bytes()).expect("the tiny multi-label model is valid")
+}
+
 /// The path of one golden fixture file of classify-core's.
 pub(crate) fn golden_path(file: &str) -> String {
     format!("{}/../classify-core/testdata/golden/{file}", env!("CARGO_MANIFEST_DIR"))

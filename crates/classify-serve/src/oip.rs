@@ -7,14 +7,17 @@
 //! answers the outputs `label` (`BYTES`, `[n]`: the label as the `classify` handler prints it),
 //! `scores` (`FP64`, `[n, n_classes]`: `Model::class_scores`, row-major, classes in the order the
 //! model metadata's `classes` lists) and, for models that have them, `probabilities` (`FP64`,
-//! `[n, n_classes]`). Errors are `{"error": "..."}` with 400, 404, 405 (with `Allow`) or 413.
+//! `[n, n_classes]`). A multi-label model's `label` is `[n, k]`, each row a text's labels padded
+//! with empty strings to the most any text of the request got, and its `scores` and
+//! `probabilities` are each label's own; a regressor answers `value` (`FP64`, `[n]`). Errors are `{"error": "..."}` with 400, 404, 405 (with `Allow`) or 413.
 
 use serde_json::{json, Map, Value};
 
+use crate::counters::AnswerTally;
 use crate::protocol::{
     error_body, percent_decode, task_name, Limits, Method, ModelSource, Response,
 };
-use classify_core::model::{Model, Task};
+use classify_core::model::{Model, Prediction, Task};
 
 /// The server's name in the server metadata.
 pub(crate) const SERVER_NAME: &str = "mod_classify";
@@ -85,15 +88,21 @@ impl V2Error {
     }
 
     fn into_response(self) -> Response {
-        let mut response = response(self.status, JSON, error_body(&self.message), 0);
+        let mut response =
+            response(self.status, JSON, error_body(&self.message), AnswerTally::default());
         response.allow = self.allow;
         response
     }
 }
 
 /// The one place a `Response` is built (its other fields keep their empty values).
-fn response(status: u16, content_type: &'static str, body: Vec<u8>, texts: usize) -> Response {
-    Response { status, content_type, body, label: None, allow: None, headers: Vec::new(), texts }
+fn response(
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    answers: AnswerTally,
+) -> Response {
+    Response { status, content_type, body, label: None, allow: None, headers: Vec::new(), answers }
 }
 
 /// The endpoints.
@@ -208,7 +217,7 @@ fn find_model<'m, 'a>(
 fn json_response(value: Value) -> Response {
     let mut body = value.to_string().into_bytes();
     body.push(b'\n');
-    response(200, JSON, body, 0)
+    response(200, JSON, body, AnswerTally::default())
 }
 
 /// The model metadata answer: the spec's fields, plus `classes` (the columns of `scores` and
@@ -217,8 +226,9 @@ fn json_response(value: Value) -> Response {
 pub(crate) fn model_metadata(named: &NamedModel<'_>) -> Value {
     let model = named.model;
     let n_classes = model.classes().len();
+    let label_shape: &[i64] = if model.task() == Task::MultiLabel { &[-1, -1] } else { &[-1] };
     let mut outputs = vec![
-        tensor_metadata(Output::Label.name(), "BYTES", &[-1]),
+        tensor_metadata(Output::Label.name(), "BYTES", label_shape),
         tensor_metadata(Output::Scores.name(), "FP64", &[-1, n_classes as i64]),
     ];
     if model.task() == Task::Regression {
@@ -376,11 +386,18 @@ fn infer(
 
     let predictions: Vec<_> = texts.iter().map(|text| model.predict(text)).collect();
     let n = predictions.len();
+    let mut answers = AnswerTally::default();
+    for prediction in &predictions {
+        answers.count(&model.answer(prediction));
+    }
     let n_classes = model.classes().len();
     let mut tensors = Vec::with_capacity(outputs.len());
     let mut binary_body = Vec::new();
     for &(output, as_binary) in &outputs {
         let tensor = match output {
+            Output::Label if model.task() == Task::MultiLabel => {
+                TensorData::Bytes(padded_label_sets(model, &predictions))
+            }
             Output::Label => {
                 let labels: Vec<String> =
                     predictions.iter().map(|p| model.answer(p).to_string()).collect();
@@ -406,6 +423,9 @@ fn infer(
             Output::Value => TensorData::Fp64(predictions.iter().map(|p| p.scores[0]).collect()),
         };
         let shape: Vec<usize> = match (output, &tensor) {
+            (Output::Label, TensorData::Bytes(labels)) if model.task() == Task::MultiLabel => {
+                vec![n, labels.len().checked_div(n).unwrap_or(0)]
+            }
             (Output::Value, _) | (_, TensorData::Bytes(_)) => vec![n],
             (_, TensorData::Fp64(_)) => vec![n, n_classes],
         };
@@ -433,23 +453,37 @@ fn infer(
         header["id"] = json!(id);
     }
     let mut body = header.to_string().into_bytes();
-    // One text: its label, for the `classify-label` request note.
+    // One text: its answer, for the `classify-label` request note.
     let label = match predictions.as_slice() {
-        [prediction] => Some(model.answer(prediction).to_string()),
+        [prediction] => Some(model.answer(prediction).log_note()),
         _ => None,
     };
     let mut answer = if outputs.iter().any(|&(_, as_binary)| as_binary) {
         let header_length = body.len();
         body.extend_from_slice(&binary_body);
-        let mut answer = response(200, OCTETS, body, n);
+        let mut answer = response(200, OCTETS, body, answers);
         answer.headers.push((HEADER_LENGTH.to_owned(), header_length.to_string()));
         answer
     } else {
         body.push(b'\n');
-        response(200, JSON, body, n)
+        response(200, JSON, body, answers)
     };
     answer.label = label;
     Ok(answer)
+}
+
+/// A multi-label model's `label` tensor, row-major `[n, k]`: each text's labels in class order,
+/// padded with empty strings to `k`, the most labels any text of the request got (BYTES tensors
+/// are rectangular; 0 columns when no text got a label).
+fn padded_label_sets(model: &Model, predictions: &[Prediction]) -> Vec<String> {
+    let classes = model.classes();
+    let width = predictions.iter().map(|p| p.label_set.len()).max().unwrap_or(0);
+    let mut labels = Vec::with_capacity(predictions.len() * width);
+    for prediction in predictions {
+        labels.extend(prediction.label_set.iter().map(|&i| classes[i].to_string()));
+        labels.resize(labels.len() + width - prediction.label_set.len(), String::new());
+    }
+    labels
 }
 
 /// Splits a body into its JSON header and the binary tensor data after it.
@@ -712,7 +746,7 @@ impl TensorData {
 mod tests {
     use super::*;
 
-    use crate::fixtures::{golden, golden_path, tiny, tiny_regression};
+    use crate::fixtures::{golden, golden_path, tiny, tiny_multi_label, tiny_regression};
 
     /// The same with logistic-regression probabilities.
     const TINY_PROBA: &str = r#"{
@@ -1404,5 +1438,35 @@ mod tests {
             json!([{"name": "value", "datatype": "FP64", "shape": [-1]}])
         );
         assert_eq!(metadata["parameters"]["task"], "regression");
+    }
+
+    #[test]
+    fn a_multi_label_model_answers_label_rows_padded_to_the_most_labels() {
+        let model = tiny_multi_label();
+        let models = [("tags", &model)];
+        let request = json!({"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES",
+                                         "data": ["crash bug", "typo", "nothing"]}]});
+        let body = request.to_string();
+        let limits = Limits::default();
+        let post = |path| serve_with(&models, Method::Post, path, None, body.as_bytes(), &limits);
+        let answer = json_of(&post("models/tags/infer"));
+        assert_eq!(
+            answer["outputs"][0],
+            json!({"name": "label", "datatype": "BYTES", "shape": [3, 2],
+                   "data": ["bug", "urgent", "docs", "", "", ""]})
+        );
+        assert_eq!(answer["outputs"][1]["shape"], json!([3, 3]));
+        assert_eq!(answer["outputs"][1]["data"].as_array().unwrap()[..3], [1.0, -0.75, 1.0]);
+        let one = json!({"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES",
+                                     "data": ["nothing"]}]})
+        .to_string();
+        let none =
+            serve_with(&models, Method::Post, "models/tags/infer", None, one.as_bytes(), &limits);
+        assert_eq!(json_of(&none)["outputs"][0]["shape"], json!([1, 0]));
+        assert_eq!(none.label.as_deref(), Some(""));
+        let metadata =
+            json_of(&serve_with(&models, Method::Get, "models/tags", None, b"", &limits));
+        assert_eq!(metadata["outputs"][0]["shape"], json!([-1, -1]));
+        assert_eq!(metadata["parameters"]["task"], "multi_label");
     }
 }

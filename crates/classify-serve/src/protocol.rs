@@ -5,6 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::counters::AnswerTally;
 use classify_core::model::format::VectorizerSpec;
 use classify_core::model::{Model, Prediction, Task};
 
@@ -63,15 +64,16 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
-    /// The predicted label (single-text requests), for the `classify-label` request note.
+    /// The answer as the `classify-label` request note holds it (single-text requests): the
+    /// label, the labels comma-joined, or the number.
     pub label: Option<String>,
     /// Methods to list in an `Allow` header (405 answers).
     pub allow: Option<&'static str>,
     /// Further response headers, as (name, value), e.g. the Open Inference Protocol's
     /// `Inference-Header-Content-Length`.
     pub headers: Vec<(String, String)>,
-    /// How many texts were classified to answer (for metrics).
-    pub texts: usize,
+    /// The texts classified to answer, by kind of answer (for metrics).
+    pub answers: AnswerTally,
 }
 
 /// The methods the handler serves, for `Allow`.
@@ -114,7 +116,7 @@ impl ClientError {
             label: None,
             allow,
             headers: Vec::new(),
-            texts: 0,
+            answers: AnswerTally::default(),
         }
     }
 }
@@ -195,24 +197,27 @@ fn answer_or_error(
         ));
     }
     match input {
-        Input::Metadata => Ok(json_response(metadata(model, source), None, 0)),
+        Input::Metadata => Ok(json_response(metadata(model, source), None, AnswerTally::default())),
         Input::One(text) => {
             let prediction = model.predict(&text);
-            let label = model.answer(&prediction).to_string();
+            let answer = model.answer(&prediction);
+            let note = answer.log_note();
+            let mut answers = AnswerTally::default();
+            answers.count(&answer);
             if json {
                 let answer = prediction_json(model, &text, &prediction, extras);
-                Ok(json_response(answer, Some(label), 1))
+                Ok(json_response(answer, Some(note), answers))
             } else {
-                let mut body = label.clone().into_bytes();
+                let mut body = answer.to_string().into_bytes();
                 body.push(b'\n');
                 Ok(Response {
                     status: 200,
                     content_type: TEXT,
                     body,
-                    label: Some(label),
+                    label: Some(note),
                     allow: None,
                     headers: Vec::new(),
-                    texts: 1,
+                    answers,
                 })
             }
         }
@@ -227,16 +232,21 @@ fn answer_or_error(
                     ),
                 ));
             }
+            let mut answers = AnswerTally::default();
             let results: Vec<Value> = texts
                 .iter()
-                .map(|text| prediction_json(model, text, &model.predict(text), extras))
+                .map(|text| {
+                    let prediction = model.predict(text);
+                    answers.count(&model.answer(&prediction));
+                    prediction_json(model, text, &prediction, extras)
+                })
                 .collect();
-            Ok(json_response(json!({ "results": results }), None, results.len()))
+            Ok(json_response(json!({ "results": results }), None, answers))
         }
     }
 }
 
-fn json_response(value: Value, label: Option<String>, texts: usize) -> Response {
+fn json_response(value: Value, label: Option<String>, answers: AnswerTally) -> Response {
     let mut body = value.to_string().into_bytes();
     body.push(b'\n');
     Response {
@@ -246,12 +256,13 @@ fn json_response(value: Value, label: Option<String>, texts: usize) -> Response 
         label,
         allow: None,
         headers: Vec::new(),
-        texts,
+        answers,
     }
 }
 
 /// `{"label": L, "scores": {...}, "probabilities": {...}, "top": [...], "explanation": [...]}`
-/// for the prediction `prediction` of `text`; a regressor's is `{"value": x, "explanation": ...}`.
+/// for the prediction `prediction` of `text`; a multi-label model's has `"labels": [...]` (its
+/// scores and probabilities are each label's own), a regressor's is `{"value": x, "explanation": ...}`.
 pub(crate) fn prediction_json(
     model: &Model,
     text: &str,
@@ -266,7 +277,9 @@ pub(crate) fn prediction_json(
     }
     let classes = model.classes();
     let scores = model.class_scores(prediction);
-    answer.insert("label".into(), model.answer(prediction).to_json());
+    let multi_label = model.task() == Task::MultiLabel;
+    let key = if multi_label { "labels" } else { "label" };
+    answer.insert(key.into(), model.answer(prediction).to_json());
     let by_class = |values: &[f64]| -> Map<String, Value> {
         classes.iter().zip(values).map(|(c, v)| (c.to_string(), json!(v))).collect()
     };
@@ -280,8 +293,10 @@ pub(crate) fn prediction_json(
         // Stable sort: equal values keep class order, like sklearn's lowest-index tie rule.
         order.sort_by(|&a, &b| ranking[b].total_cmp(&ranking[a]));
         // The predicted class leads even where the ranking disagrees with the prediction (an SVC
-        // decides by one-vs-one votes, and sklearn's probabilities are fitted separately).
-        if let Some(position) = order.iter().position(|&i| i == prediction.class_index) {
+        // decides by one-vs-one votes, and sklearn's probabilities are fitted separately). A
+        // multi-label model's labels are ranked by their own scores alone.
+        let predicted = order.iter().position(|&i| i == prediction.class_index);
+        if let (false, Some(position)) = (multi_label, predicted) {
             order[..=position].rotate_right(1);
         }
         let top: Vec<Value> = order
@@ -321,7 +336,7 @@ fn insert_explanation(
     }
 }
 
-/// "classification" or "regression": what the model's answers are.
+/// "classification", "multi_label" or "regression": what the model's answers are.
 pub(crate) fn task_name(model: &Model) -> &'static str {
     model.task().name()
 }
@@ -572,7 +587,7 @@ pub(crate) fn percent_decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{golden, tiny, tiny_regression};
+    use crate::fixtures::{golden, tiny, tiny_multi_label, tiny_regression};
 
     fn model() -> Model {
         tiny()
@@ -786,5 +801,40 @@ mod tests {
         let refused = answer_regression(request("", Some("text=good&top=2"), b""));
         assert_eq!(refused.status, 400);
         assert!(String::from_utf8_lossy(&refused.body).contains("answers a number"));
+    }
+
+    fn answer_multi_label(request: Request<'_>) -> Response {
+        answer(&tiny_multi_label(), &ModelSource::default(), &request, &Limits::default())
+    }
+
+    #[test]
+    fn a_multi_label_model_answers_its_label_set_in_every_form() {
+        let text = Request { accept: None, ..request("crash%20bug", None, b"") };
+        let plain = answer_multi_label(text);
+        assert_eq!((plain.status, plain.body.as_slice()), (200, &b"bug\turgent\n"[..]));
+        assert_eq!(plain.label.as_deref(), Some("bug,urgent"));
+        let none = answer_multi_label(Request { accept: None, ..request("nothing", None, b"") });
+        assert_eq!((none.body.as_slice(), none.label.as_deref()), (&b"\n"[..], Some("")));
+        let json = answer_multi_label(request("crash%20bug", None, b""));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&json.body).unwrap(),
+            json!({"labels": ["bug", "urgent"],
+                   "scores": {"bug": 1.0, "docs": -0.75, "urgent": 1.0}})
+        );
+        let batch =
+            answer_multi_label(request("", None, br#"{"texts": ["crash bug", "typo", "x"]}"#));
+        let batch: Value = serde_json::from_slice(&batch.body).unwrap();
+        let sets: Vec<Value> =
+            batch["results"].as_array().unwrap().iter().map(|r| r["labels"].clone()).collect();
+        assert_eq!(sets, [json!(["bug", "urgent"]), json!(["docs"]), json!([])]);
+        // top= ranks the labels by their own scores; ties keep class order.
+        let top = answer_multi_label(request("", Some("text=crash+bug&top=3"), b""));
+        let top: Value = serde_json::from_slice(&top.body).unwrap();
+        let ranked: Vec<&Value> =
+            top["top"].as_array().unwrap().iter().map(|t| &t["label"]).collect();
+        assert_eq!(ranked, [&json!("bug"), &json!("urgent"), &json!("docs")]);
+        let metadata: Value =
+            serde_json::from_slice(&answer_multi_label(request("", None, b"")).body).unwrap();
+        assert_eq!(metadata["task"], "multi_label");
     }
 }
