@@ -6,6 +6,7 @@ mod hostile;
 mod httpd;
 mod log_codes;
 mod metrics;
+mod multi_label;
 mod oip;
 mod path_texts;
 mod regression;
@@ -451,6 +452,26 @@ fn configtest_names_the_field_of_an_invalid_format_2_section() {
                 .as_bytes(),
             ),
             "classifier.coef",
+        ),
+        (
+            // A multi-label model (issue #19) whose member answers three classes, not two.
+            models.write(
+                "multi-label.json",
+                fs::read_to_string(
+                    httpd::repo_root()
+                        .join("crates/classify-core/testdata/tiny-multilabel.model.json"),
+                )
+                .expect("tiny multi-label model")
+                .replacen(
+                    r#""classes": [0, 1],
+   "coef": [[-0.5"#,
+                    r#""classes": [0, 1, 2],
+   "coef": [[-0.5"#,
+                    1,
+                )
+                .as_bytes(),
+            ),
+            "classifier.estimators[1]",
         ),
     ]);
 }

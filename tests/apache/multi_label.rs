@@ -1,0 +1,134 @@
+//! A multi-label model served by the module (issue #19): every request form answers the label
+//! set, under prefork and event; the access log joins the labels with commas; /metrics counts the
+//! answers by kind over every child.
+
+use std::collections::HashSet;
+use std::fs;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::httpd::{repo_root, Apache};
+
+/// classify-core's tiny one-vs-rest model: "crash bug" → bug, urgent; "typo" → docs;
+/// "nothing" → no label.
+fn model_path() -> String {
+    repo_root()
+        .join("crates/classify-core/testdata/tiny-multilabel.model.json")
+        .display()
+        .to_string()
+}
+
+fn configuration(extra: &str) -> String {
+    format!(
+        "{extra}<Location /tags>\n  SetHandler classify\n  ClassifyModel {}\n  ClassifyModelName tags\n\
+         </Location>\n<Location /v2>\n  SetHandler classify-v2\n</Location>\n\
+         <Location /metrics>\n  SetHandler classify-metrics\n</Location>\n",
+        model_path()
+    )
+}
+
+fn every_request_form_answers_the_labels(mpm: &str) {
+    let apache = Apache::start(mpm, &configuration(""));
+    let json = [("Accept", "application/json")];
+    assert_eq!(apache.get("/tags/crash%20bug", &[]).text(), "bug\turgent\n", "{mpm}");
+    assert_eq!(apache.get("/tags?text=typo", &[]).text(), "docs\n");
+    assert_eq!(apache.get("/tags/nothing", &[]).text(), "\n");
+    assert_eq!(apache.post("/tags", "text/plain", b"crash bug").text(), "bug\turgent\n");
+    assert_eq!(
+        apache.get("/tags/crash%20bug", &json).json(),
+        json!({"labels": ["bug", "urgent"], "scores": {"bug": 1.0, "docs": -0.75, "urgent": 1.0}})
+    );
+    let batch = apache.post("/tags", "application/json", br#"{"texts": ["typo", "nothing"]}"#);
+    let results = batch.json()["results"].clone();
+    assert_eq!(
+        (results[0]["labels"].clone(), results[1]["labels"].clone()),
+        (json!(["docs"]), json!([]))
+    );
+    let metadata = apache.get("/tags", &[]).json();
+    assert_eq!(metadata["task"], "multi_label");
+    assert_eq!(metadata["classes"], json!(["bug", "docs", "urgent"]));
+
+    // Errors are a classifier's.
+    assert_eq!(apache.get("/tags?text=%ff", &[]).status, 400);
+    let explain = apache.get("/tags?text=bug&explain=2", &json);
+    assert_eq!(explain.status, 400, "{}", explain.text());
+
+    let request = json!({"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES",
+                                     "data": ["crash bug", "typo", "nothing"]}]});
+    let infer =
+        apache.post("/v2/models/tags/infer", "application/json", request.to_string().as_bytes());
+    assert_eq!(infer.status, 200, "{}", infer.text());
+    assert_eq!(
+        infer.json()["outputs"][0],
+        json!({"name": "label", "datatype": "BYTES", "shape": [3, 2],
+               "data": ["bug", "urgent", "docs", "", "", ""]})
+    );
+    apache.assert_no_crashed_children();
+}
+
+#[test]
+fn a_multi_label_model_answers_every_request_form_under_prefork() {
+    every_request_form_answers_the_labels("prefork");
+}
+
+#[test]
+fn a_multi_label_model_answers_every_request_form_under_event() {
+    every_request_form_answers_the_labels("event");
+}
+
+/// The access log's `classify-label` note holds the labels comma-joined (one log field).
+#[test]
+fn the_access_log_note_joins_the_labels_with_commas() {
+    let apache = Apache::start("event", &configuration(""));
+    assert_eq!(apache.get("/tags/crash%20bug", &[]).status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let log = fs::read_to_string(apache.path("access.log")).unwrap_or_default();
+        if log.contains("\"GET /tags/crash%20bug HTTP/1.1\" 200 bug,urgent") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "access log: {log}");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Answers by kind, summed over several prefork children.
+#[test]
+fn metrics_count_answers_by_kind_across_children() {
+    let extra = "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
+                 LogFormat \"%P\" pids\nCustomLog pids.log pids\n";
+    let apache = Apache::start("prefork", &configuration(extra));
+    thread::scope(|scope| {
+        for _ in 0..4 {
+            let apache = &apache;
+            scope.spawn(move || {
+                for _ in 0..10 {
+                    assert_eq!(apache.get("/tags/crash%20bug", &[]).status, 200);
+                    assert_eq!(apache.get("/tags/nothing", &[]).status, 200);
+                }
+            });
+        }
+    });
+    let batch = apache.post("/tags", "application/json", br#"{"texts": ["typo", "typo", "x"]}"#);
+    assert_eq!(batch.status, 200);
+    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+    let text = apache.get("/metrics", &[]).text();
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} missing:\n{text}"))
+    };
+    // 40 two-label answers and 2 one-label ones; 40 + 1 empty sets.
+    assert_eq!(value("classify_answers_total{model=\"tags\",kind=\"label_set\"}"), 42.0);
+    assert_eq!(value("classify_answers_total{model=\"tags\",kind=\"empty_label_set\"}"), 41.0);
+    assert_eq!(value("classify_answers_total{model=\"tags\",kind=\"label\"}"), 0.0);
+    assert_eq!(value("classify_answer_labels_total{model=\"tags\"}"), 82.0);
+    assert_eq!(value("classify_texts_total{model=\"tags\"}"), 83.0);
+}
