@@ -124,6 +124,12 @@ pub struct TrainArgs {
     /// Print figures as JSON.
     #[arg(long, help_heading = "Evaluation")]
     json: bool,
+
+    /// Several labels per text: lines are `label1,label2<TAB>text` (an empty field for none),
+    /// and the model answers every label whose one-vs-rest problem says yes (linear-svm or
+    /// logreg).
+    #[arg(long)]
+    multi_label: bool,
 }
 
 /// `classify eval` options.
@@ -214,7 +220,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     }
     let options = train_options(&args)?;
     let bars = Bars::new();
-    let data = read_data(&args.data, &bars)?;
+    let data = read_data(&args.data, &bars, args.multi_label)?;
     if data.is_empty() {
         bail!("{}: no documents", source_name(&args.data));
     }
@@ -265,7 +271,7 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     let model =
         Model::load(&args.model).with_context(|| format!("model {}", args.model.display()))?;
     let bars = Bars::new();
-    let data = read_data(&args.data, &bars)?;
+    let data = read_data(&args.data, &bars, model.task() == Task::MultiLabel)?;
     match model.task() {
         Task::Regression => report_regression(&model, &data, "evaluation", args.json),
         Task::MultiLabel => report_multi_label(&model, &data, "evaluation", args.json),
@@ -304,21 +310,21 @@ fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEval
 /// A multi-label model's figures: each line's label field is its labels, comma-separated
 /// (empty for none).
 fn report_multi_label(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
+    let evaluation = multi_label_evaluation(model, data);
+    print_figures(what, &evaluation, evaluation.to_json(), as_json)
+}
+
+fn multi_label_evaluation(model: &Model, data: &Dataset) -> MultiLabelEvaluation {
     let classes: Vec<String> = model.classes().iter().map(|c| c.to_string()).collect();
-    let predicted: Vec<Vec<String>> = data
+    let predicted: Vec<Vec<&str>> = data
         .texts
         .iter()
         .map(|text| {
             let prediction = model.predict(text);
-            prediction.label_set.iter().map(|&i| classes[i].clone()).collect()
+            prediction.label_set.iter().map(|&i| classes[i].as_str()).collect()
         })
         .collect();
-    let sets = data.labels.iter().zip(&predicted).map(|(truth, predicted)| {
-        let truth: Vec<&str> = truth.split(',').map(str::trim).filter(|l| !l.is_empty()).collect();
-        (truth, predicted.iter().map(String::as_str).collect())
-    });
-    let evaluation = MultiLabelEvaluation::new(&classes, sets);
-    print_figures(what, &evaluation, evaluation.to_json(), as_json)
+    MultiLabelEvaluation::new(&classes, data.label_sets().into_iter().zip(predicted))
 }
 
 fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
@@ -392,6 +398,7 @@ fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
         },
         seed: args.seed,
         threads,
+        multi_label: args.multi_label,
     })
 }
 
@@ -412,6 +419,9 @@ fn cross_validate(
     let folds = split::k_fold(data.len(), k, args.seed)?;
     if args.algo == Algo::Ridge {
         return cross_validate_regression(data, options, &folds, args, bars);
+    }
+    if args.multi_label {
+        return cross_validate_multi_label(data, options, &folds, args, bars);
     }
     let mut accuracy = Vec::new();
     let mut macro_f1 = Vec::new();
@@ -434,6 +444,42 @@ fn cross_validate(
         writeln!(out, "{k}-fold cross-validation")?;
         writeln!(out, "accuracy   {accuracy_mean:.4} ± {accuracy_std:.4}")?;
         writeln!(out, "macro-F1   {f1_mean:.4} ± {f1_std:.4}")?;
+    }
+    Ok(())
+}
+
+/// `--cv --multi-label`: sample and macro F1 and Hamming loss per fold, with their mean and
+/// standard deviation.
+fn cross_validate_multi_label(
+    data: &Dataset,
+    options: &TrainOptions,
+    folds: &[split::Split],
+    args: &TrainArgs,
+    bars: &Bars,
+) -> Result<()> {
+    let (mut sample_f1, mut macro_f1, mut hamming) = (Vec::new(), Vec::new(), Vec::new());
+    for (number, fold) in folds.iter().enumerate() {
+        eprintln!("fold {}/{}", number + 1, folds.len());
+        let model = fit(&data.subset(&fold.train), options, bars)?;
+        let evaluation = multi_label_evaluation(&model, &data.subset(&fold.test));
+        sample_f1.push(evaluation.sample_f1());
+        macro_f1.push(evaluation.macro_f1());
+        hamming.push(evaluation.hamming_loss());
+    }
+    let mut out = io::stdout().lock();
+    let ((sample_mean, sample_std), (macro_mean, macro_std), (hamming_mean, hamming_std)) =
+        (mean_std(&sample_f1), mean_std(&macro_f1), mean_std(&hamming));
+    if args.json {
+        let figures = json!({"cv": {"folds": folds.len(), "sample_f1": sample_f1,
+            "macro_f1": macro_f1, "hamming_loss": hamming, "sample_f1_mean": sample_mean,
+            "sample_f1_std": sample_std, "macro_f1_mean": macro_mean, "macro_f1_std": macro_std,
+            "hamming_loss_mean": hamming_mean, "hamming_loss_std": hamming_std}});
+        writeln!(out, "{figures}")?;
+    } else {
+        writeln!(out, "{}-fold cross-validation", folds.len())?;
+        writeln!(out, "sample F1      {sample_mean:.4} ± {sample_std:.4}")?;
+        writeln!(out, "macro F1       {macro_mean:.4} ± {macro_std:.4}")?;
+        writeln!(out, "Hamming loss   {hamming_mean:.4} ± {hamming_std:.4}")?;
     }
     Ok(())
 }
@@ -537,16 +583,21 @@ fn source_name(path: &Path) -> String {
     }
 }
 
-fn read_data(path: &Path, bars: &Bars) -> Result<Dataset> {
+/// Reads `label<TAB>text` lines, or with `label_sets` multi-label `label1,label2<TAB>text`
+/// lines whose label field may be empty.
+fn read_data(path: &Path, bars: &Bars, label_sets: bool) -> Result<Dataset> {
     let name = source_name(path);
+    let read = |reader: Box<dyn BufRead>| match label_sets {
+        true => Dataset::read_tsv_label_sets(reader, &name),
+        false => Dataset::read_tsv(reader, &name),
+    };
     if path == Path::new("-") {
-        return Ok(Dataset::read_tsv(io::stdin().lock(), &name)?);
+        return Ok(read(Box::new(io::stdin().lock()))?);
     }
     let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = bars.bar("reading", size);
-    let reader: Box<dyn BufRead> = Box::new(BufReader::new(bar.wrap_read(file)));
-    let data = Dataset::read_tsv(reader, &name)?;
+    let data = read(Box::new(BufReader::new(bar.wrap_read(file))))?;
     bar.finish_and_clear();
     Ok(data)
 }

@@ -283,3 +283,72 @@ fn a_regressor_predicts_and_evaluates_numbers() {
     let stderr = err(refused);
     assert!(stderr.contains("\"high\" is not a number"), "{stderr}");
 }
+
+/// `--multi-label` learns one problem per label from `label1,label2<TAB>text` lines (a text may
+/// have none): the model answers every label that applies, tab-separated; `eval` reports the
+/// multi-label figures; other algorithms are refused with the ones that work.
+#[test]
+fn multi_label_learns_every_label_of_a_text() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("tags.model");
+    let model_arg = model.to_str().expect("UTF-8 path");
+    // "python" and "web" come from their own words, independently: texts have 0, 1 or 2 tags.
+    let mut data = String::new();
+    for i in 0..80 {
+        let (python, web) = (i % 2 == 0, i % 3 == 0);
+        let mut words = vec![format!("filler{}", i % 7)];
+        let mut tags = Vec::new();
+        if python {
+            words.push("django pip".to_owned());
+            tags.push("python");
+        }
+        if web {
+            words.push("http browser".to_owned());
+            tags.push("web");
+        }
+        data.push_str(&format!("{}\t{}\n", tags.join(","), words.join(" ")));
+    }
+    for algo in ["linear-svm", "logreg"] {
+        let args = [
+            "train",
+            "--multi-label",
+            "--algo",
+            algo,
+            "--data",
+            "-",
+            "--test-split",
+            "0.25",
+            "--json",
+            "-o",
+            model_arg,
+        ];
+        let report: serde_json::Value =
+            serde_json::from_str(&ok(classify(&args, Some(data.as_bytes())))).expect("JSON");
+        // Every set exact; sample F1 still counts a text with no tags as 0, as sklearn does.
+        assert_eq!(report["held-out"]["subset_accuracy"], 1.0, "{algo}: {report}");
+        assert_eq!(report["held-out"]["macro_f1"], 1.0, "{algo}: {report}");
+        assert_eq!(report["held-out"]["hamming_loss"], 0.0, "{algo}: {report}");
+        let texts = b"django pip http browser filler1\nhttp browser\nfiller3\n";
+        let predicted = ok(classify(&["predict", "-m", model_arg], Some(texts)));
+        assert_eq!(predicted, "python\tweb\nweb\n\n", "{algo}");
+    }
+    let scores = ok(classify(&["predict", "--scores", "-m", model_arg], Some(b"django\n")));
+    let scores: serde_json::Value = serde_json::from_str(&scores).expect("JSON line");
+    assert_eq!(scores["labels"], serde_json::json!(["python"]), "{scores}");
+    assert_eq!(scores["probabilities"].as_array().map(Vec::len), Some(2), "{scores}");
+    let eval = ["eval", "--json", "-m", model_arg, "--data", "-"];
+    let eval = ok(classify(&eval, Some(b"python,web\tdjango http\n\tfiller2\n")));
+    let figures: serde_json::Value = serde_json::from_str(&eval).expect("JSON");
+    assert_eq!(figures["evaluation"]["texts"], 2, "{figures}");
+    assert_eq!(figures["evaluation"]["subset_accuracy"], 1.0, "{figures}");
+    let cv = ["train", "--multi-label", "--data", "-", "--cv", "2", "--json"];
+    let cv: serde_json::Value =
+        serde_json::from_str(&ok(classify(&cv, Some(data.as_bytes())))).expect("JSON figures");
+    assert_eq!(cv["cv"]["sample_f1"].as_array().map(Vec::len), Some(2), "{cv}");
+    let refused = classify(
+        &["train", "--multi-label", "--algo", "ridge", "--data", "-", "-o", model_arg],
+        Some(data.as_bytes()),
+    );
+    let stderr = err(refused);
+    assert!(stderr.contains("--algo linear-svm or --algo logreg"), "{stderr}");
+}

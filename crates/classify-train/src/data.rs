@@ -17,6 +17,23 @@ impl Dataset {
     /// Reads `label<TAB>text` lines; `source_name` (a path, or "standard input") names the input
     /// in error messages.
     pub fn read_tsv(reader: impl BufRead, source_name: &str) -> Result<Dataset, TrainError> {
+        Dataset::read_lines(reader, source_name, false)
+    }
+
+    /// Reads `label1,label2<TAB>text` lines of multi-label data, where a text may have no
+    /// label (an empty field); [`Dataset::label_sets`] splits the fields.
+    pub fn read_tsv_label_sets(
+        reader: impl BufRead,
+        source_name: &str,
+    ) -> Result<Dataset, TrainError> {
+        Dataset::read_lines(reader, source_name, true)
+    }
+
+    fn read_lines(
+        reader: impl BufRead,
+        source_name: &str,
+        empty_labels: bool,
+    ) -> Result<Dataset, TrainError> {
         let mut data = Dataset::default();
         for (index, line) in reader.split(b'\n').enumerate() {
             let number = index + 1;
@@ -48,7 +65,7 @@ impl Dataset {
                     preview(&line)
                 )));
             };
-            if label.trim().is_empty() {
+            if label.trim().is_empty() && !empty_labels {
                 return Err(bad("empty label: expected label<TAB>text".to_owned()));
             }
             data.push(label, text);
@@ -75,6 +92,23 @@ impl Dataset {
         classes.sort_unstable();
         classes.dedup();
         classes
+    }
+
+    /// Multi-label data: each document's labels, its label field split at commas and trimmed
+    /// (empty parts dropped, repeats kept once).
+    pub fn label_sets(&self) -> Vec<Vec<&str>> {
+        self.labels
+            .iter()
+            .map(|field| {
+                let mut set: Vec<&str> = Vec::new();
+                for label in field.split(',').map(str::trim).filter(|l| !l.is_empty()) {
+                    if !set.contains(&label) {
+                        set.push(label);
+                    }
+                }
+                set
+            })
+            .collect()
     }
 
     /// The documents at `indices`, in that order.
@@ -129,5 +163,12 @@ mod tests {
     fn an_empty_label_is_named() {
         let error = read(b"a\tfine\n\ttext without label\n").unwrap_err().to_string();
         assert_eq!(error, "data.tsv, line 2: empty label: expected label<TAB>text");
+    }
+
+    #[test]
+    fn label_sets_may_be_empty_and_are_split_at_commas() {
+        let bytes = b"web, python,web\tDjango app\n\tno tags\nsecurity\tCVE\n";
+        let data = Dataset::read_tsv_label_sets(&bytes[..], "tags.tsv").unwrap();
+        assert_eq!(data.label_sets(), vec![vec!["web", "python"], vec![], vec!["security"]]);
     }
 }

@@ -29,8 +29,8 @@ use std::time::Instant;
 
 use classify_core::error::ModelError;
 use classify_core::model::format::{
-    ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind, TfidfSpec,
-    VectorizerSpec, FORMAT_NAME, OLDEST_FORMAT_VERSION,
+    CalibrationInput, ClassifierSpec, DecisionShape, LabelSpec, ModelFile, ProbabilityKind,
+    TfidfSpec, VectorizerSpec, FORMAT_NAME, OLDEST_FORMAT_VERSION,
 };
 use csr::{CompactRows, CsrMatrix};
 pub use data::Dataset;
@@ -134,6 +134,9 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Binary problems solved at once (1 = sequential); results do not depend on it.
     pub threads: usize,
+    /// Each document's label field is a comma-separated set of labels: learn one binary
+    /// problem per label (sklearn's `OneVsRestClassifier` on a `MultiLabelBinarizer` target).
+    pub multi_label: bool,
 }
 
 impl Default for TrainOptions {
@@ -147,6 +150,7 @@ impl Default for TrainOptions {
             class_weight: ClassWeight::Uniform,
             seed: 0,
             threads: 1,
+            multi_label: false,
         }
     }
 }
@@ -197,6 +201,9 @@ pub fn train(
     progress: &dyn Progress,
 ) -> Result<Trained, TrainError> {
     options.check()?;
+    if options.multi_label {
+        return train_multi_label(data, options, progress);
+    }
     if let Algorithm::Ridge { alpha } = options.algorithm {
         return train_ridge(data, options, alpha, progress);
     }
@@ -267,21 +274,23 @@ pub fn train(
             problems,
         });
     }
-    // The solvers' time goes into reading scattered weights: number the columns by falling
-    // document frequency so that the weights most rows touch share a few cache lines, and
-    // restore vocabulary order afterwards.
-    let mut x = fitted.matrix;
-    let by_frequency = cache_order(&x);
-    let mut position = vec![0u32; n_features];
-    for (new, &old) in by_frequency.iter().enumerate() {
-        position[old as usize] = new as u32;
-    }
-    x.remap_columns(|j| Some(position[j as usize]), n_features);
-    let mut solutions = solve_all(&x, &targets, &classes, &weights, options, progress);
-    drop(x);
-    for solution in &mut solutions {
-        solution.weights = position.iter().map(|&new| solution.weights[new as usize]).collect();
-    }
+    // Penalties follow liblinear (and so sklearn): with two classes the positive class
+    // (`classes[1]`) gets `C·weight[1]` and the other `C·weight[0]`; with more, class `k`'s
+    // problem gives its positives `C·weight[k]` and every negative the plain `C`.
+    let n_problems = if classes.len() == 2 { 1 } else { classes.len() };
+    let positive_class = |k: usize| if n_problems == 1 { 1 } else { k };
+    let problems = BinaryProblems {
+        names: (0..n_problems).map(|k| classes[positive_class(k)].clone()).collect(),
+        positives: &|k| targets.iter().map(|&t| t as usize == positive_class(k)).collect(),
+        penalties: &|k, _| {
+            if n_problems == 1 {
+                (options.c * weights[1], options.c * weights[0])
+            } else {
+                (options.c * weights[k], options.c)
+            }
+        },
+    };
+    let solutions = solve_in_cache_order(fitted.matrix, &problems, options, progress);
     let solve_seconds = started.elapsed().as_secs_f64();
 
     let mut coef = Vec::with_capacity(solutions.len());
@@ -429,39 +438,62 @@ fn class_weights(targets: &[u32], n_classes: usize, mode: ClassWeight) -> Vec<f6
     }
 }
 
-/// Solves the one-vs-rest problems (one for two classes), each on the first free thread.
-///
-/// Penalties follow liblinear (and so sklearn): with two classes the positive class (`classes[1]`)
-/// gets `C·weight[1]` and the other `C·weight[0]`; with more, class `k`'s problem gives its
-/// positives `C·weight[k]` and every negative the plain `C`.
-fn solve_all(
-    x: &CsrMatrix,
-    targets: &[u32],
-    classes: &[String],
-    weights: &[f64],
+/// Problem `k`'s penalties `(C of positives, C of negatives)`, given its positives.
+type Penalties<'a> = &'a (dyn Fn(usize, &[bool]) -> (f64, f64) + Sync);
+
+/// The binary problems of one model: their names (for progress), which documents are each
+/// one's positives, and their penalties.
+struct BinaryProblems<'a> {
+    names: Vec<String>,
+    positives: &'a (dyn Fn(usize) -> Vec<bool> + Sync),
+    penalties: Penalties<'a>,
+}
+
+/// Solves `problems` over `x` with the columns numbered for the solvers' cache (see
+/// [`cache_order`]), and returns the weights in vocabulary order.
+fn solve_in_cache_order(
+    mut x: CsrMatrix,
+    problems: &BinaryProblems<'_>,
     options: &TrainOptions,
     progress: &dyn Progress,
 ) -> Vec<BinarySolution> {
-    let n_problems = if classes.len() == 2 { 1 } else { classes.len() };
-    let name = match options.algorithm {
-        Algorithm::LinearSvm { .. } => "linear SVM, one problem per class",
+    let n_features = x.n_cols();
+    let by_frequency = cache_order(&x);
+    let mut position = vec![0u32; n_features];
+    for (new, &old) in by_frequency.iter().enumerate() {
+        position[old as usize] = new as u32;
+    }
+    x.remap_columns(|j| Some(position[j as usize]), n_features);
+    let mut solutions = solve_all(&x, problems, options, progress);
+    drop(x);
+    for solution in &mut solutions {
+        solution.weights = position.iter().map(|&new| solution.weights[new as usize]).collect();
+    }
+    solutions
+}
+
+/// Solves the binary problems, each on the first free thread.
+fn solve_all(
+    x: &CsrMatrix,
+    problems: &BinaryProblems<'_>,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Vec<BinarySolution> {
+    let n_problems = problems.names.len();
+    let name = match (options.algorithm, options.multi_label) {
+        (Algorithm::LinearSvm { .. }, false) => "linear SVM, one problem per class",
+        (Algorithm::LinearSvm { .. }, true) => "linear SVM, one problem per label",
         // Ridge never gets here (train_ridge); the SVC's probability models are logistic.
-        Algorithm::LogReg | Algorithm::Svc(_) | Algorithm::Ridge { .. } => {
-            "logistic regression, one problem per class"
-        }
+        (_, false) => "logistic regression, one problem per class",
+        (_, true) => "logistic regression, one problem per label",
     };
     // The linear SVM reads the rows again and again: give it the compact copy, once for all.
     let compact =
         matches!(options.algorithm, Algorithm::LinearSvm { .. }).then(|| CompactRows::new(x));
     let step = progress.step(name, n_problems as u64);
     let solve_one = |k: usize| {
-        let positive_class = if n_problems == 1 { 1 } else { k } as u32;
-        let positive: Vec<bool> = targets.iter().map(|&t| t == positive_class).collect();
-        let (c_positive, c_negative) = if n_problems == 1 {
-            (options.c * weights[1], options.c * weights[0])
-        } else {
-            (options.c * weights[k], options.c)
-        };
+        let positive = (problems.positives)(k);
+        let (c_positive, c_negative) = (problems.penalties)(k, &positive);
         let problem = BinaryProblem { x, positive: &positive, c_positive, c_negative };
         // Each problem has its own stream, so results do not depend on scheduling.
         let seed = options.seed.wrapping_add(k as u64);
@@ -479,11 +511,101 @@ fn solve_all(
         }
     };
     let solutions = work_queue::solve_all(n_problems, options.threads, solve_one, |k| {
-        step.note(&classes[if n_problems == 1 { 1 } else { k }]);
+        step.note(&problems.names[k]);
         step.advance(1);
     });
     drop(step);
     solutions
+}
+
+/// `--multi-label`: one binary problem per label, as `OneVsRestClassifier(LinearSVC())` or
+/// `OneVsRestClassifier(LogisticRegression())` fitted on a `MultiLabelBinarizer`'s matrix.
+fn train_multi_label(
+    data: &Dataset,
+    options: &TrainOptions,
+    progress: &dyn Progress,
+) -> Result<Trained, TrainError> {
+    let (member_estimator, probability) =
+        match options.algorithm {
+            Algorithm::LinearSvm { .. } => ("LinearSVC", None),
+            Algorithm::LogReg => ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid)),
+            Algorithm::Svc(_) | Algorithm::Ridge { .. } => return Err(TrainError::option(
+                "--multi-label",
+                "learns one linear SVM or logistic regression per label: use --algo linear-svm \
+                 or --algo logreg",
+            )),
+        };
+    let sets = data.label_sets();
+    // MultiLabelBinarizer's classes_: the labels sorted.
+    let mut labels: Vec<&str> = sets.iter().flatten().copied().collect();
+    labels.sort_unstable();
+    labels.dedup();
+    if labels.is_empty() {
+        return Err(TrainError::Unfit(
+            "no document has a label; multi-label lines are label1,label2<TAB>text".to_owned(),
+        ));
+    }
+    let started = Instant::now();
+    let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
+    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, progress)?;
+    let vectorize_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let (n_features, nnz) = (fitted.matrix.n_cols(), fitted.matrix.nnz());
+    let problems = BinaryProblems {
+        names: labels.iter().map(|l| (*l).to_owned()).collect(),
+        positives: &|k| sets.iter().map(|set| set.contains(&labels[k])).collect(),
+        // Each member weighs its own two classes, as a member's class_weight does.
+        penalties: &|_, positive| {
+            let targets: Vec<u32> = positive.iter().map(|&p| u32::from(p)).collect();
+            let weights = class_weights(&targets, 2, options.class_weight);
+            (options.c * weights[1], options.c * weights[0])
+        },
+    };
+    let solutions = solve_in_cache_order(fitted.matrix, &problems, options, progress);
+    let problems = labels
+        .iter()
+        .zip(&solutions)
+        .map(|(label, solution)| ProblemReport {
+            class: (*label).to_owned(),
+            iterations: solution.iterations,
+            converged: solution.converged,
+        })
+        .collect();
+    let members = solutions
+        .into_iter()
+        .map(|solution| ClassifierSpec::Linear {
+            estimator: member_estimator.to_owned(),
+            classes: vec![LabelSpec::Int(0), LabelSpec::Int(1)],
+            coef: vec![solution.weights],
+            intercept: vec![solution.bias],
+            probability,
+        })
+        .collect();
+    let mut metadata = metadata(options, data.len(), n_features);
+    metadata.insert("multi_label".to_owned(), serde_json::json!(true));
+    let mut file = model_file(
+        metadata,
+        fitted.spec,
+        fitted.tfidf,
+        ClassifierSpec::MultiLabel {
+            estimator: "OneVsRestClassifier".to_owned(),
+            classes: labels.iter().map(|l| LabelSpec::Str((*l).to_owned())).collect(),
+            // Both members have a decision function, so sklearn's threshold is 0.
+            response: CalibrationInput::DecisionFunction,
+            threshold: Some(0.0),
+            estimators: members,
+        },
+    );
+    file.format_version = file.version_needed();
+    Ok(Trained {
+        file,
+        n_documents: data.len(),
+        n_features,
+        nnz,
+        vectorize_seconds,
+        solve_seconds: started.elapsed().as_secs_f64(),
+        problems,
+    })
 }
 
 /// `--algo ridge`: the labels are the numbers to predict.
