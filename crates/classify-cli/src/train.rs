@@ -55,6 +55,9 @@ pub struct TrainArgs {
     /// ridge: the L2 penalty's strength (sklearn's Ridge(alpha)).
     #[arg(long, default_value_t = 1.0, help_heading = "Solver")]
     alpha: f64,
+    /// linear-svr: errors up to this size cost nothing (sklearn's LinearSVR(epsilon)).
+    #[arg(long, default_value_t = 0.0, help_heading = "Solver")]
+    epsilon: f64,
 
     /// What the features are made of: words, characters, or characters inside word boundaries.
     #[arg(long, value_enum, default_value_t = AnalyzerArg::Word, help_heading = "Vectorizer")]
@@ -153,6 +156,8 @@ enum Algo {
     Svc,
     /// Ridge regression: the labels are numbers (NUMBER<TAB>text), the model answers a number.
     Ridge,
+    /// Linear support vector regression (sklearn's LinearSVR): NUMBER<TAB>text, answers a number.
+    LinearSvr,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -352,6 +357,7 @@ fn train_options(args: &TrainArgs) -> Result<TrainOptions> {
         },
         Algo::Logreg => Algorithm::LogReg,
         Algo::Ridge => Algorithm::Ridge { alpha: args.alpha },
+        Algo::LinearSvr => Algorithm::LinearSvr { epsilon: args.epsilon },
         Algo::Svc => Algorithm::Svc(SvcParams {
             kernel: match args.kernel.unwrap_or(Kernel::Rbf) {
                 Kernel::Rbf => KernelKind::Rbf,
@@ -417,7 +423,7 @@ fn cross_validate(
     bars: &Bars,
 ) -> Result<()> {
     let folds = split::k_fold(data.len(), k, args.seed)?;
-    if args.algo == Algo::Ridge {
+    if matches!(args.algo, Algo::Ridge | Algo::LinearSvr) {
         return cross_validate_regression(data, options, &folds, args, bars);
     }
     if args.multi_label {

@@ -213,10 +213,11 @@ fn svc_refuses_options_it_has_not() {
     assert!(message.contains("expected scale, auto or a positive number"), "{message}");
 }
 
-/// `--algo ridge` learns numbers from `NUMBER<TAB>text` lines: the model answers numbers, the
-/// held-out report is sklearn's regression figures, and a label that is not a number is named.
+/// `--algo ridge` and `--algo linear-svr` learn numbers from `NUMBER<TAB>text` lines: the model
+/// answers numbers, the held-out report is sklearn's regression figures, and a label that is not
+/// a number is named.
 #[test]
-fn ridge_learns_numbers_from_text() {
+fn regressors_learn_numbers_from_text() {
     let dir = tempfile::tempdir().expect("temp dir");
     let model = dir.path().join("rating.model");
     // The number is 1 per "good" minus 1 per "bad": a linear function of the word counts.
@@ -227,39 +228,37 @@ fn ridge_learns_numbers_from_text() {
         data.push_str(&format!("{}\t{text}\n", good as f64 - bad as f64));
     }
     let model_arg = model.to_str().expect("UTF-8 path");
-    let args = [
-        "train",
-        "--algo",
-        "ridge",
-        "--alpha",
-        "0.01",
-        "--data",
-        "-",
-        "--test-split",
-        "0.25",
-        "--json",
-        "-o",
-        model_arg,
-    ];
-    let report: serde_json::Value =
-        serde_json::from_str(&ok(classify(&args, Some(data.as_bytes())))).expect("JSON report");
-    let r2 = report["held-out"]["r2"].as_f64().expect("R²");
-    assert!(r2 > 0.99, "{report}");
-    let predicted = ok(classify(&["predict", "-m", model_arg], Some(b"good good phone\n")));
-    let value: f64 = predicted.trim().parse().expect("a number");
-    assert!((value - 2.0).abs() < 0.1, "{value}");
+    for solver in
+        [&["--algo", "ridge", "--alpha", "0.01"][..], &["--algo", "linear-svr", "-C", "10"]]
+    {
+        let mut args =
+            vec!["train", "--data", "-", "--test-split", "0.25", "--json", "-o", model_arg];
+        args.extend_from_slice(solver);
+        let report: serde_json::Value =
+            serde_json::from_str(&ok(classify(&args, Some(data.as_bytes())))).expect("JSON report");
+        let r2 = report["held-out"]["r2"].as_f64().expect("R²");
+        assert!(r2 > 0.99, "{solver:?}: {report}");
+        let predicted = ok(classify(&["predict", "-m", model_arg], Some(b"good good phone\n")));
+        let value: f64 = predicted.trim().parse().expect("a number");
+        assert!((value - 2.0).abs() < 0.1, "{solver:?}: {value}");
+        let estimator = ok(classify(&["inspect", model_arg], None));
+        let expected = if solver[1] == "ridge" { "Ridge" } else { "LinearSVR" };
+        assert!(estimator.contains(expected), "{estimator}");
+    }
     let cv = ["train", "--algo", "ridge", "--alpha", "0.01", "--data", "-", "--cv", "3", "--json"];
     let cv: serde_json::Value =
         serde_json::from_str(&ok(classify(&cv, Some(data.as_bytes())))).expect("JSON figures");
     assert_eq!(cv["cv"]["r2"].as_array().map(Vec::len), Some(3), "{cv}");
     assert!(cv["cv"]["r2_mean"].as_f64().expect("mean R²") > 0.99, "{cv}");
-    let refused = classify(
-        &["train", "--algo", "ridge", "--data", "-", "-o", model_arg],
-        Some(b"high\tgood\nlow\tbad\n"),
-    );
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success());
-    assert!(stderr.contains("\"high\" is not a number"), "{stderr}");
+    for algo in ["ridge", "linear-svr"] {
+        let refused = classify(
+            &["train", "--algo", algo, "--data", "-", "-o", model_arg],
+            Some(b"high\tgood\nlow\tbad\n"),
+        );
+        let stderr = err(refused);
+        assert!(stderr.contains("\"high\" is not a number"), "{stderr}");
+        assert!(stderr.contains(&format!("--algo {algo}")), "{stderr}");
+    }
 }
 
 /// A regressor's answers are numbers: plain, as `--scores` JSON lines, and `eval` reports

@@ -97,7 +97,6 @@ impl CsrMatrix {
         }
     }
 
-    #[cfg(test)]
     /// `‖x_i‖²`.
     pub(crate) fn norm_squared(&self, i: usize) -> f64 {
         self.row(i).1.iter().map(|v| v * v).sum()

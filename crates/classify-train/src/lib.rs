@@ -22,6 +22,7 @@ pub mod split;
 pub mod stop_words;
 pub mod svc;
 pub mod svm;
+mod svr;
 pub mod vectorize;
 mod work_queue;
 
@@ -108,6 +109,9 @@ pub enum Algorithm {
     /// sklearn `Ridge(alpha)`: least squares with an L2 penalty on `NUMBER<TAB>text` data; the
     /// model answers a number.
     Ridge { alpha: f64 },
+    /// sklearn `LinearSVR(C, epsilon)` (epsilon-insensitive loss, dual coordinate descent) on
+    /// `NUMBER<TAB>text` data; the model answers a number.
+    LinearSvr { epsilon: f64 },
 }
 
 /// Per-class weights of the penalty `C`, as sklearn's `class_weight`.
@@ -204,8 +208,8 @@ pub fn train(
     if options.multi_label {
         return train_multi_label(data, options, progress);
     }
-    if let Algorithm::Ridge { alpha } = options.algorithm {
-        return train_ridge(data, options, alpha, progress);
+    if let Algorithm::Ridge { .. } | Algorithm::LinearSvr { .. } = options.algorithm {
+        return train_regression(data, options, progress);
     }
     let classes = data.classes();
     if classes.len() < 2 {
@@ -308,9 +312,10 @@ pub fn train(
     }
     let (estimator, probability) = match options.algorithm {
         Algorithm::LinearSvm { .. } => ("LinearSVC", None),
-        Algorithm::LogReg | Algorithm::Svc(_) | Algorithm::Ridge { .. } => {
-            ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid))
-        }
+        Algorithm::LogReg
+        | Algorithm::Svc(_)
+        | Algorithm::Ridge { .. }
+        | Algorithm::LinearSvr { .. } => ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid)),
     };
     let classifier = ClassifierSpec::Linear {
         estimator: estimator.to_owned(),
@@ -505,9 +510,10 @@ fn solve_all(
                     None => svm::solve(&problem, &svm, seed),
                 }
             }
-            Algorithm::LogReg | Algorithm::Svc(_) | Algorithm::Ridge { .. } => {
-                logreg::solve(&problem, options.tol, options.max_iter)
-            }
+            Algorithm::LogReg
+            | Algorithm::Svc(_)
+            | Algorithm::Ridge { .. }
+            | Algorithm::LinearSvr { .. } => logreg::solve(&problem, options.tol, options.max_iter),
         }
     };
     let solutions = work_queue::solve_all(n_problems, options.threads, solve_one, |k| {
@@ -525,16 +531,17 @@ fn train_multi_label(
     options: &TrainOptions,
     progress: &dyn Progress,
 ) -> Result<Trained, TrainError> {
-    let (member_estimator, probability) =
-        match options.algorithm {
-            Algorithm::LinearSvm { .. } => ("LinearSVC", None),
-            Algorithm::LogReg => ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid)),
-            Algorithm::Svc(_) | Algorithm::Ridge { .. } => return Err(TrainError::option(
+    let (member_estimator, probability) = match options.algorithm {
+        Algorithm::LinearSvm { .. } => ("LinearSVC", None),
+        Algorithm::LogReg => ("LogisticRegression", Some(ProbabilityKind::OvrSigmoid)),
+        Algorithm::Svc(_) | Algorithm::Ridge { .. } | Algorithm::LinearSvr { .. } => {
+            return Err(TrainError::option(
                 "--multi-label",
                 "learns one linear SVM or logistic regression per label: use --algo linear-svm \
                  or --algo logreg",
-            )),
-        };
+            ))
+        }
+    };
     let sets = data.label_sets();
     // MultiLabelBinarizer's classes_: the labels sorted.
     let mut labels: Vec<&str> = sets.iter().flatten().copied().collect();
@@ -608,23 +615,51 @@ fn train_multi_label(
     })
 }
 
-/// `--algo ridge`: the labels are the numbers to predict.
-fn train_ridge(
+/// `--algo ridge` and `--algo linear-svr`: the labels are the numbers to predict.
+fn train_regression(
     data: &Dataset,
     options: &TrainOptions,
-    alpha: f64,
     progress: &dyn Progress,
 ) -> Result<Trained, TrainError> {
-    if !(alpha.is_finite() && alpha >= 0.0) {
-        return Err(TrainError::option("--alpha", format!("{alpha} must be a number >= 0")));
+    /// The solver, its flag, the sklearn estimator it stands for, and its progress bar's name.
+    enum Solver {
+        Ridge { alpha: f64 },
+        LinearSvr { epsilon: f64 },
     }
+    let (solver, flag, estimator, what) = match options.algorithm {
+        Algorithm::LinearSvr { epsilon } => {
+            if !(epsilon.is_finite() && epsilon >= 0.0) {
+                return Err(TrainError::option(
+                    "--epsilon",
+                    format!("{epsilon} must be a number >= 0"),
+                ));
+            }
+            let name = "linear SVR (dual coordinate descent)";
+            (Solver::LinearSvr { epsilon }, "--algo linear-svr", "LinearSVR", name)
+        }
+        Algorithm::Ridge { alpha } => {
+            if !(alpha.is_finite() && alpha >= 0.0) {
+                return Err(TrainError::option(
+                    "--alpha",
+                    format!("{alpha} must be a number >= 0"),
+                ));
+            }
+            let name = "ridge regression (conjugate gradients)";
+            (Solver::Ridge { alpha }, "--algo ridge", "Ridge", name)
+        }
+        Algorithm::LinearSvm { .. } | Algorithm::LogReg | Algorithm::Svc(_) => {
+            return Err(TrainError::Unfit(
+                "a classification algorithm was asked to learn numbers".to_owned(),
+            ))
+        }
+    };
     let mut targets = Vec::with_capacity(data.len());
     for (index, label) in data.labels.iter().enumerate() {
         match label.trim().parse::<f64>() {
             Ok(value) if value.is_finite() => targets.push(value),
             _ => {
                 return Err(TrainError::Unfit(format!(
-                    "document {}: its label {label:?} is not a number; --algo ridge learns to \
+                    "document {}: its label {label:?} is not a number; {flag} learns to \
                      predict numbers from NUMBER<TAB>text lines",
                     index + 1
                 )))
@@ -640,21 +675,33 @@ fn train_ridge(
     let vectorize_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (n_features, nnz) = (fitted.matrix.n_cols(), fitted.matrix.nnz());
-    let step = progress.step("ridge regression (conjugate gradients)", 1);
-    let fit = ridge::solve(&fitted.matrix, &targets, alpha, options.tol, options.max_iter);
+    let step = progress.step(what, 1);
+    let mut metadata = metadata(options, data.len(), n_features);
+    let (coef, intercept, iterations, converged) = match solver {
+        Solver::LinearSvr { epsilon } => {
+            metadata.insert("epsilon".to_owned(), serde_json::json!(epsilon));
+            let svr = svr::SvrOptions {
+                c: options.c,
+                epsilon,
+                tol: options.tol,
+                max_iter: options.max_iter,
+            };
+            let fit = svr::solve(&fitted.matrix, &targets, &svr, options.seed);
+            (fit.weights, fit.intercept, fit.iterations, fit.converged)
+        }
+        Solver::Ridge { alpha } => {
+            metadata.insert("alpha".to_owned(), serde_json::json!(alpha));
+            let fit = ridge::solve(&fitted.matrix, &targets, alpha, options.tol, options.max_iter);
+            (fit.weights, fit.intercept, fit.iterations, fit.converged)
+        }
+    };
     step.advance(1);
     drop(step);
-    let mut metadata = metadata(options, data.len(), n_features);
-    metadata.insert("alpha".to_owned(), serde_json::json!(alpha));
     let mut file = model_file(
         metadata,
         fitted.spec,
         fitted.tfidf,
-        ClassifierSpec::LinearRegression {
-            estimator: "Ridge".to_owned(),
-            coef: fit.weights,
-            intercept: fit.intercept,
-        },
+        ClassifierSpec::LinearRegression { estimator: estimator.to_owned(), coef, intercept },
     );
     file.format_version = file.version_needed();
     Ok(Trained {
@@ -664,11 +711,7 @@ fn train_ridge(
         nnz,
         vectorize_seconds,
         solve_seconds: started.elapsed().as_secs_f64(),
-        problems: vec![ProblemReport {
-            class: "value".to_owned(),
-            iterations: fit.iterations,
-            converged: fit.converged,
-        }],
+        problems: vec![ProblemReport { class: "value".to_owned(), iterations, converged }],
     })
 }
 
@@ -702,6 +745,7 @@ fn metadata(
         Algorithm::LogReg => ("logreg", None),
         Algorithm::Svc(_) => ("svc", None),
         Algorithm::Ridge { .. } => ("ridge", None),
+        Algorithm::LinearSvr { .. } => ("linear-svr", Some("epsilon_insensitive")),
     };
     let kernel = match options.algorithm {
         Algorithm::Svc(params) => serde_json::json!({
