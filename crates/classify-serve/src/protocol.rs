@@ -397,6 +397,17 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
             "n_support": kernel.n_support(),
         });
     }
+    if let Some(regressor) = model.classifier().as_kernel_regressor() {
+        // As a kernel SVM's, without n_support: a regressor's vectors belong to no class.
+        let params = regressor.params();
+        answer["kernel"] = json!({
+            "kernel": params.kind,
+            "gamma": params.gamma,
+            "coef0": params.coef0,
+            "degree": params.degree,
+            "support_vectors": regressor.support_vectors().len(),
+        });
+    }
     if let Some(trees) = model.classifier().as_trees() {
         let size = trees.size();
         answer["trees"] = json!({"trees": size.trees, "nodes": size.nodes, "leaves": size.leaves});

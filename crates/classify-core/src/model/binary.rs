@@ -22,10 +22,11 @@
 //!   WPAR  u64 × 2 per pair table entry: key, value                            (word analyzer)
 //!   IDF_  f64 per feature                                                     (when use_idf)
 //!   COEF  f64 weights, feature-major: weight of feature f in row r at f * rows + r  (linear)
-//!   SVPT  u64 per support vector + 1: CSR indptr of support_vectors           (svc)
-//!   SVIX  u32 per stored value: CSR feature indices                           (svc)
-//!   SVVL  f64 per stored value: CSR values                                    (svc)
-//!   DUAL  f64 dual_coef, row-major: (classes - 1) rows of one per support vector (svc)
+//!   SVPT  u64 per support vector + 1: CSR indptr of support_vectors           (svc, svr)
+//!   SVIX  u32 per stored value: CSR feature indices                           (svc, svr)
+//!   SVVL  f64 per stored value: CSR values                                    (svc, svr)
+//!   DUAL  f64 dual_coef, row-major: (classes - 1) rows of one per support vector (svc), or
+//!         the one row (svr)
 //! ```
 //!
 //! The W*** sections are the word analyzer's index of the vocabulary (`WordIndex`), as built
@@ -34,8 +35,9 @@
 //! another layout than this build's (`word_index::STORED_LAYOUT`), or a file without these
 //! sections, has its index built from the vocabulary instead.
 //!
-//! The small per-pair arrays of a kernel SVM (intercept, prob_a, prob_b) and n_support stay in
-//! META: JSON floats round-trip bit-exactly (serde_json's `float_roundtrip`).
+//! The small per-pair arrays of a kernel SVM (intercept, prob_a, prob_b) and n_support, and a
+//! kernel regressor's intercept, stay in META: JSON floats round-trip bit-exactly (serde_json's
+//! `float_roundtrip`).
 
 use std::io::Read;
 use std::ops::DerefMut;
@@ -56,7 +58,7 @@ use crate::model::format::{
 };
 use crate::model::kernel::SupportVectors;
 use crate::model::linear::{LinearClassifier, Shape};
-use crate::model::{kernel_classifier, Classifier, Model};
+use crate::model::{kernel_classifier, kernel_regressor, Classifier, Model};
 
 /// The first bytes of every binary model file.
 pub(crate) const MAGIC: &[u8; 8] = b"MCLSMODL";
@@ -103,16 +105,27 @@ pub fn write(model: &Model) -> Vec<u8> {
         // Wrappers keep their arrays in META.
         Classifier::Kernel(kernel) if matches!(settings.classifier, ClassifierSpec::Svc { .. }) => {
             let parts = kernel.parts();
-            let sv = &parts.support_vectors;
-            sections.push((*b"SVPT", u64_bytes(&sv.indptr)));
-            sections.push((*b"SVIX", u32_bytes(&sv.indices)));
-            sections.push((*b"SVVL", f64_bytes(&sv.data)));
-            sections.push((*b"DUAL", f64_bytes(&parts.dual_coef)));
+            push_kernel_sections(&mut sections, &parts.support_vectors, &parts.dual_coef);
+        }
+        Classifier::KernelRegression(regressor) => {
+            push_kernel_sections(&mut sections, regressor.support_vectors(), regressor.dual_coef());
         }
         _ => {}
     }
 
     file_from_sections(&sections)
+}
+
+/// A kernel model's SVPT, SVIX, SVVL and DUAL sections.
+fn push_kernel_sections(
+    sections: &mut Vec<([u8; 4], Vec<u8>)>,
+    support_vectors: &SupportVectors,
+    dual_coef: &[f64],
+) {
+    sections.push((*b"SVPT", u64_bytes(&support_vectors.indptr)));
+    sections.push((*b"SVIX", u32_bytes(&support_vectors.indices)));
+    sections.push((*b"SVVL", f64_bytes(&support_vectors.data)));
+    sections.push((*b"DUAL", f64_bytes(dual_coef)));
 }
 
 /// Lays sections out as a binary model file: header, table, then each section 8-byte aligned.
@@ -413,6 +426,21 @@ fn required<T>(section: Option<T>, tag: &str) -> Result<T, ModelError> {
     section.ok_or_else(|| ModelError::Syntax(format!("section {tag} is missing")))
 }
 
+/// A kernel model's support vectors (SVPT, SVIX, SVVL) and dual coefficients (DUAL).
+fn kernel_arrays(
+    indptr: Option<Vec<u64>>,
+    indices: Option<Vec<u32>>,
+    data: Option<Vec<f64>>,
+    dual_coef: Option<Vec<f64>>,
+) -> Result<(SupportVectors, Vec<f64>), ModelError> {
+    let support = SupportVectors {
+        indptr: required(indptr, "SVPT")?,
+        indices: required(indices, "SVIX")?,
+        data: required(data, "SVVL")?,
+    };
+    Ok((support, required(dual_coef, "DUAL")?))
+}
+
 impl Sections {
     /// The word index stored in the W*** sections for a vocabulary of `n_features` terms, or
     /// `None` when there is none or it was stored under another layout (it is then built).
@@ -505,13 +533,21 @@ impl Sections {
             ClassifierSpec::Svc { support_vectors, dual_coef, .. } => {
                 *support_vectors = CsrSpec::default();
                 dual_coef.clear();
-                let support = SupportVectors {
-                    indptr: required(self.sv_indptr, "SVPT")?,
-                    indices: required(self.sv_indices, "SVIX")?,
-                    data: required(self.sv_data, "SVVL")?,
-                };
-                let dual = required(self.dual_coef, "DUAL")?;
+                let (support, dual) =
+                    kernel_arrays(self.sv_indptr, self.sv_indices, self.sv_data, self.dual_coef)?;
                 Classifier::Kernel(kernel_classifier(
+                    &settings.classifier,
+                    support,
+                    dual,
+                    n_features,
+                )?)
+            }
+            ClassifierSpec::Svr { support_vectors, dual_coef, .. } => {
+                *support_vectors = CsrSpec::default();
+                dual_coef.clear();
+                let (support, dual) =
+                    kernel_arrays(self.sv_indptr, self.sv_indices, self.sv_data, self.dual_coef)?;
+                Classifier::KernelRegression(kernel_regressor(
                     &settings.classifier,
                     support,
                     dual,
@@ -712,6 +748,48 @@ mod tests {
         let original: serde_json::Value = serde_json::from_str(TINY_SVC).unwrap();
         assert_eq!(back["classifier"], original["classifier"]);
         assert_eq!(write(&binary), bytes);
+    }
+
+    const TINY_SVR: &str = r#"{
+        "format": "mod_classify-model", "format_version": 2,
+        "vectorizer": {"kind": "count", "analyzer": "word", "ngram_range": [1, 1],
+                       "lowercase": true, "vocabulary": ["good", "bad", "phone", "meh"]},
+        "classifier": {"kind": "svr", "estimator": "NuSVR", "kernel": "poly", "gamma": 0.7,
+                       "coef0": 0.5, "degree": 3,
+                       "support_vectors": {"indptr": [0, 1, 3, 3], "indices": [1, 0, 2],
+                                           "data": [1.0, 1.0, 0.5]},
+                       "dual_coef": [-1.0, 0.75, 0.125], "intercept": 2.5}
+    }"#;
+
+    #[test]
+    fn svr_binary_round_trip_answers_identically() {
+        let json = Model::from_json(TINY_SVR.as_bytes()).unwrap();
+        assert_eq!(json.task(), crate::Task::Regression);
+        assert!(json.classes().is_empty() && !json.has_probabilities());
+        let bytes = write(&json);
+        let binary = Model::from_bytes(&bytes).unwrap();
+        for text in ["good phone", "bad bad phone", "", "meh meh", "unknown"] {
+            let prediction = json.predict(text);
+            assert_eq!(prediction.scores.len(), 1);
+            assert_eq!(json.answer(&prediction), crate::Answer::Value(prediction.scores[0]));
+            assert_eq!(prediction, binary.predict(text), "{text:?}");
+        }
+        // "bad": K = (0.7 x·sv + 0.5)³ = 1.2³, 0.5³ and 0.5³ (the empty third vector).
+        let cube = |v: f64| v * v * v;
+        let expected = -cube(1.2) + 0.75 * cube(0.5) + 0.125 * cube(0.5) + 2.5;
+        assert_eq!(json.predict("bad").scores, vec![expected]);
+        let back = serde_json::to_value(binary.to_file()).unwrap();
+        let original: serde_json::Value = serde_json::from_str(TINY_SVR).unwrap();
+        assert_eq!(back["classifier"], original["classifier"]);
+        assert_eq!(write(&binary), bytes);
+        // The arrays live in their sections, not in META.
+        let meta = &sections_of(&bytes)[0];
+        assert_eq!(&meta.0, b"META");
+        assert!(!String::from_utf8_lossy(&meta.1).contains("0.125"));
+        let without_dual: FileSections =
+            sections_of(&bytes).into_iter().filter(|(tag, _)| tag != b"DUAL").collect();
+        let err = Model::from_bytes(&file_from_sections(&without_dual)).unwrap_err();
+        assert!(err.to_string().contains("section DUAL is missing"), "{err}");
     }
 
     #[test]

@@ -9,11 +9,11 @@ use crate::model::format::{
     CalibrationInput, CalibrationMethod, CalibratorSpec, ClassifierSpec, CsrSpec, LabelSpec,
     TieBreak, VotingKind,
 };
-use crate::model::kernel::{KernelClassifier, SupportVectors};
+use crate::model::kernel::{KernelClassifier, KernelRegressor, SupportVectors};
 use crate::model::linear::LinearClassifier;
 use crate::model::steps::{apply_steps, build_steps, Features, Step};
 use crate::model::trees::Trees;
-use crate::model::{kernel_classifier, Prediction};
+use crate::model::{kernel_classifier, kernel_regressor, Prediction};
 
 /// How features become scores and a class.
 #[derive(Debug)]
@@ -40,6 +40,8 @@ pub enum Classifier {
     Trees(Trees),
     /// A linear regressor: one weight row, its decision value is the answer.
     Regression(LinearClassifier),
+    /// `SVR`/`NuSVR`: support vectors and a kernel; the kernel sum is the answer.
+    KernelRegression(KernelRegressor),
 }
 
 /// A member's steps and its classifier.
@@ -207,6 +209,14 @@ impl Classifier {
                     members,
                 })
             }
+            ClassifierSpec::Svr { support_vectors, dual_coef, .. } => {
+                let CsrSpec { indptr, indices, data } = support_vectors.clone();
+                let support = SupportVectors { indptr, indices, data };
+                Classifier::KernelRegression(
+                    kernel_regressor(spec, support, dual_coef.clone(), n_features)
+                        .map_err(rename)?,
+                )
+            }
             ClassifierSpec::Trees { .. } | ClassifierSpec::TreeRegression { .. } => {
                 Classifier::Trees(Trees::new(spec, n_features, field)?)
             }
@@ -289,7 +299,7 @@ impl Classifier {
             Classifier::NearestCentroid(centroid) => centroid.n_classes(),
             Classifier::Trees(trees) => trees.n_classes(),
             Classifier::MultiLabel(multi) => multi.members.len(),
-            Classifier::Regression(_) => 0,
+            Classifier::Regression(_) | Classifier::KernelRegression(_) => 0,
             Classifier::Calibrated(Calibrated { n_classes, .. })
             | Classifier::OneVsRest(Members { n_classes, .. })
             | Classifier::OneVsOne(Members { n_classes, .. })
@@ -309,7 +319,8 @@ impl Classifier {
             Classifier::Calibrated(_)
             | Classifier::Voting(_)
             | Classifier::Trees(_)
-            | Classifier::Regression(_) => false,
+            | Classifier::Regression(_)
+            | Classifier::KernelRegression(_) => false,
         }
     }
 
@@ -326,7 +337,9 @@ impl Classifier {
             | Classifier::MultiLabel(MultiLabel { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
             }
-            Classifier::OneVsOne(_) | Classifier::Regression(_) => false,
+            Classifier::OneVsOne(_)
+            | Classifier::Regression(_)
+            | Classifier::KernelRegression(_) => false,
             Classifier::Voting(voting) => voting.soft,
         }
     }
@@ -351,6 +364,14 @@ impl Classifier {
     pub fn as_kernel(&self) -> Option<&KernelClassifier> {
         match self {
             Classifier::Kernel(kernel) => Some(kernel),
+            _ => None,
+        }
+    }
+
+    /// The kernel regressor, if this is one.
+    pub fn as_kernel_regressor(&self) -> Option<&KernelRegressor> {
+        match self {
+            Classifier::KernelRegression(regressor) => Some(regressor),
             _ => None,
         }
     }
@@ -389,6 +410,9 @@ impl Classifier {
                     Features::Dense(values) => regressor.decision_dense(values),
                 };
                 Prediction::new(0, scores, None)
+            }
+            Classifier::KernelRegression(regressor) => {
+                Prediction::new(0, vec![regressor.predict(&features.to_sparse())], None)
             }
         }
     }

@@ -377,6 +377,25 @@ pub enum ClassifierSpec {
     /// answers the leaf's number, "mean" the trees' numbers summed in order and divided by their
     /// number, as `ForestRegressor.predict` does.
     TreeRegression { estimator: String, combine: TreeCombine, trees: Vec<TreeSpec> },
+    /// `SVR`, `NuSVR`: libsvm's regression, `Σ dual_coef[k] · K(x, sv k) + intercept`, the
+    /// products summed from 0 in support-vector order, then the intercept added, each kernel
+    /// value computed exactly as for `svc` (docs/model-format-v2.md).
+    Svr {
+        /// "SVR" or "NuSVR".
+        estimator: String,
+        kernel: KernelKind,
+        /// The fitted numeric `_gamma` ('scale' and 'auto' already resolved).
+        gamma: f64,
+        coef0: f64,
+        degree: u32,
+        /// `support_vectors_` as CSR.
+        support_vectors: CsrSpec,
+        /// `dual_coef_[0]`: one value per support vector (sklearn does not negate it for
+        /// regression: it is libsvm's `sv_coef`).
+        dual_coef: Vec<f64>,
+        /// `intercept_[0]` (= −rho).
+        intercept: f64,
+    },
     /// `VotingClassifier`: members vote (hard) or average their probabilities (soft).
     Voting {
         estimator: String,
@@ -403,7 +422,9 @@ impl ClassifierSpec {
             | ClassifierSpec::Trees { classes, .. }
             | ClassifierSpec::Voting { classes, .. } => classes,
             // A regressor answers a number, not one of some classes.
-            ClassifierSpec::LinearRegression { .. } | ClassifierSpec::TreeRegression { .. } => &[],
+            ClassifierSpec::LinearRegression { .. }
+            | ClassifierSpec::TreeRegression { .. }
+            | ClassifierSpec::Svr { .. } => &[],
         }
     }
 
@@ -421,6 +442,7 @@ impl ClassifierSpec {
             | ClassifierSpec::Trees { estimator, .. }
             | ClassifierSpec::LinearRegression { estimator, .. }
             | ClassifierSpec::TreeRegression { estimator, .. }
+            | ClassifierSpec::Svr { estimator, .. }
             | ClassifierSpec::Voting { estimator, .. } => estimator,
         }
     }

@@ -1,5 +1,7 @@
 //! Kernel SVMs (`SVC`, `NuSVC`) as sklearn's bundled libsvm evaluates them on sparse input: one
-//! kernel value per support vector, one decision value per pair of classes, one-vs-one voting.
+//! kernel value per support vector, one decision value per pair of classes, one-vs-one voting;
+//! and kernel regressors (`SVR`, `NuSVR`), whose one value is the same kernel sum over all the
+//! support vectors (`KernelRegressor`).
 //!
 //! Everything here mirrors `sklearn/svm/src/libsvm/svm.cpp` (the `svm_csr_*` build that sklearn
 //! uses when the model was fitted on a sparse matrix, as text features are) operation by
@@ -13,7 +15,9 @@
 //!   `Σ coef[j-1][sv of i] · K + Σ coef[i][sv of j] · K − rho`; positive votes for i, anything else
 //!   (zero included) for j; the class with most votes wins, ties to the lowest index;
 //! - `predict_proba` (probability=True) is Platt's sigmoid per pair, clipped to [1e-7, 1 − 1e-7],
-//!   then Wu, Lin and Weng's pairwise coupling (`multiclass_probability`), also for two classes.
+//!   then Wu, Lin and Weng's pairwise coupling (`multiclass_probability`), also for two classes;
+//! - regression (EPSILON_SVR, NU_SVR) is `Σ sv_coef[k] · K(x, sv k)` over the support vectors in
+//!   their stored order, starting from 0, then `− rho`.
 //!
 //! sklearn's own layer on top (sklearn/svm/_base.py): for two classes it negates `dual_coef_`,
 //! `intercept_` and the decision value (so positive means `classes_[1]`); with
@@ -39,6 +43,24 @@ pub struct KernelParams {
     pub degree: i32,
 }
 
+impl KernelParams {
+    /// Finite `gamma` and `coef0`, a `degree` that `powi` can count down from.
+    fn validate(&self) -> Result<(), ModelError> {
+        for (field, value) in [("gamma", self.gamma), ("coef0", self.coef0)] {
+            if !value.is_finite() {
+                return Err(ModelError::invalid(
+                    format!("classifier.{field}"),
+                    format!("{value} is not a finite number"),
+                ));
+            }
+        }
+        if self.degree < 0 {
+            return Err(ModelError::invalid("classifier.degree", "must not be negative"));
+        }
+        Ok(())
+    }
+}
+
 /// The support vectors in CSR form: vector `k` is `indices/data[indptr[k]..indptr[k + 1]]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SupportVectors {
@@ -55,6 +77,18 @@ impl SupportVectors {
     fn row(&self, k: usize) -> (&[u32], &[f64]) {
         let (start, end) = (self.indptr[k] as usize, self.indptr[k + 1] as usize);
         (&self.indices[start..end], &self.data[start..end])
+    }
+
+    /// libsvm's `k_function(x, sv k)` for every support vector, in their stored order.
+    fn kernel_values<'a>(
+        &'a self,
+        row: &'a SparseRow,
+        params: &'a KernelParams,
+    ) -> impl Iterator<Item = f64> + 'a {
+        (0..self.len()).map(move |k| {
+            let (indices, data) = self.row(k);
+            k_function(&row.entries, indices, data, params)
+        })
     }
 
     /// Checks the CSR structure: monotone `indptr` covering `indices`/`data` exactly, indices
@@ -175,17 +209,7 @@ impl KernelClassifier {
                 format!("{n_classes} classes; a classifier needs at least 2"),
             ));
         }
-        for (field, value) in [("gamma", params.gamma), ("coef0", params.coef0)] {
-            if !value.is_finite() {
-                return Err(ModelError::invalid(
-                    format!("classifier.{field}"),
-                    format!("{value} is not a finite number"),
-                ));
-            }
-        }
-        if params.degree < 0 {
-            return Err(ModelError::invalid("classifier.degree", "must not be negative"));
-        }
+        params.validate()?;
         if n_support.len() != n_classes {
             return Err(ModelError::invalid(
                 "classifier.n_support",
@@ -301,12 +325,7 @@ impl KernelClassifier {
 
     /// libsvm's decision values, one per pair (i, j) in libsvm order: positive favours i.
     pub(crate) fn pairwise(&self, row: &SparseRow) -> Vec<f64> {
-        let kvalue: Vec<f64> = (0..self.support_vectors.len())
-            .map(|k| {
-                let (indices, data) = self.support_vectors.row(k);
-                k_function(&row.entries, indices, data, &self.params)
-            })
-            .collect();
+        let kvalue: Vec<f64> = self.support_vectors.kernel_values(row, &self.params).collect();
         let n_sv = kvalue.len();
         let mut values = Vec::with_capacity(self.n_classes * (self.n_classes - 1) / 2);
         for i in 0..self.n_classes {
@@ -360,6 +379,81 @@ impl KernelClassifier {
             }
             _ => scores.to_vec(),
         }
+    }
+}
+
+/// A validated kernel regressor (`SVR`, `NuSVR`): libsvm's `svm_predict_values` for
+/// EPSILON_SVR and NU_SVR. sklearn keeps libsvm's orientation for regressors (it negates only a
+/// two-class SVC's arrays), so `dual_coef_[0]` is libsvm's `sv_coef[0]` and `intercept_[0]` is
+/// `−rho`.
+#[derive(Debug)]
+pub struct KernelRegressor {
+    params: KernelParams,
+    support_vectors: SupportVectors,
+    /// `dual_coef_[0]`: one coefficient per support vector.
+    dual_coef: Vec<f64>,
+    /// `intercept_[0]` (= −rho).
+    intercept: f64,
+}
+
+impl KernelRegressor {
+    /// Validates the parts against each other and the width of the regressor's input.
+    pub(crate) fn new(
+        params: KernelParams,
+        support_vectors: SupportVectors,
+        dual_coef: Vec<f64>,
+        intercept: f64,
+        n_features: usize,
+    ) -> Result<Self, ModelError> {
+        params.validate()?;
+        support_vectors.validate(n_features)?;
+        let n_sv = support_vectors.len();
+        if dual_coef.len() != n_sv {
+            return Err(ModelError::invalid(
+                "classifier.dual_coef",
+                format!(
+                    "{} values for {n_sv} support vectors; it must be sklearn's dual_coef_[0], one                      value per support vector (re-export the model)",
+                    dual_coef.len()
+                ),
+            ));
+        }
+        if let Some(position) = dual_coef.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::invalid(
+                format!("classifier.dual_coef[{position}]"),
+                format!("{} is not a finite number", dual_coef[position]),
+            ));
+        }
+        if !intercept.is_finite() {
+            return Err(ModelError::invalid(
+                "classifier.intercept",
+                format!("{intercept} is not a finite number"),
+            ));
+        }
+        Ok(KernelRegressor { params, support_vectors, dual_coef, intercept })
+    }
+
+    /// sklearn's `predict` for one row: the products summed from 0 in support-vector order,
+    /// then the intercept added (libsvm's `sum -= rho`, the same bits since rho = −intercept).
+    pub(crate) fn predict(&self, row: &SparseRow) -> f64 {
+        let mut sum = 0.0;
+        for (coef, k) in
+            self.dual_coef.iter().zip(self.support_vectors.kernel_values(row, &self.params))
+        {
+            sum += coef * k;
+        }
+        sum + self.intercept
+    }
+
+    pub fn params(&self) -> KernelParams {
+        self.params
+    }
+
+    pub fn support_vectors(&self) -> &SupportVectors {
+        &self.support_vectors
+    }
+
+    pub(crate) fn dual_coef(&self) -> &[f64] {
+        &self.dual_coef
     }
 }
 
@@ -716,6 +810,51 @@ mod tests {
         assert_eq!((scores, class), (vec![-0.75], 0));
         assert_eq!(model.parts().dual_coef, vec![-1.0, 1.0]);
         assert_eq!(model.parts().intercept, vec![0.25]);
+    }
+
+    fn regressor(dual_coef: Vec<f64>, intercept: f64) -> Result<KernelRegressor, ModelError> {
+        let support_vectors = SupportVectors {
+            indptr: vec![0, 1, 3],
+            indices: vec![0, 0, 2],
+            data: vec![1.0, 2.0, 1.0],
+        };
+        KernelRegressor::new(params(KernelKind::Rbf), support_vectors, dual_coef, intercept, 3)
+    }
+
+    #[test]
+    fn a_regressor_sums_its_kernel_values_then_adds_the_intercept() {
+        let model = regressor(vec![0.5, -2.0], 0.25).unwrap();
+        let x = row(&[(0, 1.0), (1, 3.0)]);
+        // rbf, gamma 0.5: sv0 = e0 is at squared distance 9, sv1 = (2, 0, 1) at 1 + 9 + 1.
+        let expected = (0.0 + 0.5 * (-0.5f64 * 9.0).exp() + -2.0 * (-0.5f64 * 11.0).exp()) + 0.25;
+        assert_eq!(model.predict(&x), expected);
+        // An empty row: ‖sv‖² alone.
+        let expected = (0.5 * (-0.5f64).exp() + -2.0 * (-0.5f64 * 5.0).exp()) + 0.25;
+        assert_eq!(model.predict(&row(&[])), expected);
+        // No support vectors at all (every target within epsilon): the intercept.
+        let empty = SupportVectors { indptr: vec![0], indices: vec![], data: vec![] };
+        let model =
+            KernelRegressor::new(params(KernelKind::Linear), empty, vec![], 1.5, 3).unwrap();
+        assert_eq!(model.predict(&x), 1.5);
+    }
+
+    #[test]
+    fn a_bad_regressor_names_the_field() {
+        let err = regressor(vec![0.5], 0.0).unwrap_err().to_string();
+        assert!(err.contains("`classifier.dual_coef`") && err.contains("1 values for 2"), "{err}");
+        let err = regressor(vec![0.5, f64::INFINITY], 0.0).unwrap_err().to_string();
+        assert!(err.contains("`classifier.dual_coef[1]`"), "{err}");
+        let err = regressor(vec![0.5, 1.0], f64::NAN).unwrap_err().to_string();
+        assert!(err.contains("`classifier.intercept`"), "{err}");
+        let bad = SupportVectors { indptr: vec![0, 1], indices: vec![3], data: vec![1.0] };
+        let err = KernelRegressor::new(params(KernelKind::Poly), bad, vec![1.0], 0.0, 3);
+        let err = err.unwrap_err().to_string();
+        assert!(err.contains("support_vectors.indices") && err.contains("out of range"), "{err}");
+        let mut nan_gamma = params(KernelKind::Rbf);
+        nan_gamma.gamma = f64::NAN;
+        let one = SupportVectors { indptr: vec![0, 0], indices: vec![], data: vec![] };
+        let err = KernelRegressor::new(nan_gamma, one, vec![1.0], 0.0, 3).unwrap_err();
+        assert!(err.to_string().contains("classifier.gamma"), "{err}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::featurize::{Featurizer, FittedArrays};
 pub(crate) use classifier::Classifier;
 use feature_chain::FeatureChain;
 use format::{ClassifierSpec, CsrSpec, LabelSpec, ModelFile};
-use kernel::{KernelClassifier, KernelParams, KernelParts, SupportVectors};
+use kernel::{KernelClassifier, KernelParams, KernelParts, KernelRegressor, SupportVectors};
 use linear::LinearClassifier;
 use steps::Features;
 
@@ -266,6 +266,17 @@ impl Model {
                     n_features,
                 )?)
             }
+            ClassifierSpec::Svr { support_vectors, dual_coef, .. } => {
+                let CsrSpec { indptr, indices, data } = std::mem::take(support_vectors);
+                let dual_coef = std::mem::take(dual_coef);
+                let support_vectors = SupportVectors { indptr, indices, data };
+                Classifier::KernelRegression(kernel_regressor(
+                    &file.classifier,
+                    support_vectors,
+                    dual_coef,
+                    n_features,
+                )?)
+            }
             // Wrappers keep their (smaller) arrays in the settings.
             spec => Classifier::nested(spec, n_features, dense, "classifier")?,
         };
@@ -333,6 +344,14 @@ impl Model {
                 let SupportVectors { indptr, indices, data } = parts.support_vectors;
                 *support_vectors = CsrSpec { indptr, indices, data };
                 *intercept = parts.intercept;
+            }
+            (
+                ClassifierSpec::Svr { support_vectors, dual_coef, .. },
+                Classifier::KernelRegression(regressor),
+            ) => {
+                let SupportVectors { indptr, indices, data } = regressor.support_vectors().clone();
+                *support_vectors = CsrSpec { indptr, indices, data };
+                *dual_coef = regressor.dual_coef().to_vec();
             }
             // Other kinds keep their arrays in the settings.
             _ => {}
@@ -435,7 +454,7 @@ impl Model {
     /// Whether the model answers a class or a number.
     pub fn task(&self) -> Task {
         match &self.classifier {
-            Classifier::Regression(_) => Task::Regression,
+            Classifier::Regression(_) | Classifier::KernelRegression(_) => Task::Regression,
             Classifier::Trees(trees) if trees.is_regression() => Task::Regression,
             Classifier::MultiLabel(_) => Task::MultiLabel,
             _ => Task::Classification,
@@ -577,6 +596,23 @@ pub(crate) fn kernel_classifier(
         },
         n_features,
     )
+}
+
+/// Builds a kernel regressor from its settings (`spec`, arrays taken out) and its large arrays.
+/// Shared by the JSON and the binary reader.
+pub(crate) fn kernel_regressor(
+    spec: &ClassifierSpec,
+    support_vectors: SupportVectors,
+    dual_coef: Vec<f64>,
+    n_features: usize,
+) -> Result<KernelRegressor, ModelError> {
+    let ClassifierSpec::Svr { kernel, gamma, coef0, degree, intercept, .. } = spec else {
+        return Err(ModelError::invalid("classifier.kind", "expected \"svr\""));
+    };
+    let degree = i32::try_from(*degree)
+        .map_err(|_| ModelError::invalid("classifier.degree", format!("{degree} is too large")))?;
+    let params = KernelParams { kind: *kernel, gamma: *gamma, coef0: *coef0, degree };
+    KernelRegressor::new(params, support_vectors, dual_coef, *intercept, n_features)
 }
 
 /// The vectorizer whose arrays the model keeps outside its settings, with its tf-idf.
