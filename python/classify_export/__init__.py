@@ -3,6 +3,7 @@
     import classify_export
     classify_export.export(pipeline, "model.json", verify_texts=["some text", ...])
     model = classify_export.to_model(pipeline)     # the model as a dict
+    model = classify_export.to_model(multi_label_pipeline, labels=mlb)  # a MultiLabelBinarizer
 
 One converter per sklearn class, looked up in a table (registry.py): vectorizers
 (vectorizers.py), the transformers between vectorizer and classifier (steps.py), classifiers
@@ -23,21 +24,24 @@ __version__ = "2.0.0"
 __all__ = ["export", "to_model", "Unsupported", "VerifyFailed", "__version__"]
 
 
-def to_model(estimator, source=None):
-    """The model file of a fitted Pipeline (or search CV of one) as a dict."""
+def to_model(estimator, source=None, *, labels=None):
+    """The model file of a fitted Pipeline (or search CV of one) as a dict. For a multi-label
+    model (OneVsRestClassifier or MultiOutputClassifier fitted on an indicator matrix), `labels`
+    names its columns: the fitted MultiLabelBinarizer that made the target, or a list of labels
+    in column order; without it the labels are the column numbers 0, 1, ..."""
     from .model import to_model as build
 
-    return build(estimator, source)
+    return build(estimator, source, labels=labels)
 
 
-def export(estimator, path, verify_texts=None, *, classify_bin=None):
+def export(estimator, path, verify_texts=None, *, classify_bin=None, labels=None):
     """Writes the model of `estimator` to `path`; with `verify_texts` (a list of str), checks that
     `classify predict` on the written file answers like sklearn (raises VerifyFailed if not).
-    Returns the model dict."""
+    `labels` as for to_model. Returns the model dict."""
     from . import model, verify, walk
 
     sequence = walk.flatten(estimator)
-    plan = walk.build(sequence)
+    plan = walk.build(sequence, labels)
     built = model.assemble(plan, sequence, walk.structure(estimator))
     model.write_model(built, path)
     if verify_texts is not None:

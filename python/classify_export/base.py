@@ -21,12 +21,16 @@ class Context:
     `where` names the estimator in messages ("step 'clf' (LinearSVC)"), `width` is the number of
     columns the previous stage produces, and `dense` says whether those rows are dense (after a
     `project` step) or sparse, which decides what sklearn itself accepts (centering needs dense).
+    `labels` are the names the user gave a multi-label model's indicator columns (to_model's
+    `labels=`, classify-export's --labels), for the model's final estimator only: a child (a
+    wrapper's member) never gets them, as members predict 0 or 1 for one column.
     """
 
-    def __init__(self, where, width=None, dense=False):
+    def __init__(self, where, width=None, dense=False, labels=None):
         self.where = where
         self.width = width
         self.dense = dense
+        self.labels = labels
 
     def child(self, where, width=None, dense=None):
         return Context(

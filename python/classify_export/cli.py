@@ -2,9 +2,14 @@
 
   classify-export --pipeline P.joblib -o model.json [--verify TEXTS.txt] [--classify PATH]
   classify-export --vectorizer V.pickle --classifier C.pickle -o model.json [--verify TEXTS.txt]
+  classify-export --pipeline P.joblib --labels MLB.pickle -o model.json   (multi-label)
 
 --pipeline reads a pickle, a joblib file or a .skops file holding a Pipeline (or a search CV of
 one). The two-pickle form is what the classic Bottle/mod_wsgi recipe saves with pickle.dump.
+--labels names a multi-label model's indicator columns (OneVsRestClassifier or
+MultiOutputClassifier fitted on an indicator matrix): the fitted MultiLabelBinarizer that made the
+training target (pickle, joblib or .skops, or a pickled list of labels), or a .txt file with one
+label per line in column order; without it the labels are the column numbers 0, 1, ...
 --verify TEXTS.txt predicts every line (one text per line) with sklearn and with
 `classify predict --scores` and compares labels, scores and probabilities (a regressor's
 number).
@@ -43,6 +48,12 @@ def main(argv=None, prog=None):
     parser.add_argument(
         "--pipeline",
         help="pickled, joblib or .skops Pipeline (vectorizer, steps, classifier or regressor)",
+    )
+    parser.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="a multi-label model's label names: the pickled/joblib MultiLabelBinarizer that made "
+        "the training target, or a .txt file with one label per line in column order",
     )
     parser.add_argument("-o", "--output", required=True, help="model file to write")
     parser.add_argument("--verify", metavar="TEXTS", help="file with one text per line to re-predict and compare")
@@ -91,8 +102,12 @@ def _run(args):
             "classifier": os.path.basename(args.classifier),
         }
         files = [args.vectorizer, args.classifier]
+    labels = None
+    if args.labels:
+        labels = _read_labels(args.labels)
+        source["labels"] = os.path.basename(args.labels)
     try:
-        plan = walk.build(sequence)
+        plan = walk.build(sequence, labels)
     except Unsupported as e:
         raise Unsupported(_with_version_hint(str(e), files)) from None
     pipeline = walk.structure(shape) if shape is not None else ", ".join(
@@ -101,11 +116,12 @@ def _run(args):
     built = model.assemble(plan, sequence, pipeline, source)
     model.write_model(built, args.output)
     final = built["classifier"]
-    answers = (
-        "regression (one number per text)"
-        if final["kind"] in REGRESSION_KINDS
-        else f"{len(final['classes'])} classes"
-    )
+    if final["kind"] in REGRESSION_KINDS:
+        answers = "regression (one number per text)"
+    elif final["kind"] == "multi_label":
+        answers = f"multi-label, {len(final['classes'])} labels"
+    else:
+        answers = f"{len(final['classes'])} classes"
     print(
         f"wrote {args.output}: format {built['format_version']}, {final['estimator']}, "
         f"{answers}, {model.n_features(built)} features",
@@ -114,6 +130,39 @@ def _run(args):
     if args.verify:
         verify.verify(plan, args.output, args.verify, args.classify)
     return 0
+
+
+def _read_labels(path):
+    """The label names --labels gives: a .txt file's lines (UTF-8, one label per line), else the
+    MultiLabelBinarizer or list of labels stored in a pickle, joblib or .skops file."""
+    from . import loading
+    from .wrappers import label_names
+
+    what = f"--labels {path}"
+    if not path.endswith(".txt"):
+        return label_names(loading.load(path, "--labels"), what)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise Unsupported(f"--labels: cannot read {path}: {e.strerror or e}")
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the empty string after the final newline is not a line
+    names = []
+    for number, line in enumerate(lines, start=1):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        try:
+            name = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise Unsupported(f"{what}: line {number} is not UTF-8 ({e.reason} at byte {e.start})")
+        if not name.strip():
+            raise Unsupported(
+                f"{what}: line {number} is empty; write one label per line, no blank lines"
+            )
+        names.append(name)
+    return label_names(names, what)
 
 
 def _import_sklearn():

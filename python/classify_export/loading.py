@@ -39,6 +39,8 @@ SKOPS_HELPERS = (
     "sklearn.preprocessing._label.LabelBinarizer",
     "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.frozen._frozen.FrozenEstimator",
+    # What --labels reads: the MultiLabelBinarizer that made a multi-label target.
+    "sklearn.preprocessing._label.MultiLabelBinarizer",
 )
 
 

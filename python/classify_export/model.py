@@ -21,13 +21,14 @@ _V1_KINDS = ("linear", "svc")
 _V1_PROBABILITIES = (None, "ovr_sigmoid", "softmax")
 
 
-def to_model(estimator, source=None):
-    """The model dict of a fitted Pipeline (or search CV of one)."""
-    return from_sequence(flatten(estimator), estimator, source)
+def to_model(estimator, source=None, *, labels=None):
+    """The model dict of a fitted Pipeline (or search CV of one); `labels` names a multi-label
+    model's indicator columns (a fitted MultiLabelBinarizer or a list)."""
+    return from_sequence(flatten(estimator), estimator, source, labels=labels)
 
 
-def from_sequence(sequence, estimator_for_structure, source=None, plan=None):
-    plan = plan or build(sequence)
+def from_sequence(sequence, estimator_for_structure, source=None, plan=None, *, labels=None):
+    plan = plan or build(sequence, labels)
     return assemble(plan, sequence, structure(estimator_for_structure), source)
 
 

@@ -1,13 +1,16 @@
 """Verification: predict texts with sklearn and with `classify predict --scores` on the exported
 model, and compare labels (exactly, as str), scores and probabilities (relative tolerance 1e-9:
 |a - b| <= 1e-9 * max(1, |a|, |b|)); for a regressor (`linear_regression`, `tree_regression`),
-the number sklearn's predict answers with the `value` classify prints, at the same tolerance.
+the number sklearn's predict answers with the `value` classify prints, at the same tolerance; for
+a multi-label model (`multi_label`), the set of labels sklearn's predict sets (as str, in column
+order) with the `labels` classify prints, each label's member score and class-1 probability.
 
 Scores are what docs/model-format-v2.md defines for each classifier kind: sklearn's
 decision_function, the joint log-likelihood for naive Bayes, predict_proba for calibrated,
 soft-voting and tree models, the negated distances of a NearestCentroid without a decision
 function, the members' predict_proba[:, 1] for a one-vs-rest model whose members have no decision
-function, and the weighted vote counts of hard voting.
+function, the weighted vote counts of hard voting, and per label of a multi-label model its
+member's decision value (or predict_proba[:, 1] when members have no decision function).
 """
 
 import json
@@ -94,7 +97,12 @@ def verify(plan, model_path, texts_path, classify_bin=None, out=None, texts=None
     differences = []
     if len(got) != len(expected):
         print(f"classify printed {len(got)} predictions for {len(expected)} texts", file=out)
-    fields = ("value",) if is_regression(plan) else ("label", "scores", "probabilities")
+    if is_regression(plan):
+        fields = ("value",)
+    elif is_multilabel(plan):
+        fields = ("labels", "scores", "probabilities")
+    else:
+        fields = ("label", "scores", "probabilities")
     for line, (e, g) in enumerate(zip(expected, got), start=1):
         for field in fields:
             if not _same(e[field], g.get(field)):
@@ -117,6 +125,11 @@ def is_regression(plan):
     return plan.classifier["kind"] in REGRESSION_KINDS
 
 
+def is_multilabel(plan):
+    """Whether the model answers a set of labels per text (kind `multi_label`)."""
+    return plan.classifier["kind"] == "multi_label"
+
+
 def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -124,6 +137,8 @@ def _number(value):
 def _same(expected, got):
     if isinstance(expected, str):
         return got is not None and str(got) == expected
+    if isinstance(expected, LabelSet):
+        return isinstance(got, list) and [str(label) for label in got] == list(expected)
     if expected is None or got is None:
         return expected is None and got is None
     if isinstance(expected, float):
@@ -204,6 +219,8 @@ def sklearn_predictions(plan, texts):
     if is_regression(plan):
         values = np.asarray(clf.predict(X), dtype=np.float64)
         return [{"value": float(v)} for v in values.reshape(len(texts))]
+    if is_multilabel(plan):
+        return multilabel_predictions(clf, plan.classifier, X)
     labels = [str(label) for label in clf.predict(X)]
     scores = np.asarray(sklearn_scores(clf, plan.classifier, X), dtype=np.float64)
     if scores.ndim == 1:
@@ -218,6 +235,49 @@ def sklearn_predictions(plan, texts):
             "probabilities": None if probabilities is None else probabilities[i],
         }
         for i in range(len(labels))
+    ]
+
+
+class LabelSet(list):
+    """The labels (str) sklearn's predict sets for one text, compared as a whole, in order."""
+
+
+def multilabel_predictions(clf, spec, X):
+    """[{"labels", "scores", "probabilities"}] of a OneVsRestClassifier or MultiOutputClassifier
+    fitted on an indicator matrix: the columns its predict sets, named by the model's classes;
+    per label, the member's score as sklearn's _predict_binary reads it (the wrapper's own
+    decision_function for one-vs-rest) and the class-1 probability of its predict_proba."""
+    import numpy as np
+    from scipy import sparse
+
+    names = [str(label) for label in spec["classes"]]
+    indicator = clf.predict(X)
+    indicator = np.asarray(indicator.toarray() if sparse.issparse(indicator) else indicator)
+    n_texts = indicator.shape[0]
+    if spec["response"] == "decision_function" and hasattr(clf, "decision_function"):
+        scores = np.asarray(clf.decision_function(X), dtype=np.float64)
+    else:
+        columns = []
+        for member in clf.estimators_:
+            if spec["response"] == "decision_function":
+                columns.append(np.ravel(member.decision_function(X)))
+            else:
+                columns.append(np.asarray(member.predict_proba(X))[:, 1])
+        scores = np.column_stack(columns).astype(np.float64)
+    probabilities = None
+    if hasattr(clf, "predict_proba"):
+        answered = clf.predict_proba(X)
+        if isinstance(answered, list):  # MultiOutputClassifier: one (n, 2) array per output
+            answered = np.column_stack([np.asarray(p)[:, 1] for p in answered])
+        probabilities = np.asarray(answered, dtype=np.float64).reshape(n_texts, -1).tolist()
+    scores = scores.reshape(n_texts, -1)
+    return [
+        {
+            "labels": LabelSet(names[j] for j in np.flatnonzero(indicator[i])),
+            "scores": scores[i].tolist(),
+            "probabilities": None if probabilities is None else probabilities[i],
+        }
+        for i in range(n_texts)
     ]
 
 

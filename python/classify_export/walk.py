@@ -86,8 +86,12 @@ def _is_tfidf_transformer(estimator):
     return type(estimator) is TfidfTransformer
 
 
-def build(sequence):
-    """The Plan of a flattened sequence [(name, estimator), ...]."""
+def build(sequence, labels=None):
+    """The Plan of a flattened sequence [(name, estimator), ...]. `labels` names a multi-label
+    model's indicator columns (a fitted MultiLabelBinarizer or a list, see
+    wrappers.label_names); it is refused for any other model."""
+    if labels is not None:
+        labels = wrappers.label_names(labels)
     if not sequence:
         Context("pipeline").refuse("it holds no estimator")
     name, first = sequence[0]
@@ -128,7 +132,15 @@ def build(sequence):
         model_steps += converted.specs
         width, dense = converted.width, converted.dense
     last_name, last = rest[-1]
-    classified = _classifier(last_name, last, Context(describe(last_name, last), width, dense))
+    last_ctx = Context(describe(last_name, last), width, dense, labels)
+    classified = _classifier(last_name, last, last_ctx)
+    if labels is not None and classified.spec["kind"] != "multi_label":
+        last_ctx.refuse(
+            "labels were given (labels= or --labels), but this model predicts one "
+            f"{'number' if role_of(last) == 'regressor' else 'class'} per text, not a set of "
+            "labels; leave them out (they name the indicator columns of a OneVsRestClassifier or "
+            "MultiOutputClassifier fitted on a multi-label target)"
+        )
     model_steps += classified.steps
     transforms = [estimator for _, estimator in sequence[:-1]]
     return Plan(parts, model_steps, classified.spec, width, transforms, last, front.column)
@@ -198,6 +210,12 @@ def convert_member(member, ctx):
     name, last = sequence[-1]
     where = ctx.where if len(sequence) == 1 else f"{ctx.where} {describe(name, last)}"
     classified = _classifier(name, last, ctx.child(where, width, dense), member=True)
+    if classified.spec["kind"] == "multi_label":
+        # A wrapper combines its members' single classes; a set of labels has no place there.
+        ctx.refuse(
+            f"{type(last).__name__} was fitted on a multi-label (indicator) target; a multi-label "
+            "classifier can only be the model's final estimator, not a wrapper's member"
+        )
     member_steps += classified.steps
     if not member_steps:
         return classified.spec

@@ -5,6 +5,9 @@
 - classifier: CalibratedClassifierCV (`calibrated`), OneVsRestClassifier (`one_vs_rest`),
   OneVsOneClassifier (`one_vs_one`) and VotingClassifier (`voting`), whose members are converted
   with walk.convert_member: a classifier, or a Pipeline of steps and a classifier (`pipeline`).
+- multi-label: OneVsRestClassifier fitted on an indicator matrix and MultiOutputClassifier
+  (`multi_label`): one binary member per indicator column, named by the wrapper's column
+  numbers or by the labels the user gives (`label_names`: a MultiLabelBinarizer or a list).
 
 Members keep the classes their sklearn objects have (sklearn fits one-vs-rest and one-vs-one
 members on 0/1 targets and voting members on label-encoded targets), so each member predicts as it
@@ -13,7 +16,7 @@ decision_function when they have one, else predict_proba.
 """
 
 from . import compat
-from .base import export_labels, finite_list
+from .base import Unsupported, export_labels, finite_list
 from .classifiers import Classified
 from .registry import register
 
@@ -163,10 +166,13 @@ def _convert_one(member, ctx):
 def one_vs_rest(clf, ctx):
     if not hasattr(clf, "estimators_"):
         ctx.refuse("OneVsRestClassifier is not fitted (it has no estimators_)")
-    if getattr(clf.label_binarizer_, "y_type_", "multiclass") not in ("multiclass", "binary"):
+    y_type = getattr(clf.label_binarizer_, "y_type_", "multiclass")
+    if y_type == "multilabel-indicator":
+        return _one_vs_rest_multilabel(clf, ctx)
+    if y_type not in ("multiclass", "binary"):
         ctx.refuse(
-            "OneVsRestClassifier was fitted for multilabel targets; mod_classify predicts one "
-            "label per text"
+            f"OneVsRestClassifier was fitted on a {y_type!r} target; mod_classify reads one "
+            "class per text, or several labels per text from an indicator matrix"
         )
     classes = export_labels(clf.classes_, ctx.where)
     for index, member in enumerate(clf.estimators_):
@@ -202,6 +208,218 @@ def _binary_members(clf, ctx):
     if len(responses) != 1:
         ctx.refuse("members differ in having a decision_function; they must be of one kind")
     return specs, responses.pop()
+
+
+# ----------------------------------------------------------------------------------------------
+# Multi-label: one binary member per indicator column
+
+
+def label_names(labels, what="labels"):
+    """The names of a multi-label model's indicator columns, in column order, from what the user
+    gives: a fitted MultiLabelBinarizer (its `classes_`) or a sequence of str or int labels."""
+    import numpy as np
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    if type(labels) is MultiLabelBinarizer:
+        if not hasattr(labels, "classes_"):
+            raise Unsupported(
+                f"{what}: the MultiLabelBinarizer is not fitted (it has no classes_); pass the one "
+                "that made the training target (its fit_transform)"
+            )
+        values = labels.classes_
+    elif isinstance(labels, (list, tuple, np.ndarray)):
+        values = labels
+    else:
+        raise Unsupported(
+            f"{what} is a {type(labels).__name__}; expected a fitted MultiLabelBinarizer or a "
+            "list of the labels in indicator column order"
+        )
+    array = np.asarray(values, dtype=object)
+    if array.ndim != 1 or len(array) == 0:
+        raise Unsupported(f"{what}: expected a non-empty list of labels, got shape {array.shape}")
+    names = export_labels(array, what)
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise Unsupported(
+                f"{what}: the label {name!r} occurs twice; each column needs its own label"
+            )
+        seen.add(name)
+    return names
+
+
+def _column_names(ctx, n_columns, what):
+    """The labels of the model's indicator columns: the user's (ctx.labels), else the column
+    numbers 0 .. n-1, which is what sklearn's predict answers columns for."""
+    if ctx.labels is None:
+        return list(range(n_columns))
+    if len(ctx.labels) != n_columns:
+        ctx.refuse(
+            f"{len(ctx.labels)} labels were given (labels= or --labels) but the {what} was fitted "
+            f"on an indicator matrix of {n_columns} columns; give the MultiLabelBinarizer that "
+            "made its training target (or its labels, one per column, in column order)"
+        )
+    return list(ctx.labels)
+
+
+def _one_vs_rest_multilabel(clf, ctx):
+    """OneVsRestClassifier on an indicator matrix (`label_binarizer_.y_type_` is
+    "multilabel-indicator"): sklearn's predict sets column k when _predict_binary(member k) is
+    above _threshold_for_binary_predict(estimators_[0]) (both identical in sklearn 1.2.1 and
+    1.9.1): the member's decision value above 0 when estimators_[0] is a classifier with a
+    decision_function, else its predict_proba[:, 1] above 0.5."""
+    from sklearn.base import is_classifier
+
+    n_columns = len(clf.estimators_)
+    if len(clf.classes_) != n_columns:
+        ctx.refuse(f"has {n_columns} members for {len(clf.classes_)} indicator columns")
+    names = _column_names(ctx, n_columns, "OneVsRestClassifier")
+    for index, member in enumerate(clf.estimators_):
+        if type(member).__name__ == "_ConstantPredictor":
+            import numpy as np
+
+            value = int(np.ravel(member.y_)[0])
+            present = "every" if value == 1 else "no"
+            missing = "without" if value == 1 else "with"
+            ctx.refuse(
+                f"label {names[index]!r} (indicator column {index}) is set for {present} "
+                "training text, so OneVsRestClassifier fitted no classifier for it (a "
+                f"_ConstantPredictor that always answers {value}); drop that column from the "
+                "target (and its label from the MultiLabelBinarizer), or add training texts "
+                f"{missing} that label, and refit"
+            )
+    specs, response = _binary_members(clf, ctx)
+    first = clf.estimators_[0]
+    # sklearn decides the threshold from the first member alone and applies it to every one.
+    threshold = 0.0 if hasattr(first, "decision_function") and is_classifier(first) else 0.5
+    _check_multilabel_predict(clf, ctx, response, threshold)
+    return Classified(
+        {
+            "kind": "multi_label",
+            "estimator": "OneVsRestClassifier",
+            "classes": names,
+            "response": response,
+            "threshold": threshold,
+            "estimators": specs,
+        },
+        [],
+    )
+
+
+@register("classifier", "sklearn.multioutput", "MultiOutputClassifier")
+def multi_output(clf, ctx):
+    """MultiOutputClassifier on an indicator matrix: predict is each member's own predict, one
+    column per member (no threshold). It has no decision_function; each label's score is its
+    member's decision value, or its predict_proba[:, 1] when members have no decision_function."""
+    if not hasattr(clf, "estimators_"):
+        ctx.refuse("MultiOutputClassifier is not fitted (it has no estimators_)")
+    names = _column_names(ctx, len(clf.estimators_), "MultiOutputClassifier")
+    for index, member in enumerate(clf.estimators_):
+        _binary_output(member, index, names[index], ctx)
+    specs, response = _binary_members(clf, ctx)
+    _check_multilabel_predict(clf, ctx, response, None)
+    return Classified(
+        {
+            "kind": "multi_label",
+            "estimator": "MultiOutputClassifier",
+            "classes": names,
+            "response": response,
+            "threshold": None,
+            "estimators": specs,
+        },
+        [],
+    )
+
+
+def _binary_output(member, index, name, ctx):
+    """Refuses a MultiOutputClassifier output whose member was not fitted on a 0/1 column: the
+    model sets a label when the member predicts class 1 of the classes [0, 1]."""
+    import numpy as np
+
+    classes = np.asarray(getattr(member, "classes_", []))
+    values = classes.tolist()
+    integers = all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values
+    )
+    if classes.ndim == 1 and integers and values == [0, 1]:
+        return
+    where = f"output {index} (label {name!r}, {type(member).__name__})"
+    if classes.ndim == 1 and len(values) == 1:
+        ctx.refuse(
+            f"{where} holds the single value {values[0]!r} for every training text, so its "
+            "member can only answer that; a multi-label output must hold both 0 and 1: drop that "
+            "column from the target (and its label from the MultiLabelBinarizer), or add "
+            "training texts with and without that label, and refit"
+        )
+    if classes.ndim == 1 and len(values) > 2:
+        ctx.refuse(
+            f"{where} has {len(values)} classes {values[:6]!r}: a multiclass output; mod_classify "
+            "exports a MultiOutputClassifier as a multi-label model, every output a 0/1 indicator "
+            "column (MultiLabelBinarizer().fit_transform(label sets) makes them); export one "
+            "model per multiclass output instead"
+        )
+    ctx.refuse(
+        f"{where} has classes {values!r}, expected [0, 1]: a multi-label output is a 0/1 integer "
+        "indicator column; refit on Y.astype(int) (MultiLabelBinarizer().fit_transform makes one)"
+    )
+
+
+def _binary_scores(member, X, response):
+    """What the model reads from a member: its decision value or its predict_proba[:, 1]."""
+    import numpy as np
+
+    if response == "decision_function":
+        return np.ravel(member.decision_function(X))
+    return np.asarray(member.predict_proba(X))[:, 1]
+
+
+def _check_multilabel_predict(clf, ctx, response, threshold):
+    """Refuses the model unless the wrapper's own predict sets exactly the labels the format's
+    rule sets on synthetic rows: a member's score above `threshold`, or (threshold None) its own
+    predict answering class 1. The core computes that rule; a sklearn that decides otherwise is
+    refused rather than exported wrong."""
+    import numpy as np
+    import sklearn
+    from scipy import sparse
+
+    from .classifiers import nonnegative_rows
+
+    X = nonnegative_rows(ctx.width, n_rows=8)
+    if ctx.dense:
+        X = X.toarray()
+
+    def compare(X):
+        theirs = clf.predict(X)
+        theirs = np.asarray(theirs.toarray() if sparse.issparse(theirs) else theirs) != 0
+        if threshold is None:
+            columns = [np.asarray(member.predict(X)) == 1 for member in clf.estimators_]
+        else:
+            columns = [
+                _binary_scores(member, X, response) > threshold for member in clf.estimators_
+            ]
+        return theirs, np.column_stack(columns)
+
+    try:
+        try:
+            theirs, ours = compare(X)
+        except ValueError:
+            if not sparse.issparse(X):
+                raise
+            # Members fitted on dense rows (an SVC after .toarray()) refuse sparse ones.
+            theirs, ours = compare(X.toarray())
+    except Exception as e:  # noqa: BLE001
+        ctx.refuse(
+            f"cannot check {type(clf).__name__}.predict on synthetic rows ({type(e).__name__}: {e})"
+        )
+    if theirs.shape != ours.shape or not (theirs == ours).all():
+        rule = (
+            "its member's own predict" if threshold is None else f"its member's score > {threshold}"
+        )
+        ctx.refuse(
+            f"{type(clf).__name__}.predict of sklearn {sklearn.__version__} does not set each "
+            f"label as {rule}, which the exporter writes; this sklearn version is not supported "
+            "for this estimator (please report it)"
+        )
 
 
 @register("classifier", "sklearn.multiclass", "OneVsOneClassifier")
