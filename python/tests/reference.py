@@ -35,7 +35,8 @@ class Row:
 
 def evaluate(model, vectorizer_rows):
     """[{"label", "scores", "probabilities"}] for each text; for a regressor (`linear_regression`,
-    `tree_regression`) [{"value", "scores": [value], "probabilities": None}].
+    `tree_regression`) [{"value", "scores": [value], "probabilities": None}]; for a multi-label
+    model (`multi_label`) [{"labels": [str of each set label], "scores", "probabilities"}].
 
     `vectorizer_rows`: one list per vectorizer (the top-level one, or each union branch in order),
     each holding one sparse row [(column, value)] per text."""
@@ -50,6 +51,17 @@ def evaluate(model, vectorizer_rows):
                 row = tfidf(row, model["tfidf"])
         for step in model.get("steps", []):
             row = apply_step(row, step)
+        if model["classifier"]["kind"] == "multi_label":
+            label_set, scores, probabilities = multi_label(model["classifier"], row)
+            classes = model["classifier"]["classes"]
+            answers.append(
+                {
+                    "labels": [str(classes[k]) for k in label_set],
+                    "scores": scores,
+                    "probabilities": probabilities,
+                }
+            )
+            continue
         index, scores, probabilities = classify(model["classifier"], row)
         if model["classifier"]["kind"] in ("linear_regression", "tree_regression"):
             answers.append({"value": scores[0], "scores": scores, "probabilities": None})
@@ -462,6 +474,24 @@ def one_vs_rest(spec, row):
             total = sum(p)
             probabilities = [v / total for v in p] if total != 0 else p
     return index, values, probabilities
+
+
+def multi_label(spec, row):
+    """(indices of the set labels, one score per label, one class-1 probability per label or
+    None). A label's score is its member's decision value or class-1 probability (`response`);
+    it is set when the score is above `threshold`, or, without a threshold, when its member
+    predicts class 1."""
+    label_set, scores = [], []
+    for k, member in enumerate(spec["estimators"]):
+        index, values = _response(member, row, spec["response"], True)
+        scores.append(values[0])
+        threshold = spec["threshold"]
+        if (values[0] > threshold) if threshold is not None else index == 1:
+            label_set.append(k)
+    probabilities = None
+    if all(_has_probabilities(m) for m in spec["estimators"]):
+        probabilities = [classify(m, row)[2][1] for m in spec["estimators"]]
+    return label_set, scores, probabilities
 
 
 def one_vs_one(spec, row):

@@ -734,8 +734,10 @@ def test_one_vs_rest_and_one_vs_one():
             assert c["ties"] == ("lowest" if SKLEARN >= (1, 8) else "highest")
             model = check(make_pipeline(TfidfVectorizer(), OneVsOneClassifier(base)).fit(X, Y), H, 2)
             assert model["classifier"]["kind"] == "one_vs_one"
-    refused(make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC())).fit(
-        x, np.array([[1, 0], [0, 1], [1, 1]] * (len(x) // 3))), "multilabel")
+    # Fitted on an indicator matrix it is a multi-label model (tested below).
+    multi = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC())).fit(
+        x, np.array([[1, 0], [0, 1], [1, 1]] * (len(x) // 3)))
+    assert classify_export.to_model(multi)["classifier"]["kind"] == "multi_label"
 
 
 def test_voting():
@@ -774,6 +776,307 @@ def test_wrapper_member_with_vectorizer_is_refused():
                                ("b", make_pipeline(CountVectorizer(), LinearSVC()))]).fit(x, y)
     message = refused(make_pipeline(TfidfVectorizer().fit(x), voting), "own text transformer", "FeatureUnion")
     assert "member 'a'" in message and "TfidfVectorizer" in message, message
+
+
+# ----------------------------------------------------------------------------------------------
+# Multi-label (kind `multi_label`): OneVsRestClassifier and MultiOutputClassifier fitted on an
+# indicator matrix
+
+
+def multilabel_data():
+    """(train texts, indicator matrix, label sets, held-out texts, tags): each text's labels are
+    derived from its section and length: "games" and "science" for those sections (x11 has no
+    section label), "graphical" for games and x11, "long" for more words than the median
+    training text. Columns in `tags` order."""
+    x, y, held = data(n=30, test=24)
+    median = sorted(len(t.split()) for t in x)[len(x) // 2]
+    sets = []
+    for section, text in zip(y, x):
+        tags = {section} & {"games", "science"}
+        if section in ("games", "x11"):
+            tags.add("graphical")
+        if len(text.split()) > median:
+            tags.add("long")
+        sets.append(tags)
+    tags = ["games", "science", "graphical", "long"]
+    indicator = np.array([[int(t in s) for t in tags] for s in sets])
+    assert (indicator.min(axis=0) == 0).all() and (indicator.max(axis=0) == 1).all(), indicator.sum(axis=0)
+    held = [t.replace("\n", " ").replace("\r", " ") for t in held] + ["Ünïcødé ΟΔΟΣ 東京", "game game game"]
+    return x, indicator, sets, held, tags
+
+
+def _multilabel_shapes():
+    """(description, unfitted pipeline, threshold, response, with probabilities) for each shape."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.feature_selection import SelectKBest, chi2
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.preprocessing import MaxAbsScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    return [
+        ("OvR LinearSVC", make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), OneVsRestClassifier(LinearSVC())),
+         0.0, "decision_function", False),
+        ("OvR LogisticRegression", make_pipeline(CountVectorizer(), OneVsRestClassifier(LogisticRegression(C=10))),
+         0.0, "decision_function", True),
+        ("OvR MultinomialNB", make_pipeline(CountVectorizer(), OneVsRestClassifier(MultinomialNB())),
+         0.5, "predict_proba", True),
+        ("OvR SVC probability", make_pipeline(TfidfVectorizer(), OneVsRestClassifier(
+            SVC(kernel="linear", probability=True, random_state=0))), 0.0, "decision_function", True),
+        ("OvR Pipeline(MaxAbsScaler, LinearSVC) members", make_pipeline(
+            TfidfVectorizer(), OneVsRestClassifier(make_pipeline(MaxAbsScaler(), LinearSVC()))),
+         0.0, "decision_function", False),
+        ("SelectKBest(chi2) then OvR LinearSVC", make_pipeline(
+            TfidfVectorizer(), SelectKBest(chi2, k=60), OneVsRestClassifier(LinearSVC())),
+         0.0, "decision_function", False),
+        ("MultiOutput LogisticRegression", make_pipeline(
+            TfidfVectorizer(), MultiOutputClassifier(LogisticRegression(C=10))), None, "decision_function", True),
+        ("MultiOutput LinearSVC", make_pipeline(TfidfVectorizer(), MultiOutputClassifier(LinearSVC())),
+         None, "decision_function", False),
+        ("MultiOutput MultinomialNB", make_pipeline(CountVectorizer(), MultiOutputClassifier(MultinomialNB())),
+         None, "predict_proba", True),
+        ("MultiOutput RandomForest", make_pipeline(CountVectorizer(), MultiOutputClassifier(
+            RandomForestClassifier(n_estimators=6, random_state=0))), None, "predict_proba", True),
+        ("MultiOutput DecisionTree", make_pipeline(CountVectorizer(), MultiOutputClassifier(
+            DecisionTreeClassifier(max_depth=5, random_state=0))), None, "predict_proba", True),
+        ("TruncatedSVD then MultiOutput LogisticRegression", make_pipeline(
+            TfidfVectorizer(), TruncatedSVD(12, random_state=0), MultiOutputClassifier(LogisticRegression(C=10))),
+         None, "decision_function", True),
+    ]
+
+
+def check_multilabel(estimator, texts, labels=None):
+    """Exports a multi-label `estimator`, evaluates the model with the reference evaluator and
+    compares with sklearn's predict (label sets exactly), scores and probabilities (1e-9)."""
+    model = classify_export.to_model(estimator, labels=labels)
+    json.dumps(model, allow_nan=False)
+    assert model["format_version"] == 2 and model["classifier"]["kind"] == "multi_label"
+    plan = walk.build(walk.flatten(estimator), labels)
+    expected = verify.sklearn_predictions(plan, texts)
+    rows = [raw_rows(v, texts) for v in front_vectorizers(plan.transforms[0])]
+    got = reference.evaluate(model, rows)
+    problems = []
+    for i, (e, g) in enumerate(zip(expected, got)):
+        for field in ("labels", "scores", "probabilities"):
+            same = e[field] == g[field] if field == "labels" else same_numbers(e[field], g[field])
+            if not same:
+                problems.append(f"text {i}: {field} sklearn {e[field]}, reference {g[field]}")
+    assert len(expected) == len(got) == len(texts)
+    assert not problems, "\n".join(problems[:8])
+    return model, expected
+
+
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")  # sklearn >= 1.9
+def test_multilabel_shapes():
+    from scipy import sparse
+
+    x, indicator, _, held, tags = multilabel_data()
+    for description, pipe, threshold, response, probabilities in _multilabel_shapes():
+        pipe.fit(x, indicator)
+        model, expected = check_multilabel(pipe, held)
+        c = model["classifier"]
+        assert c["estimator"] == type(pipe[-1]).__name__, description
+        assert (c["threshold"], c["response"]) == (threshold, response), (description, c["threshold"], c["response"])
+        assert c["classes"] == [0, 1, 2, 3] and len(c["estimators"]) == 4, description
+        assert all(m["classes"] == [0, 1] for m in c["estimators"]), description
+        # The label sets are sklearn's own predict, column by column.
+        predicted = pipe.predict(held)
+        predicted = np.asarray(predicted.toarray() if sparse.issparse(predicted) else predicted)
+        assert [e["labels"] for e in expected] == [[str(j) for j in np.flatnonzero(r)] for r in predicted]
+        assert (expected[0]["probabilities"] is not None) == probabilities, description
+        sizes = {len(e["labels"]) for e in expected}
+        assert min(sizes) <= 1 and max(sizes) >= 2, (description, sizes)
+
+
+def test_multilabel_search_cv_and_names():
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    x, indicator, sets, held, tags = multilabel_data()
+    pipe = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC()))
+    # Shuffled folds: the texts come sorted by section, and a fold without games would make
+    # OneVsRestClassifier fit a constant for it (and warn).
+    folds = KFold(2, shuffle=True, random_state=0)
+    search = GridSearchCV(pipe, {"onevsrestclassifier__estimator__C": [0.1, 1.0]}, cv=folds).fit(x, indicator)
+    check_multilabel(search, held)
+    # Names: a MultiLabelBinarizer's sorted labels, a list in column order, int labels.
+    mlb = MultiLabelBinarizer().fit(sets)
+    pipe = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LogisticRegression())).fit(x, mlb.transform(sets))
+    model, expected = check_multilabel(pipe, held, labels=mlb)
+    assert model["classifier"]["classes"] == ["games", "graphical", "long", "science"]
+    assert {label for e in expected for label in e["labels"]} <= set(mlb.classes_)
+    assert classify_export.to_model(pipe, labels=list(mlb.classes_))["classifier"]["classes"] == list(mlb.classes_)
+    numbered = MultiLabelBinarizer().fit([{10 * len(s) + k for k in range(2)} for s in sets])
+    pipe = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC())).fit(x, numbered.transform(
+        [{10 * len(s) + k for k in range(2)} for s in sets]))
+    model, _ = check_multilabel(pipe, held, labels=numbered)
+    assert model["classifier"]["classes"] == [int(c) for c in numbered.classes_]
+
+
+def test_multilabel_refusals():
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+    from sklearn.tree import DecisionTreeClassifier
+
+    from classify_export import wrappers
+
+    x, indicator, sets, held, tags = multilabel_data()
+    mlb = MultiLabelBinarizer().fit(sets)
+    pipe = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC())).fit(x, mlb.transform(sets))
+    _refused_with(pipe, list(mlb.classes_)[:3], "3 labels were given", "4 columns", "MultiLabelBinarizer")
+    _refused_with(pipe, MultiLabelBinarizer(), "not fitted")
+    _refused_with(pipe, ["a", "b", "a", "c"], "'a' occurs twice")
+    _refused_with(pipe, {"a": 0}, "is a dict", "MultiLabelBinarizer")
+    _refused_with(pipe, [1.5, 2.5, 3.5, 4.5], "classes_", "str or int")
+    # Labels for a model that answers one class.
+    xs, ys, _ = data()
+    single = make_pipeline(TfidfVectorizer(), LinearSVC()).fit(xs, ys)
+    _refused_with(single, ["a", "b", "c"], "predicts one class per text", "leave them out")
+    # A label present in every (or no) training text: sklearn fits a _ConstantPredictor.
+    constant = mlb.transform(sets)
+    constant[:, 1] = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ovr = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LinearSVC())).fit(x, constant)
+    message = _refused_with(ovr, mlb, "label 'graphical' (indicator column 1)", "every training text",
+                            "_ConstantPredictor", "drop that column", "refit")
+    assert "without that label" in message, message
+    constant[:, 1] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ovr = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(MultinomialNB())).fit(x, constant)
+    refused(ovr, "label 1 (indicator column 1)", "set for no training text", "with that label")
+    # MultiOutputClassifier: each output must be a 0/1 column.
+    _, sections, _ = data(n=30, test=24)
+    multiclass = np.column_stack([indicator[:, 0], np.unique(sections, return_inverse=True)[1]])
+    moc = make_pipeline(TfidfVectorizer(), MultiOutputClassifier(LogisticRegression())).fit(x, multiclass)
+    refused(moc, "output 1 (label 1, LogisticRegression)", "3 classes", "multiclass output")
+    moc = make_pipeline(TfidfVectorizer(), MultiOutputClassifier(DecisionTreeClassifier())).fit(x, constant)
+    refused(moc, "output 1 (label 1, DecisionTreeClassifier)", "single value 0", "drop that column")
+    moc = make_pipeline(TfidfVectorizer(), MultiOutputClassifier(LinearSVC())).fit(x, indicator.astype(bool))
+    refused(moc, "output 0", "[False, True]", "expected [0, 1]", "astype(int)")
+    # A multi-label wrapper is only ever the final estimator, never a member.
+    member = OneVsRestClassifier(LinearSVC()).fit(TfidfVectorizer().fit_transform(x), indicator)
+    with pytest.raises(Unsupported, match="only be the model's final estimator"):
+        walk.convert_member(member, classify_export.base.Context("member 0", member.n_features_in_))
+    # The safety net: a sklearn whose predict does not follow the members' scores is refused.
+    original = wrappers._binary_scores
+    wrappers._binary_scores = lambda member, X, response: original(member, X, response) + 1e3
+    try:
+        refused(pipe, "OneVsRestClassifier.predict of sklearn", sklearn.__version__, "score > 0.0")
+    finally:
+        wrappers._binary_scores = original
+
+
+def _refused_with(estimator, labels, *needles):
+    with pytest.raises(Unsupported) as caught:
+        classify_export.to_model(estimator, labels=labels)
+    message = str(caught.value)
+    for needle in needles:
+        assert needle in message, f"{needle!r} not in {message!r}"
+    return message
+
+
+def _multilabel_texts_file(tmp, texts):
+    path = os.path.join(tmp, "texts.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(t + "\n" for t in texts))
+    return path
+
+
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")  # sklearn >= 1.9
+def test_multilabel_verify_with_the_real_classify(classify_bin, capsys):
+    """Every multi-label shape through the real `classify`: --verify's comparison, the plain
+    output (labels tab-separated), and a tampered model that verification must catch."""
+    x, indicator, _, held, tags = multilabel_data()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "m.json")
+        texts_path = _multilabel_texts_file(tmp, held)
+        for description, pipe, threshold, _, _ in _multilabel_shapes():
+            pipe.fit(x, indicator)
+            classify_export.export(pipe, out, verify_texts=held, classify_bin=classify_bin)
+            assert f"verified {len(held)} texts: identical" in capsys.readouterr().out, description
+            shown = subprocess.run([classify_bin, "predict", "--model", out, texts_path], capture_output=True,
+                                   text=True, check=True).stdout.split("\n")[:-1]
+            plan = walk.build(walk.flatten(pipe))
+            expected = verify.sklearn_predictions(plan, held)
+            assert shown == ["\t".join(e["labels"]) for e in expected], description
+            # A threshold moved, or a member's intercept shifted, must not verify.
+            model = json.load(open(out))
+            c = model["classifier"]
+            if threshold is not None:
+                c["threshold"] = threshold + (0.3 if threshold == 0.0 else -0.3)
+            else:
+                member = c["estimators"][0]
+                member = member.get("classifier", member)
+                if member["kind"] == "linear":
+                    member["intercept"][0] += 0.5
+                else:
+                    c["estimators"] = c["estimators"][1:] + c["estimators"][:1]
+            with open(out, "w") as f:
+                json.dump(model, f)
+            with pytest.raises(classify_export.VerifyFailed):
+                verify.verify(plan, out, texts_path, classify_bin)
+            capsys.readouterr()
+
+
+def test_multilabel_command_line_labels(classify_bin):
+    """classify-export --labels with a pickled or joblib MultiLabelBinarizer, a pickled list and a
+    .txt file, verified with the real classify; and its refusals."""
+    import joblib
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multioutput import MultiOutputClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    x, _, sets, held, _ = multilabel_data()
+    mlb = MultiLabelBinarizer().fit(sets)
+    script = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "export_sklearn.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        texts = _multilabel_texts_file(tmp, held)
+        out = os.path.join(tmp, "m.json")
+        for clf in (OneVsRestClassifier(LinearSVC()), MultiOutputClassifier(LogisticRegression())):
+            pipe = make_pipeline(TfidfVectorizer(), clf).fit(x, mlb.transform(sets))
+            pickled = os.path.join(tmp, "p.pickle")
+            _pickle_to(pipe, pickled)
+            _pickle_to(mlb, os.path.join(tmp, "mlb.pickle"))
+            joblib.dump(mlb, os.path.join(tmp, "mlb.joblib"))
+            _pickle_to(list(mlb.classes_), os.path.join(tmp, "list.pickle"))
+            with open(os.path.join(tmp, "labels.txt"), "w", encoding="utf-8") as f:
+                f.write("".join(f"{label}\n" for label in mlb.classes_))
+            for name in ("mlb.pickle", "mlb.joblib", "list.pickle", "labels.txt"):
+                run = [sys.executable, script, "--pipeline", pickled, "--labels", os.path.join(tmp, name),
+                       "-o", out, "--verify", texts, "--classify", classify_bin]
+                result = subprocess.run(run, capture_output=True, text=True)
+                assert result.returncode == 0, (name, result.stdout + result.stderr)
+                assert "identical" in result.stdout and "multi-label, 4 labels" in result.stderr, result.stderr
+                model = json.load(open(out))
+                assert model["classifier"]["classes"] == list(mlb.classes_), name
+                assert model["metadata"]["source"]["labels"] == name
+            shown = subprocess.run([classify_bin, "predict", "--model", out, "--scores", texts], capture_output=True,
+                                   text=True, check=True).stdout.splitlines()
+            first = json.loads(shown[0])
+            assert set(first) >= {"labels", "scores"} and len(first["scores"]) == 4, first
+        # Refusals: one line on stderr, exit status 2, no traceback.
+        with open(os.path.join(tmp, "short.txt"), "w", encoding="utf-8") as f:
+            f.write("games\nlong\n")
+        with open(os.path.join(tmp, "blank.txt"), "w", encoding="utf-8") as f:
+            f.write("games\n\nlong\nscience\n")
+        xs, ys, _ = data()
+        single = os.path.join(tmp, "single.pickle")
+        _pickle_to(make_pipeline(TfidfVectorizer(), LinearSVC()).fit(xs, ys), single)
+        for pipeline, labels, needle in (
+            (pickled, "short.txt", "2 labels were given"),
+            (pickled, "blank.txt", "line 2 is empty"),
+            (pickled, "missing.pickle", "cannot read"),
+            (single, "mlb.pickle", "predicts one class per text"),
+        ):
+            run = [sys.executable, script, "--pipeline", pipeline, "--labels", os.path.join(tmp, labels), "-o", out]
+            result = subprocess.run(run, capture_output=True, text=True)
+            assert result.returncode == 2 and "Traceback" not in result.stderr, (labels, result.stderr)
+            assert needle in result.stderr, (labels, needle, result.stderr)
 
 
 # ----------------------------------------------------------------------------------------------
