@@ -10,14 +10,20 @@ A builder that the running sklearn cannot build (a class or parameter that does 
 a solver that refuses the task) raises; make_golden lists the shape as skipped, with the reason,
 in manifest.json. A builder raises CannotBuild for such a condition it checks itself.
 
-What make_golden records per text (see outputs() below for the definitions):
+What make_golden records per text (see outputs() and multilabel_outputs() below for the
+definitions):
   scores         per docs/model-format-v2.md's table: decision_function where sklearn has one,
                  predict_proba for calibrated, soft-voting and tree models, the weighted vote counts for
                  hard voting, the joint log-likelihood for naive Bayes, members' predict_proba[:, 1]
                  for a one-vs-rest without decision_function, negated centroid distances for a
                  NearestCentroid without decision_function; for a regressor [predict]
   probabilities  predict_proba when the estimator has it, else null
-  label          str(predict), for classifiers
+  label          str(predict), for classifiers that answer one class
+  labels         for a multi-label model (OneVsRestClassifier or MultiOutputClassifier fitted on an
+                 indicator matrix) instead of label: the labels of the columns its predict sets, as
+                 str, in column order; its scores are each label's member score (decision value, or
+                 predict_proba[:, 1] without decision_function) and its probabilities each label's
+                 class-1 probability (null unless every member has predict_proba)
   value          predict, for regressors (kind linear_regression or tree_regression), which have
                  no label
   analyzed       only when the exported model has a top-level vectorizer (Fitted.vectorizer)
@@ -72,6 +78,7 @@ from sklearn.linear_model import (
 from sklearn.metrics import pairwise_distances
 from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -102,6 +109,9 @@ class Fitted:
     """The fitted text vectorizer the exported model's top-level `vectorizer` is, if any."""
     plain: Optional[Callable[[list], Any]] = None
     """texts → that vectorizer's (+ TfidfTransformer) output rows, if the model has one."""
+    labels: Any = None
+    """A multi-label model's fitted MultiLabelBinarizer, which names its indicator columns
+    (classify_export.to_model(labels=...)); None: the columns are named 0, 1, ..."""
 
     def input(self, texts):
         return texts if self.to_input is None else self.to_input(texts)
@@ -485,6 +495,218 @@ def shape_ovo_linearsvc_binary(samples):
 def shape_ovo_linearsvc_multi_int(samples):
     pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)), ("clf", OneVsOneClassifier(LinearSVC(random_state=0)))])
     return pipeline_fitted(pipe, fit(pipe, samples, samples.MULTI, 60, int_labels=True))
+
+
+# ----------------------------------------------------------------------------------------------
+# Multi-label (kind `multi_label`): several labels per text, from an indicator matrix derived from
+# each training text's section and length
+
+
+MULTILABEL_TAGS = ("games", "science", "x11", "desktop", "long")
+LONG_WORDS = 50
+
+
+def multilabel_tags(section, text):
+    """A training text's labels: its section when it is games, science or x11 (the other sections
+    have none), "desktop" for games and x11 (a second tag of the same sections), and "long" for
+    more than LONG_WORDS whitespace-separated words. A text has 0 to 3 labels."""
+    tags = set()
+    if section in ("games", "science", "x11"):
+        tags.add(section)
+    if section in ("games", "x11"):
+        tags.add("desktop")
+    if len(text.split()) > LONG_WORDS:
+        tags.add("long")
+    return tags
+
+
+def fit_multilabel(estimator, samples, n_train, *, mlb=None, n_test=N_TEST_WORD):
+    """Fits `estimator` on make_golden's sample of the six MULTI sections with the indicator
+    matrix of multilabel_tags (columns in MULTILABEL_TAGS order, or `mlb`'s sorted labels when a
+    MultiLabelBinarizer is given, which it is fitted on); returns the held-out texts."""
+    train_x, train_y, test_x = samples.split(samples.MULTI, n_train, n_test, False)
+    sets = [multilabel_tags(section, text) for section, text in zip(train_y, train_x)]
+    if mlb is not None:
+        indicator = mlb.fit_transform(sets)
+    else:
+        indicator = np.array([[int(tag in tags) for tag in MULTILABEL_TAGS] for tags in sets])
+    for column in range(indicator.shape[1]):
+        if indicator[:, column].min() == indicator[:, column].max():
+            raise CannotBuild(f"indicator column {column} is constant in the training sample")
+    estimator.fit(train_x, indicator)
+    return test_x
+
+
+@shape("Multi-label: TfidfVectorizer word (1,2)-grams, OneVsRestClassifier(LinearSVC) on a 5-column "
+       "indicator matrix (section tags, desktop, long): a label is set when its decision value is > 0")
+def shape_multilabel_ovr_linearsvc_tfidf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=800)),
+        ("clf", OneVsRestClassifier(LinearSVC(random_state=0))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label: CountVectorizer, OneVsRestClassifier(LogisticRegression): decision values > 0, "
+       "and each label's own probability (not normalized across labels)")
+def shape_multilabel_ovr_logreg_count(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(min_df=2, max_features=800)),
+        ("clf", OneVsRestClassifier(LogisticRegression(max_iter=2000))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label: CountVectorizer, OneVsRestClassifier(MultinomialNB): no decision_function, a label "
+       "is set when its member's predict_proba[:, 1] is > 0.5")
+def shape_multilabel_ovr_multinomialnb(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=800)),
+        ("clf", OneVsRestClassifier(MultinomialNB())),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label: TfidfVectorizer, MultiOutputClassifier(LogisticRegression): each label is its "
+       "member's own predict; scores its decision value")
+def shape_multilabel_multioutput_logreg(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=800)),
+        ("clf", MultiOutputClassifier(LogisticRegression(C=10.0, max_iter=2000))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label: CountVectorizer, MultiOutputClassifier(RandomForestClassifier(n_estimators=10)): "
+       "members' predict_proba[:, 1] as scores, a 5-against-5 tie of a member goes to class 0")
+def shape_multilabel_multioutput_randomforest(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=600)),
+        ("clf", MultiOutputClassifier(RandomForestClassifier(n_estimators=10, random_state=0))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label: CountVectorizer, MultiOutputClassifier(DecisionTreeClassifier(max_depth=6))")
+def shape_multilabel_multioutput_decisiontree(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=800)),
+        ("clf", MultiOutputClassifier(DecisionTreeClassifier(max_depth=6, random_state=0))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label after steps: TfidfVectorizer (1,2), SelectKBest(chi2, 200) scored on the "
+       "indicator matrix, OneVsRestClassifier(LinearSVC)")
+def shape_multilabel_selectkbest_ovr_linearsvc(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=1000)),
+        ("select", SelectKBest(chi2, k=200)),
+        ("clf", OneVsRestClassifier(LinearSVC(random_state=0))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label on dense rows: TfidfVectorizer, TruncatedSVD(20), "
+       "MultiOutputClassifier(LogisticRegression)")
+def shape_multilabel_truncatedsvd_multioutput_logreg(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=600)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("clf", MultiOutputClassifier(LogisticRegression(C=10.0, max_iter=2000))),
+    ])
+    return pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60))
+
+
+@shape("Multi-label with a MultiLabelBinarizer's string labels (exported with labels=mlb): "
+       "TfidfVectorizer, OneVsRestClassifier(SGDClassifier(loss='log_loss'))")
+def shape_multilabel_mlb_ovr_sgd_log(samples):
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=800)),
+        ("clf", OneVsRestClassifier(SGDClassifier(loss="log_loss", random_state=0))),
+    ])
+    mlb = MultiLabelBinarizer()
+    fitted = pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60, mlb=mlb))
+    fitted.labels = mlb
+    return fitted
+
+
+@shape("Multi-label with a MultiLabelBinarizer's string labels: CountVectorizer, "
+       "MultiOutputClassifier(MultinomialNB): no decision_function, the members' own predict")
+def shape_multilabel_mlb_multioutput_multinomialnb(samples):
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=800)),
+        ("clf", MultiOutputClassifier(MultinomialNB())),
+    ])
+    mlb = MultiLabelBinarizer()
+    fitted = pipeline_fitted(pipe, fit_multilabel(pipe, samples, 60, mlb=mlb))
+    fitted.labels = mlb
+    return fitted
+
+
+def final_estimator(estimator):
+    """The last step of a Pipeline or search CV's best estimator (nested ones too)."""
+    from sklearn.model_selection._search import BaseSearchCV
+
+    while True:
+        if isinstance(estimator, BaseSearchCV):
+            estimator = estimator.best_estimator_
+        elif isinstance(estimator, Pipeline):
+            estimator = estimator.steps[-1][1]
+        else:
+            return estimator
+
+
+def is_multilabel(estimator):
+    """Whether the estimator answers a set of labels per text: a OneVsRestClassifier fitted on an
+    indicator matrix, or a MultiOutputClassifier."""
+    from sklearn.multioutput import MultiOutputClassifier
+
+    final = final_estimator(estimator)
+    if isinstance(final, OneVsRestClassifier):
+        return final.label_binarizer_.y_type_.startswith("multilabel")
+    return isinstance(final, MultiOutputClassifier)
+
+
+def multilabel_outputs(estimator, X, names):
+    """(scores, probabilities or None, label sets) of a multi-label estimator on X. Label sets:
+    per row the names (str) of the columns predict sets, in column order. Scores: per label what
+    sklearn's _predict_binary reads from the member (its decision_function, else its
+    predict_proba[:, 1]); for one-vs-rest the wrapper's own decision_function. Probabilities:
+    per label its member's class-1 probability (predict_proba of the wrapper: one-vs-rest's
+    (n, labels) array, MultiOutputClassifier's list of (n, 2) arrays), when the wrapper has it."""
+    from scipy import sparse
+
+    for _, step in (estimator.steps[:-1] if isinstance(estimator, Pipeline) else []):
+        if step is not None and step != "passthrough":
+            X = step.transform(X)
+    if not isinstance(estimator, Pipeline):
+        raise CannotBuild("multilabel_outputs reads a Pipeline ending in the multi-label wrapper")
+    wrapper = estimator.steps[-1][1]
+    indicator = wrapper.predict(X)
+    indicator = np.asarray(indicator.toarray() if sparse.issparse(indicator) else indicator)
+    if indicator.shape[1] != len(names):
+        raise CannotBuild(f"predict answers {indicator.shape[1]} columns for {len(names)} labels")
+    label_sets = [[str(names[j]) for j in np.flatnonzero(row)] for row in indicator]
+    if hasattr(wrapper, "decision_function"):
+        scores = np.asarray(wrapper.decision_function(X), dtype=np.float64)
+    else:
+        members = wrapper.estimators_
+        if all(hasattr(m, "decision_function") for m in members):
+            scores = np.column_stack([np.ravel(m.decision_function(X)) for m in members])
+        else:
+            scores = np.column_stack([m.predict_proba(X)[:, 1] for m in members])
+    probabilities = None
+    if hasattr(wrapper, "predict_proba"):
+        answered = wrapper.predict_proba(X)
+        if isinstance(answered, list):
+            answered = np.column_stack([p[:, 1] for p in answered])
+        probabilities = np.asarray(answered, dtype=np.float64)
+    return scores.reshape(len(label_sets), -1), probabilities, label_sets
 
 
 # ----------------------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ held-out corpus lines), what sklearn computes at every stage:
                      row or null), label (str(predict)). analyzed and features are left out where
                      the model's rows are not the plain vectorizer's output (unions, steps). A
                      regressor's case (kind linear_regression or tree_regression) has value
-                     (predict), scores [value], probabilities null and no label.
+                     (predict), scores [value], probabilities null and no label. A multi-label
+                     model's case (kind multi_label: OneVsRestClassifier or MultiOutputClassifier
+                     fitted on an indicator matrix) has labels instead of label: the labels of
+                     the columns predict sets (list of str, in the model's classes order, possibly
+                     empty); scores one per label, its member's score (decision_function, or
+                     predict_proba[:, 1] when the members have none); probabilities one per label,
+                     its member's class-1 probability (predict_proba), or null when the wrapper
+                     has no predict_proba.
   unicode.json       Python's own character tables (re's \\w, str.isspace, str.lower, NFKD,
                      unicodedata.combining) for every code point, compressed
   manifest.json      the list of models, the shapes skipped with this sklearn and why,
@@ -568,12 +575,15 @@ def exporter_name():
     return "scripts/export_sklearn.py (export_model; python/classify_export does not exist yet)"
 
 
-def export(estimator, v1_parts=None):
+def export(estimator, v1_parts=None, labels=None):
     """classify_export.to_model(estimator); before that package exists, export_sklearn's
     export_model(*v1_parts) for the v1 specs, and a Skip for the rest. A refusal is a Skip naming
-    the exporter's message; any other error is a bug and propagates."""
+    the exporter's message; any other error is a bug and propagates. `labels`: a multi-label
+    model's MultiLabelBinarizer, passed as to_model's labels=."""
     if classify_export is not None:
         try:
+            if labels is not None:
+                return classify_export.to_model(estimator, labels=labels)
             return classify_export.to_model(estimator)
         except classify_export.Unsupported as e:
             raise Skip(f"classify_export.to_model refuses it: {e}")
@@ -624,15 +634,28 @@ def shape_fixture(name, description, builder, samples, out):
     except Exception as e:  # noqa: BLE001 - recorded in the manifest, printed on stderr
         raise Skip(build_error(e))
     texts = TORTURE + fitted.texts
+    multilabel = golden_shapes.is_multilabel(fitted.estimator)
     try:
-        scores, probabilities, labels = golden_shapes.outputs(fitted.estimator, fitted.input(texts))
+        if multilabel:
+            # The labels' names come from the shape (its MultiLabelBinarizer, else the column
+            # numbers), not from the exported model, so that the fixture checks the export too.
+            n_columns = len(golden_shapes.final_estimator(fitted.estimator).estimators_)
+            names = list(fitted.labels.classes_) if fitted.labels is not None else list(range(n_columns))
+            scores, probabilities, label_sets = golden_shapes.multilabel_outputs(
+                fitted.estimator, fitted.input(texts), names)
+            labels = None
+        else:
+            scores, probabilities, labels = golden_shapes.outputs(fitted.estimator, fitted.input(texts))
     except golden_shapes.CannotBuild as e:
         raise Skip(f"sklearn's answers cannot be recorded: {e}")
-    model = fix_metadata(export(fitted.estimator), description)
-    regression = labels is None
+    model = fix_metadata(export(fitted.estimator, labels=fitted.labels), description)
+    regression = labels is None and not multilabel
     if regression != (model["classifier"]["kind"] in ("linear_regression", "tree_regression")):
         raise RuntimeError(f"{name}: sklearn calls it a {'regressor' if regression else 'classifier'}, "
                            f"the exported model's kind is {model['classifier']['kind']!r}")
+    if multilabel != (model["classifier"]["kind"] == "multi_label"):
+        raise RuntimeError(f"{name}: sklearn {'sets several labels' if multilabel else 'answers one class'} "
+                           f"per text, the exported model's kind is {model['classifier']['kind']!r}")
     # The core's analyzer and feature row are those of the model's one top-level vectorizer.
     analyze = fitted.vectorizer.build_analyzer() if fitted.vectorizer is not None and "vectorizer" in model else None
     rows = None
@@ -654,7 +677,9 @@ def shape_fixture(name, description, builder, samples, out):
             case["value"] = float(scores[i][0])  # predict's number; a regressor has no label
         case["scores"] = scores[i].tolist()
         case["probabilities"] = None if probabilities is None else probabilities[i].tolist()
-        if not regression:
+        if multilabel:
+            case["labels"] = label_sets[i]
+        elif not regression:
             case["label"] = str(labels[i])
         cases.append(case)
     dump_json(model, os.path.join(out, name + ".model.json"))

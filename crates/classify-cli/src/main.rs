@@ -3,6 +3,7 @@
 //! 1 runtime failure (bad input file, unreadable model), 2 usage.
 #![forbid(unsafe_code)]
 
+mod report;
 mod train;
 
 use std::io::{self, BufRead, BufWriter, Write};

@@ -15,6 +15,8 @@ use classify_core::{Model, Task};
 
 use crate::answers;
 use classify_train::evaluation::{Evaluation, MultiLabelEvaluation, RegressionEvaluation};
+
+use crate::report::Mistake;
 use classify_train::stop_words::ENGLISH_STOP_WORDS;
 use classify_train::svc::{Gamma, SvcParams};
 use classify_train::svm::Loss;
@@ -147,6 +149,13 @@ pub struct EvalArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
+    /// Also write a self-contained HTML report: figures, a confusion-matrix heat map, per-class
+    /// bars, the most frequent confusions with example texts, the model's metadata.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Also write the confusion matrix alone as an SVG image (for papers and READMEs).
+    #[arg(long)]
+    report_svg: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -277,10 +286,48 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         Model::load(&args.model).with_context(|| format!("model {}", args.model.display()))?;
     let bars = Bars::new();
     let data = read_data(&args.data, &bars, model.task() == Task::MultiLabel)?;
+    if model.task() != Task::Classification && (args.report.is_some() || args.report_svg.is_some())
+    {
+        bail!(
+            "--report and --report-svg draw a confusion matrix, which needs a model that answers \
+             one class per text; this one ({}) {}",
+            model.estimator(),
+            answers(&model)
+        );
+    }
     match model.task() {
         Task::Regression => report_regression(&model, &data, "evaluation", args.json),
         Task::MultiLabel => report_multi_label(&model, &data, "evaluation", args.json),
-        Task::Classification => report(&evaluate(&model, &data), "evaluation", args.json),
+        Task::Classification => {
+            let predicted = predicted_labels(&model, &data);
+            let evaluation = evaluation_of(&model, &data, &predicted);
+            if let Some(path) = &args.report {
+                let mistakes: Vec<Mistake<'_>> = data
+                    .labels
+                    .iter()
+                    .zip(&predicted)
+                    .zip(&data.texts)
+                    .filter(|((truth, predicted), _)| truth != predicted)
+                    .map(|((truth, predicted), text)| Mistake { truth, predicted, text })
+                    .collect();
+                let model_name = args.model.display().to_string();
+                let page = crate::report::html(
+                    &model,
+                    &model_name,
+                    &source_name(&args.data),
+                    &evaluation,
+                    &mistakes,
+                );
+                write_atomically(path, page.as_bytes())?;
+                eprintln!("wrote the report to {}", path.display());
+            }
+            if let Some(path) = &args.report_svg {
+                let svg = crate::report::confusion_svg(&evaluation);
+                write_atomically(path, svg.as_bytes())?;
+                eprintln!("wrote the confusion matrix to {}", path.display());
+            }
+            report(&evaluation, "evaluation", args.json)
+        }
     }
 }
 
@@ -532,9 +579,16 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 }
 
 fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
+    evaluation_of(model, data, &predicted_labels(model, data))
+}
+
+/// The model's label for each text, as printed.
+fn predicted_labels(model: &Model, data: &Dataset) -> Vec<String> {
+    data.texts.iter().map(|text| model.answer(&model.predict(text)).to_string()).collect()
+}
+
+fn evaluation_of(model: &Model, data: &Dataset, predicted: &[String]) -> Evaluation {
     let classes: Vec<String> = model.classes().iter().map(ToString::to_string).collect();
-    let predicted: Vec<String> =
-        data.texts.iter().map(|text| model.answer(&model.predict(text)).to_string()).collect();
     let pairs = data.labels.iter().map(String::as_str).zip(predicted.iter().map(String::as_str));
     Evaluation::new(&classes, pairs)
 }

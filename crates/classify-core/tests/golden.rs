@@ -12,7 +12,11 @@
 //!   kinds of model format v2 what docs/model-format-v2.md's table says,
 //! - probabilities (`predict_proba`) within 1e-9,
 //! - the predicted label exactly, as `str(label)`; for a regressor, `predict`'s number
-//!   (`"value"` in the case, the model's one score) within 1e-9.
+//!   (`"value"` in the case, the model's one score) within 1e-9; for a multi-label model
+//!   (`OneVsRestClassifier` or `MultiOutputClassifier` fitted on an indicator matrix), the set of
+//!   labels `predict` sets exactly (`"labels"`, as `str`, in the model's classes order), with one
+//!   score (the member's decision value or class-1 probability) and one probability per label
+//!   checked as above.
 //!
 //! `unicode.json` holds Python's own character tables (`re`'s `\w`, `str.isspace`, `str.lower`,
 //! NFKD, `unicodedata.combining`) for every code point; the core's character classes are checked
@@ -125,6 +129,8 @@ fn all_close(expected: &[f64], got: &[f64], tolerance: f64) -> bool {
 struct Report {
     failures: BTreeMap<(String, &'static str), (usize, String)>,
     checked: usize,
+    /// Cases of multi-label models, so that a fixture set without any is noticed.
+    multi_label: usize,
 }
 
 impl Report {
@@ -282,6 +288,27 @@ fn check_model(name: &str, report: &mut Report, binary_form: bool) {
             }
             continue;
         }
+        // A multi-label model answers the labels whose members say so, in classes order.
+        if model.task() == Task::MultiLabel {
+            report.multi_label += 1;
+            let expected: Option<Vec<String>> = case["labels"].as_array().map(|labels| {
+                labels
+                    .iter()
+                    .map(|label| label.as_str().expect("labels: strings").to_owned())
+                    .collect()
+            });
+            let got: Vec<String> =
+                prediction.label_set.iter().map(|&i| model.classes()[i].to_string()).collect();
+            if expected.as_ref() != Some(&got) {
+                report.fail(
+                    name,
+                    "labels",
+                    text,
+                    format!("sklearn {} vs core {got:?}", case["labels"]),
+                );
+            }
+            continue;
+        }
         let expected_label = case["label"].as_str().unwrap();
         let got_label = model.answer(&prediction).to_string();
         if got_label != expected_label {
@@ -339,6 +366,7 @@ fn golden_models_match_sklearn() {
     }
     announce("JSON form", &names, report.checked);
     assert!(report.checked > 1000, "only {} cases", report.checked);
+    assert!(report.multi_label > 0, "no multi-label cases; run scripts/make_golden.py");
     report.finish();
 }
 

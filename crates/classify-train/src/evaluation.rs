@@ -17,11 +17,11 @@ pub struct Evaluation {
 
 /// One class's figures.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct ClassFigures {
-    pub(crate) precision: f64,
-    pub(crate) recall: f64,
-    pub(crate) f1: f64,
-    pub(crate) support: usize,
+pub struct ClassFigures {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
 }
 
 impl Evaluation {
@@ -51,7 +51,17 @@ impl Evaluation {
         Evaluation { labels, confusion }
     }
 
-    pub(crate) fn total(&self) -> usize {
+    /// Every label in order: the model's classes, then any other found in the truth.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// `confusion()[true][predicted]` counts, indexed as `labels()`.
+    pub fn confusion(&self) -> &[Vec<usize>] {
+        &self.confusion
+    }
+
+    pub fn total(&self) -> usize {
         self.confusion.iter().flatten().sum()
     }
 
@@ -60,7 +70,7 @@ impl Evaluation {
         ratio(correct, self.total())
     }
 
-    pub(crate) fn class(&self, i: usize) -> ClassFigures {
+    pub fn class(&self, i: usize) -> ClassFigures {
         let predicted: usize = self.confusion.iter().map(|row| row[i]).sum();
         let support: usize = self.confusion[i].iter().sum();
         let hits = self.confusion[i][i];
