@@ -42,12 +42,12 @@ pub(crate) fn html(
         escape(&title),
         escape(&title)
     );
-    let _ = write!(
+    let _ = writeln!(
         page,
         "<section class=\"figures\">\
          <div><span class=\"figure\" id=\"documents\">{}</span>texts</div>\
          <div><span class=\"figure\" id=\"accuracy\">{:.4}</span>accuracy</div>\
-         <div><span class=\"figure\" id=\"macro-f1\">{:.4}</span>macro F1</div></section>\n",
+         <div><span class=\"figure\" id=\"macro-f1\">{:.4}</span>macro F1</div></section>",
         evaluation.total(),
         evaluation.accuracy(),
         evaluation.macro_f1()
