@@ -238,16 +238,9 @@ def bernoulli_nb(clf, ctx):
 SVC_KERNELS = ("linear", "poly", "rbf", "sigmoid")
 
 
-def _svc(clf, ctx):
-    """SVC / NuSVC: support vectors (CSR), dual coefficients, one intercept per pair of classes.
-
-    The arrays are sklearn's public attributes (dual_coef_ and intercept_ negated by sklearn for
-    two classes); gamma is the fitted _gamma ('scale'/'auto' resolved). With probability=True,
-    the Platt parameters are exported too and mod_classify computes predict_proba as libsvm does.
-    """
-    import numpy as np
-    from scipy import sparse
-
+def svm_kernel(clf, ctx):
+    """The kernel of a libsvm estimator (SVC, NuSVC, SVR, NuSVR), refusing the ones that cannot be
+    exported: a callable (Python code) and 'precomputed' (needs the training documents)."""
     name = type(clf).__name__
     kernel = clf.kernel
     if callable(kernel):
@@ -262,19 +255,20 @@ def _svc(clf, ctx):
             "training documents at prediction time; use kernel="
             + ", ".join(repr(k) for k in SVC_KERNELS)
         )
+    return kernel
+
+
+def support_vectors_csr(clf, ctx):
+    """support_vectors_ as a float64 CSR matrix with sorted indices, as libsvm's sparse kernels
+    read them (dense support vectors become CSR: libsvm's dense kernels sum the same products in
+    the same column order, up to BLAS's grouping of the sum)."""
+    import numpy as np
+    from scipy import sparse
+
+    name = type(clf).__name__
     if not hasattr(clf, "support_vectors_"):
         ctx.refuse(f"{name} is not fitted (it has no support_vectors_)")
     ctx.check_width(clf)
-    classes = _classes(clf, ctx)
-    n_classes = len(classes)
-    if clf.decision_function_shape not in ("ovr", "ovo"):
-        ctx.refuse(
-            f"{name}(decision_function_shape={clf.decision_function_shape!r}) is not supported: "
-            "use 'ovr' or 'ovo'"
-        )
-    if clf.break_ties and clf.decision_function_shape == "ovo":
-        ctx.refuse(f"{name}(break_ties=True) with decision_function_shape='ovo' cannot predict")
-
     sv = clf.support_vectors_
     if sv.shape[1] != ctx.width:
         ctx.refuse(
@@ -295,6 +289,41 @@ def _svc(clf, ctx):
         sv = sparse.csr_matrix(np.asarray(sv))
     if sv.dtype != np.float64:
         ctx.refuse(f"{name}.support_vectors_ are {sv.dtype}; refit on float64 features")
+    return sv
+
+
+def support_vectors_spec(sv):
+    """The model's CSR object of support vectors."""
+    return {
+        "indptr": [int(i) for i in sv.indptr],
+        "indices": [int(i) for i in sv.indices],
+        "data": finite_list(sv.data, "classifier.support_vectors.data"),
+    }
+
+
+def _svc(clf, ctx):
+    """SVC / NuSVC: support vectors (CSR), dual coefficients, one intercept per pair of classes.
+
+    The arrays are sklearn's public attributes (dual_coef_ and intercept_ negated by sklearn for
+    two classes); gamma is the fitted _gamma ('scale'/'auto' resolved). With probability=True,
+    the Platt parameters are exported too and mod_classify computes predict_proba as libsvm does.
+    """
+    import numpy as np
+    from scipy import sparse
+
+    name = type(clf).__name__
+    kernel = svm_kernel(clf, ctx)
+    sv = support_vectors_csr(clf, ctx)
+    classes = _classes(clf, ctx)
+    n_classes = len(classes)
+    if clf.decision_function_shape not in ("ovr", "ovo"):
+        ctx.refuse(
+            f"{name}(decision_function_shape={clf.decision_function_shape!r}) is not supported: "
+            "use 'ovr' or 'ovo'"
+        )
+    if clf.break_ties and clf.decision_function_shape == "ovo":
+        ctx.refuse(f"{name}(break_ties=True) with decision_function_shape='ovo' cannot predict")
+
     n_sv = sv.shape[0]
     n_support = [int(n) for n in clf.n_support_]
     if len(n_support) != n_classes or sum(n_support) != n_sv:
@@ -317,11 +346,7 @@ def _svc(clf, ctx):
         "decision_function_shape": clf.decision_function_shape,
         "break_ties": bool(clf.break_ties),
         "n_support": n_support,
-        "support_vectors": {
-            "indptr": [int(i) for i in sv.indptr],
-            "indices": [int(i) for i in sv.indices],
-            "data": finite_list(sv.data, "classifier.support_vectors.data"),
-        },
+        "support_vectors": support_vectors_spec(sv),
         "dual_coef": finite_list(dual_coef, "classifier.dual_coef"),
         "intercept": finite_list(np.atleast_1d(clf.intercept_), "classifier.intercept"),
         "prob_a": None,

@@ -1,7 +1,7 @@
 """Regressor converters: sklearn's linear regressors to the model's `linear_regression` object,
-and its tree regressors (DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor) to
-the `tree_regression` object (docs/model-format-v2.md): the final estimator of a model that
-answers a number per text.
+its tree regressors (DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor) to the
+`tree_regression` object and its kernel regressors (SVR, NuSVR) to the `svr` object
+(docs/model-format-v2.md): the final estimator of a model that answers a number per text.
 
 Every supported linear regressor predicts with sklearn's `LinearModel._decision_function` (or the
 equivalent of ElasticNet/Lasso and SGDRegressor for sparse input): `X @ coef_ + intercept_`,
@@ -18,7 +18,7 @@ classifier wrapper (walk.convert_member refuses it there).
 """
 
 from .base import close, finite_list, float64_array
-from .classifiers import Classified
+from .classifiers import Classified, support_vectors_csr, support_vectors_spec, svm_kernel
 from .registry import register
 from .trees import (
     fitted_trees,
@@ -32,7 +32,7 @@ from .trees import (
 PREDICT_TOLERANCE = 1e-9
 
 # The final estimator kinds that answer a number per text (no classes, no label).
-KINDS = ("linear_regression", "tree_regression")
+KINDS = ("linear_regression", "tree_regression", "svr", "k_neighbors_regression")
 
 
 def _coef(clf, ctx):
@@ -278,3 +278,123 @@ def random_forest_regressor(clf, ctx):
 @register("regressor", "sklearn.ensemble", "ExtraTreesRegressor")
 def extra_trees_regressor(clf, ctx):
     return _tree_regression(clf, ctx, forest=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Kernel regressors: SVR, NuSVR (kind `svr`)
+#
+# BaseLibSVM.predict hands libsvm _dual_coef_ and _intercept_; sklearn negates the public
+# dual_coef_ and intercept_ only for a two-class SVC/NuSVC, so for a regressor they are the
+# same arrays (sklearn 1.2.1 and 1.9.1, svm/_base.py). libsvm's svm_predict_values for
+# EPSILON_SVR and NU_SVR: sum = 0; sum += sv_coef[0][i] * k_function(x, SV[i]) for every support
+# vector in order; sum -= rho, where rho = -intercept_ (libsvm_helper.c's copy_intercept and
+# set_model negate it both ways, exactly). The kernel values are the SVC's (classifiers.py,
+# crates/classify-core/src/model/kernel.rs): libsvm's sparse kernels on a sparse fit; on a dense
+# fit (after TruncatedSVD) BLAS's ddot, whose grouping of the same sum differs in the last bits.
+# The estimator's own predict is checked against that formula before anything is written.
+
+
+def svr_values(spec, X, width):
+    """What docs/model-format-v2.md says an `svr` object answers for the rows of X (CSR or
+    dense): the dual coefficients times the kernel values, summed, plus the intercept (numpy's
+    sums, in another order than libsvm's: equal within 1e-9, not bit for bit)."""
+    import numpy as np
+    from scipy import sparse
+
+    vectors = spec["support_vectors"]
+    sv = sparse.csr_matrix(
+        (np.asarray(vectors["data"], dtype=np.float64), np.asarray(vectors["indices"]),
+         np.asarray(vectors["indptr"])),
+        shape=(len(vectors["indptr"]) - 1, width),
+    )
+    X = sparse.csr_matrix(X, dtype=np.float64)
+    dot = np.asarray((X @ sv.T).todense(), dtype=np.float64)
+    gamma, coef0, kernel = spec["gamma"], spec["coef0"], spec["kernel"]
+    if kernel == "linear":
+        values = dot
+    elif kernel == "poly":
+        values = (gamma * dot + coef0) ** spec["degree"]
+    elif kernel == "sigmoid":
+        values = np.tanh(gamma * dot + coef0)
+    else:
+        xx = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64)
+        yy = np.asarray(sv.multiply(sv).sum(axis=1), dtype=np.float64).T
+        values = np.exp(-gamma * np.maximum(xx + yy - 2 * dot, 0.0))
+    return values @ np.asarray(spec["dual_coef"], dtype=np.float64) + spec["intercept"]
+
+
+def _svr_probe_rows(sv):
+    """Rows like the regressor's own input: an empty row, the first support vectors, and the
+    midpoints of consecutive ones (where the kernel values are neither 1 nor vanishing)."""
+    from scipy import sparse
+
+    rows = [sparse.csr_matrix((1, sv.shape[1])), sv[:6]]
+    pairs = min(5, sv.shape[0] - 1)
+    if pairs > 0:
+        rows.append((sv[:pairs] + sv[1:pairs + 1]) * 0.5)
+    return sparse.csr_matrix(sparse.vstack(rows))
+
+
+def _check_svr(clf, ctx, spec, sv):
+    """Refuses the model unless clf.predict follows the `svr` formula within 1e-9 on rows made
+    from its support vectors (dense ones when the regressor reads dense rows or was fitted on a
+    dense matrix, as libsvm's dense build refuses sparse input)."""
+    import numpy as np
+    import sklearn
+
+    name = type(clf).__name__
+    X = _svr_probe_rows(sv)
+    ours = svr_values(spec, X, ctx.width)
+    dense = ctx.dense or getattr(clf, "_sparse", None) is False
+    try:
+        theirs = np.asarray(clf.predict(X.toarray() if dense else X), dtype=np.float64)
+    except Exception as e:  # noqa: BLE001
+        ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
+    if not close(ours, theirs, PREDICT_TOLERANCE):
+        ctx.refuse(
+            f"{name}.predict of sklearn {sklearn.__version__} does not compute "
+            "dual_coef_ · K(support_vectors_, x) + intercept_ as the exporter expects; this "
+            "sklearn version is not supported for this estimator (please report it)"
+        )
+
+
+def _svr(clf, ctx):
+    """SVR / NuSVR: support vectors (CSR), dual_coef_[0] (one per support vector), intercept_[0];
+    gamma is the fitted _gamma ('scale'/'auto' resolved)."""
+    import numpy as np
+    from scipy import sparse
+
+    name = type(clf).__name__
+    kernel = svm_kernel(clf, ctx)
+    sv = support_vectors_csr(clf, ctx)
+    n_sv = sv.shape[0]
+    dual_coef = clf.dual_coef_
+    dual_coef = dual_coef.toarray() if sparse.issparse(dual_coef) else np.asarray(dual_coef)
+    if dual_coef.shape != (1, n_sv):
+        ctx.refuse(f"{name}.dual_coef_ has shape {dual_coef.shape}, expected {(1, n_sv)}")
+    intercept = np.ravel(np.asarray(clf.intercept_, dtype=np.float64))
+    if intercept.shape != (1,):
+        ctx.refuse(f"{name}.intercept_ has shape {np.shape(clf.intercept_)}, expected (1,)")
+    spec = {
+        "kind": "svr",
+        "estimator": name,
+        "kernel": kernel,
+        "gamma": finite_list([float(clf._gamma)], f"{ctx.where}.gamma")[0],
+        "coef0": finite_list([float(clf.coef0)], f"{ctx.where}.coef0")[0],
+        "degree": int(clf.degree),
+        "support_vectors": support_vectors_spec(sv),
+        "dual_coef": finite_list(dual_coef[0], f"{ctx.where}.dual_coef"),
+        "intercept": finite_list(intercept, f"{ctx.where}.intercept")[0],
+    }
+    _check_svr(clf, ctx, spec, sv)
+    return Classified(spec, [])
+
+
+@register("regressor", "sklearn.svm", "SVR")
+def svr(clf, ctx):
+    return _svr(clf, ctx)
+
+
+@register("regressor", "sklearn.svm", "NuSVR")
+def nu_svr(clf, ctx):
+    return _svr(clf, ctx)
