@@ -35,7 +35,7 @@ class Row:
 
 def evaluate(model, vectorizer_rows):
     """[{"label", "scores", "probabilities"}] for each text; for a regressor (`linear_regression`,
-    `tree_regression`) [{"value", "scores": [value], "probabilities": None}]; for a multi-label
+    `tree_regression`, `svr`) [{"value", "scores": [value], "probabilities": None}]; for a multi-label
     model (`multi_label`) [{"labels": [str of each set label], "scores", "probabilities"}].
 
     `vectorizer_rows`: one list per vectorizer (the top-level one, or each union branch in order),
@@ -63,7 +63,7 @@ def evaluate(model, vectorizer_rows):
             )
             continue
         index, scores, probabilities = classify(model["classifier"], row)
-        if model["classifier"]["kind"] in ("linear_regression", "tree_regression"):
+        if model["classifier"]["kind"] in ("linear_regression", "tree_regression", "svr"):
             answers.append({"value": scores[0], "scores": scores, "probabilities": None})
             continue
         answers.append(
@@ -252,6 +252,17 @@ def _kernel(spec, x, sv):
     xx = sum(v * v for _, v in x)
     vv = sum(v * v for v in sv.values())
     return math.exp(-spec["gamma"] * (xx + vv - 2 * dot))
+
+
+def svr(spec, row):
+    """A kernel regressor's number: dual_coef[k] · K(x, sv k) summed in support-vector order from
+    0.0, then the intercept (libsvm's sum − rho, with rho = −intercept). No class."""
+    x = row.items()
+    csr = spec["support_vectors"]
+    total = 0.0
+    for coef, a, b in zip(spec["dual_coef"], csr["indptr"], csr["indptr"][1:]):
+        total += coef * _kernel(spec, x, dict(zip(csr["indices"][a:b], csr["data"][a:b])))
+    return None, [total + spec["intercept"]], None
 
 
 def _ovr_decision(predictions, confidences, n_classes):
@@ -584,4 +595,5 @@ _KINDS = {
     "trees": trees,
     "linear_regression": linear_regression,
     "tree_regression": tree_regression,
+    "svr": svr,
 }

@@ -1413,11 +1413,10 @@ def test_multi_output_regression_is_refused():
 def test_regressor_refusals():
     from sklearn.linear_model import Ridge
     from sklearn.neighbors import KNeighborsRegressor
-    from sklearn.svm import SVR
 
     x, target, _ = regression_data()
     refused(make_pipeline(TfidfVectorizer().fit(x), Ridge()), "step 'ridge' (Ridge)", "not fitted")
-    for other in (KNeighborsRegressor(), SVR()):
+    for other in (KNeighborsRegressor(),):
         refused(make_pipeline(TfidfVectorizer(), other).fit(x, target), type(other).__name__,
                 "classifier or regressor", "Ridge", "LinearSVR", "LinearSVC")
     vec = TfidfVectorizer().fit(x)
@@ -1609,6 +1608,193 @@ def test_tree_regressor_predict_safety_net():
                     sklearn.__version__, "predict does not follow combine")
     finally:
         regressors.tree_regression_values = original
+
+# ----------------------------------------------------------------------------------------------
+# Kernel regressors (kind `svr`): libsvm's kernel sum over the support vectors
+
+
+def _kernel_regressors():
+    from sklearn.svm import SVR, NuSVR
+
+    return [
+        SVR(C=10.0),
+        SVR(kernel="linear", C=0.5, epsilon=0.05),
+        SVR(kernel="poly", degree=2, coef0=1.0, gamma="auto", C=100.0),
+        SVR(kernel="sigmoid", gamma=0.1, coef0=-0.5),
+        NuSVR(nu=0.3, C=10.0),
+        NuSVR(kernel="poly", degree=3, gamma=0.5, coef0=0.5),
+    ]
+
+
+def _svr_shape(model, regressor):
+    """The `svr` object holds the fitted regressor's own arrays."""
+    from scipy import sparse
+
+    c = model["classifier"]
+    assert (c["estimator"], c["kernel"]) == (type(regressor).__name__, regressor.kernel)
+    assert (c["gamma"], c["coef0"], c["degree"]) == (regressor._gamma, regressor.coef0, regressor.degree)
+    sv = sparse.csr_matrix(regressor.support_vectors_)
+    assert c["support_vectors"]["indptr"] == sv.indptr.tolist()
+    assert c["support_vectors"]["indices"] == sv.indices.tolist()
+    assert c["support_vectors"]["data"] == sv.data.tolist()
+    dual = regressor.dual_coef_
+    assert c["dual_coef"] == np.ravel(dual.toarray() if sparse.issparse(dual) else dual).tolist()
+    assert c["intercept"] == float(regressor.intercept_[0]) and isinstance(c["intercept"], float)
+
+
+def test_svr_and_nusvr_every_kernel():
+    x, target, held = regression_data()
+    for regressor in _kernel_regressors():
+        for vectorizer in (TfidfVectorizer(ngram_range=(1, 2)), CountVectorizer(max_features=60)):
+            pipe = make_pipeline(vectorizer, regressor).fit(x, target)
+            model = check_regression(pipe, held, type(regressor).__name__, kind="svr")
+            _svr_shape(model, pipe[-1])
+            assert steps_of(model) == [] and model["format_version"] == 2
+
+
+def test_svr_after_every_pipeline_shape():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_selection import SelectKBest, f_regression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
+    from sklearn.svm import SVR, NuSVR
+
+    x, target, held = regression_data()
+    # Dense rows after TruncatedSVD: libsvm's dense build, whose BLAS sums group differently.
+    for regressor in (SVR(C=10.0), NuSVR(kernel="linear"), SVR(kernel="poly", degree=2, coef0=1.0)):
+        pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(12, random_state=0), regressor).fit(x, target)
+        model = check_regression(pipe, held, type(regressor).__name__, kind="svr")
+        assert steps_of(model) == ["project"]
+        _svr_shape(model, pipe[-1])
+    pipe = make_pipeline(TfidfVectorizer(), TruncatedSVD(12, random_state=0), StandardScaler(), SVR())
+    model = check_regression(pipe.fit(x, target), held, "SVR", kind="svr")
+    assert steps_of(model) == ["project", "center", "scale"]
+    pipe = make_pipeline(CountVectorizer(), SelectKBest(f_regression, k=40), MaxAbsScaler(), SVR(C=10.0))
+    model = check_regression(pipe.fit(x, target), held, "SVR", kind="svr")
+    assert steps_of(model) == ["select", "scale"]
+    model = check_regression(make_pipeline(CountVectorizer(), Normalizer(), NuSVR()).fit(x, target), held, "NuSVR",
+                             kind="svr")
+    assert steps_of(model) == ["normalize"]
+    # Hashed columns of both signs.
+    pipe = make_pipeline(HashingVectorizer(n_features=2**10), SVR(kernel="sigmoid", gamma=0.5, coef0=0.1))
+    check_regression(pipe.fit(x, target), held, "SVR", kind="svr")
+    union = FeatureUnion(
+        [("words", TfidfVectorizer(ngram_range=(1, 2))),
+         ("chars", make_pipeline(CountVectorizer(analyzer="char_wb", ngram_range=(2, 3)), TfidfTransformer()))],
+        transformer_weights={"chars": 0.5},
+    )
+    model = check_regression(make_pipeline(union, SVR(C=10.0)).fit(x, target), held, "SVR", kind="svr")
+    assert [b["weight"] for b in model["union"]["branches"]] == [1.0, 0.5]
+    search = GridSearchCV(make_pipeline(TfidfVectorizer(), SVR()), {"svr__C": [1.0, 10.0]}, cv=2)
+    check_regression(search.fit(x, target), held, "SVR", kind="svr")
+    table = np.empty((len(x), 2), dtype=object)
+    table[:, 0] = "ignored"
+    table[:, 1] = x
+    columns = ColumnTransformer([("text", TfidfVectorizer(), 1)])
+    check_regression(make_pipeline(columns, NuSVR(C=10.0)).fit(table, target), held, "NuSVR", kind="svr")
+
+
+def test_svr_fitted_on_a_dense_matrix():
+    """vectorizer.transform(texts).toarray(): sklearn predicts with its dense libsvm (which refuses
+    sparse rows); the model stores the support vectors as CSR and answers the same numbers."""
+    from sklearn.svm import SVR
+
+    x, target, held = regression_data()
+    vec = TfidfVectorizer().fit(x)
+    regressor = SVR(C=10.0).fit(vec.transform(x).toarray(), target)
+    assert regressor._sparse is False
+    model = classify_export.to_model(Pipeline([("vec", vec), ("svr", regressor)]))
+    _svr_shape(model, regressor)
+    got = reference.evaluate(model, [raw_rows(vec, held)])
+    theirs = regressor.predict(vec.transform(held).toarray()).tolist()
+    assert len(set(theirs)) > 1
+    assert all(close(e, g["value"]) for e, g in zip(theirs, got)), (theirs[:3], got[:3])
+
+
+def dot_kernel(a, b):
+    """A callable kernel: the plain dot product."""
+    return np.asarray((a @ b.T).todense())
+
+
+def test_svr_refusals():
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import SVR, NuSVR
+
+    x, target, _ = regression_data()
+    for regressor in (SVR(kernel=dot_kernel), NuSVR(kernel=dot_kernel)):
+        pipe = make_pipeline(TfidfVectorizer(), regressor).fit(x, target)
+        assert len(pipe.predict(x[:2])) == 2  # sklearn itself predicts with it
+        refused(pipe, f"{type(regressor).__name__}(kernel='dot_kernel') is not supported",
+                "a callable kernel is custom Python code", "'rbf'")
+    vec = TfidfVectorizer().fit(x)
+    X = vec.transform(x)
+    gram = np.asarray((X @ X.T).todense())
+    for regressor in (SVR(kernel="precomputed"), NuSVR(kernel="precomputed")):
+        fitted = regressor.fit(gram, target)
+        refused(Pipeline([("vec", vec), ("reg", fitted)]), f"{type(regressor).__name__}(kernel='precomputed')",
+                "needs the training documents", "'linear'")
+    for regressor in (SVR(), NuSVR()):
+        refused(make_pipeline(TfidfVectorizer().fit(x), regressor), type(regressor).__name__, "not fitted")
+    other = SVR().fit(CountVectorizer(ngram_range=(1, 2)).fit_transform(x), target)
+    refused(Pipeline([("vec", vec), ("reg", other)]), "step 'reg' (SVR)", "fitted on")
+    X3, Y3, _ = data()
+    pipe = make_pipeline(TfidfVectorizer(), OneVsRestClassifier(SVR())).fit(X3, Y3)
+    refused(pipe, "OneVsRestClassifier", "SVR is a regressor")
+
+
+def test_svr_predict_safety_net():
+    """A formula that does not give the estimator's predict is refused, naming the sklearn version."""
+    from classify_export import regressors
+    from sklearn.svm import SVR, NuSVR
+
+    x, target, _ = regression_data()
+    original = regressors.svr_values
+    # What a reader would answer if sklearn's intercept_ were −rho's opposite.
+    regressors.svr_values = lambda spec, X, width: original(dict(spec, intercept=-spec["intercept"]), X, width)
+    try:
+        for regressor in (SVR(), NuSVR()):
+            refused(make_pipeline(TfidfVectorizer(), regressor).fit(x, target), f"{type(regressor).__name__}.predict of sklearn",
+                    sklearn.__version__, "dual_coef_ · K(support_vectors_, x) + intercept_")
+    finally:
+        regressors.svr_values = original
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_svr_verify_with_the_real_classify(classify_bin, capsys):
+    """Every kernel, sparse and dense (after TruncatedSVD), through the real `classify`: --verify,
+    the binary form (classify convert) answering the JSON form's numbers, and classify inspect."""
+    from sklearn.decomposition import TruncatedSVD
+
+    x, target, held = regression_data()
+    texts = [t.replace("\n", " ").replace("\r", " ") for t in held] + ["", "Ünïcødé ΟΔΟΣ 東京"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out, binary = os.path.join(tmp, "m.json"), os.path.join(tmp, "m.model")
+        texts_file = os.path.join(tmp, "texts.txt")
+        with open(texts_file, "w", encoding="utf-8") as f:
+            f.write("".join(t + "\n" for t in texts))
+        for regressor in _kernel_regressors():
+            for front in ([TfidfVectorizer(ngram_range=(1, 2))], [CountVectorizer()],
+                          [TfidfVectorizer(), TruncatedSVD(12, random_state=0)]):
+                pipe = make_pipeline(*front, regressor).fit(x, target)
+                classify_export.export(pipe, out, verify_texts=texts, classify_bin=classify_bin)
+                assert "identical" in capsys.readouterr().out
+                subprocess.run([classify_bin, "convert", out, "-o", binary, "--to", "binary"], check=True,
+                               capture_output=True)
+                answers = [
+                    subprocess.run([classify_bin, "predict", "--model", path, texts_file], capture_output=True,
+                                   text=True, check=True).stdout.split("\n")
+                    for path in (out, binary)
+                ]
+                assert answers[0] == answers[1] and len(answers[0]) == len(texts) + 1
+                theirs = pipe.predict(texts)
+                assert all(close(float(a), e) for a, e in zip(answers[0], theirs.tolist()))
+        shown = json.loads(subprocess.run([classify_bin, "inspect", binary], capture_output=True, text=True,
+                                          check=True).stdout)
+        kernel = shown["kernel"]
+        assert (shown["task"], shown["estimator"], kernel["kernel"]) == ("regression", "NuSVR", "poly")
+        assert kernel["support_vectors"] == pipe[-1].support_vectors_.shape[0] and "n_support" not in kernel
+        assert (kernel["gamma"], kernel["degree"]) == (0.5, 3)
 
 
 def _write_stand_in(tmp, pipe):
