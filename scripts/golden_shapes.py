@@ -24,8 +24,8 @@ definitions):
                  str, in column order; its scores are each label's member score (decision value, or
                  predict_proba[:, 1] without decision_function) and its probabilities each label's
                  class-1 probability (null unless every member has predict_proba)
-  value          predict, for regressors (kind linear_regression or tree_regression), which have
-                 no label
+  value          predict, for regressors (kind linear_regression, tree_regression or svr), which
+                 have no label
   analyzed       only when the exported model has a top-level vectorizer (Fitted.vectorizer)
   features       only when the exported model's rows are that vectorizer's (+ tf-idf) output:
                  no union and no steps (Fitted.plain)
@@ -83,7 +83,7 @@ from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
-from sklearn.svm import SVC, LinearSVC, LinearSVR
+from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 # Held-out texts per model (the torture list comes in front of them): fewer for character
@@ -1064,6 +1064,73 @@ def shape_truncatedsvd_randomforestregressor(samples):
         ("vec", TfidfVectorizer(max_features=600)),
         ("svd", TruncatedSVD(n_components=20, random_state=0)),
         ("reg", RandomForestRegressor(n_estimators=15, max_depth=8, random_state=0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+# ----------------------------------------------------------------------------------------------
+# Kernel regressors (kind `svr`): libsvm's kernel sum over the support vectors, on the linear
+# regressors' targets
+
+
+@shape("TfidfVectorizer word (1,2)-grams, SVR(C=10) rbf gamma='scale'; target: log1p(number of words)")
+def shape_svr_rbf_tfidf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=1000)),
+        ("reg", SVR(C=10.0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("CountVectorizer(max_features=500), SVR(kernel='linear', C=0.1, epsilon=0.05) on raw counts; "
+       "target: log1p(number of words)")
+def shape_svr_linear_count(samples):
+    pipe = Pipeline([
+        ("vec", CountVectorizer(max_features=500)),
+        ("reg", SVR(kernel="linear", C=0.1, epsilon=0.05)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 50))
+
+
+@shape("TfidfVectorizer lowercase=False, SVR(kernel='poly', degree=3, gamma='auto', coef0=1, C=100); "
+       "target: share of capitalised words")
+def shape_svr_poly_tfidf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(lowercase=False, min_df=2, max_features=800)),
+        ("reg", SVR(kernel="poly", degree=3, gamma="auto", coef0=1.0, C=100.0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, capitals_target, 50))
+
+
+@shape("TfidfVectorizer sublinear_tf, SVR(kernel='sigmoid', gamma=0.5, coef0=-0.5); target: "
+       "log1p(number of words)")
+def shape_svr_sigmoid_tfidf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(sublinear_tf=True, max_features=800)),
+        ("reg", SVR(kernel="sigmoid", gamma=0.5, coef0=-0.5)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 50))
+
+
+@shape("char_wb (2,4) TfidfVectorizer lowercase=False, NuSVR(nu=0.4, C=10) rbf, fitted with the "
+       "torture texts; target: share of capitalised words")
+def shape_nusvr_rbf_char_wb(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), lowercase=False, min_df=2,
+                                max_features=1500)),
+        ("reg", NuSVR(nu=0.4, C=10.0)),
+    ])
+    return pipeline_fitted(pipe, fit_regression(pipe, samples, capitals_target, 40, n_test=N_TEST_CHAR,
+                                                torture=True))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), SVR(C=10) rbf gamma='scale' (fitted on dense rows: "
+       "libsvm's BLAS kernels); target: log1p(number of words)")
+def shape_truncatedsvd_svr_rbf(samples):
+    pipe = Pipeline([
+        ("vec", TfidfVectorizer(max_features=600)),
+        ("svd", TruncatedSVD(n_components=20, random_state=0)),
+        ("reg", SVR(C=10.0)),
     ])
     return pipeline_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
 

@@ -15,7 +15,7 @@ held-out corpus lines), what sklearn computes at every stage:
                      kinds as docs/model-format-v2.md's table says), probabilities (predict_proba
                      row or null), label (str(predict)). analyzed and features are left out where
                      the model's rows are not the plain vectorizer's output (unions, steps). A
-                     regressor's case (kind linear_regression or tree_regression) has value
+                     regressor's case (kind linear_regression, tree_regression or svr) has value
                      (predict), scores [value], probabilities null and no label. A multi-label
                      model's case (kind multi_label: OneVsRestClassifier or MultiOutputClassifier
                      fitted on an indicator matrix) has labels instead of label: the labels of
@@ -650,7 +650,7 @@ def shape_fixture(name, description, builder, samples, out):
         raise Skip(f"sklearn's answers cannot be recorded: {e}")
     model = fix_metadata(export(fitted.estimator, labels=fitted.labels), description)
     regression = labels is None and not multilabel
-    if regression != (model["classifier"]["kind"] in ("linear_regression", "tree_regression")):
+    if regression != (model["classifier"]["kind"] in ("linear_regression", "tree_regression", "svr")):
         raise RuntimeError(f"{name}: sklearn calls it a {'regressor' if regression else 'classifier'}, "
                            f"the exported model's kind is {model['classifier']['kind']!r}")
     if multilabel != (model["classifier"]["kind"] == "multi_label"):
