@@ -412,7 +412,8 @@ impl KernelRegressor {
             return Err(ModelError::invalid(
                 "classifier.dual_coef",
                 format!(
-                    "{} values for {n_sv} support vectors; it must be sklearn's dual_coef_[0], one                      value per support vector (re-export the model)",
+                    "{} values for {n_sv} support vectors; it must be sklearn's dual_coef_[0], one \
+                     value per support vector (re-export the model)",
                     dual_coef.len()
                 ),
             ));
@@ -842,6 +843,7 @@ mod tests {
     fn a_bad_regressor_names_the_field() {
         let err = regressor(vec![0.5], 0.0).unwrap_err().to_string();
         assert!(err.contains("`classifier.dual_coef`") && err.contains("1 values for 2"), "{err}");
+        assert!(err.contains("one value per support vector"), "{err}");
         let err = regressor(vec![0.5, f64::INFINITY], 0.0).unwrap_err().to_string();
         assert!(err.contains("`classifier.dual_coef[1]`"), "{err}");
         let err = regressor(vec![0.5, 1.0], f64::NAN).unwrap_err().to_string();
