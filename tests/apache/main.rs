@@ -454,6 +454,14 @@ fn configtest_names_the_field_of_an_invalid_format_2_section() {
             "classifier.coef",
         ),
         (
+            // A kernel regressor (issue #19) with one dual coefficient fewer than its support
+            // vectors.
+            models.edited("svr.json", "svr_rbf_tfidf", |m| {
+                m["classifier"]["dual_coef"].as_array_mut().expect("dual_coef").pop();
+            }),
+            "classifier.dual_coef",
+        ),
+        (
             // A multi-label model (issue #19) whose member answers three classes, not two.
             models.write(
                 "multi-label.json",

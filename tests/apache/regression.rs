@@ -81,8 +81,8 @@ fn the_access_log_note_is_the_number() {
     }
 }
 
-/// Real sklearn regressors, linear and trees (golden fixtures), over HTTP: every text's number as sklearn's
-/// `predict` gave it, within 1e-9, as a URL path and as a JSON body.
+/// Real sklearn regressors, linear, trees and a kernel SVR (golden fixtures), over HTTP: every
+/// text's number as sklearn's `predict` gave it, within 1e-9, as a URL path and as a JSON body.
 #[test]
 fn golden_regressors_answer_sklearns_numbers() {
     let models = [
@@ -91,6 +91,7 @@ fn golden_regressors_answer_sklearns_numbers() {
         "truncatedsvd_ridge",
         "randomforestregressor_tfidf",
         "decisiontreeregressor_count_bigrams",
+        "svr_rbf_tfidf",
     ];
     let mut body = String::new();
     for (i, model) in models.iter().enumerate() {
