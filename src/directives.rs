@@ -39,6 +39,15 @@ pub(crate) fn default_format(directive: &mut Directive<'_>, arg: &str) -> Result
     Ok(())
 }
 
+pub(crate) fn page(directive: &mut Directive<'_>, arg: &str) -> Result<(), String> {
+    directive.settings().page = Some(match arg.to_ascii_lowercase().as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(format!("ClassifyPage: {arg:?} is neither On nor Off")),
+    });
+    Ok(())
+}
+
 pub(crate) fn model_name(directive: &mut Directive<'_>, arg: &str) -> Result<(), String> {
     if arg.is_empty() || arg.contains(['/', '"', '\\']) || arg.chars().any(char::is_control) {
         return Err(format!(

@@ -64,6 +64,7 @@ fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Statu
         content_type: request.header(c"Content-Type"),
         accept: request.header(c"Accept"),
         prefer_json: location.settings.prefer_json.unwrap_or(false),
+        page: location.settings.page.unwrap_or(false),
         body: &body,
     };
     let response = protocol::answer(&loaded.model, &loaded.source, &api_request, &limits);
@@ -175,6 +176,11 @@ fn send(request: &mut Request<'_>, response: &protocol::Response) {
     let content_type = match response.content_type {
         ct if ct.starts_with("application/json") => c"application/json",
         ct if ct.starts_with("application/octet-stream") => c"application/octet-stream",
+        // The try-it page and its assets (ClassifyPage On).
+        ct if ct.starts_with("text/html") => c"text/html; charset=utf-8",
+        ct if ct.starts_with("text/javascript") => c"text/javascript; charset=utf-8",
+        ct if ct.starts_with("text/css") => c"text/css; charset=utf-8",
+        ct if ct.starts_with("image/svg+xml") => c"image/svg+xml",
         _ => c"text/plain; charset=utf-8",
     };
     for (name, value) in &response.headers {

@@ -2,7 +2,8 @@
 
 # The Debian packages building, testing and demonstrating mod_classify need.
 CLASSIFY_APT_PACKAGES=(apache2 apache2-dev libclang-dev clang pkg-config python3 python3-sklearn
-    python3-joblib python3-pandas python3-pytest python3-venv curl ca-certificates)
+    python3-joblib python3-pandas python3-pytest python3-venv curl ca-certificates
+    chromium chromium-driver python3-selenium)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

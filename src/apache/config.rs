@@ -25,6 +25,8 @@ pub(crate) struct DirSettings {
     pub(crate) max_batch: Option<usize>,
     /// `ClassifyDefaultFormat json`: answer JSON even when the client does not ask for it.
     pub(crate) prefer_json: Option<bool>,
+    /// `ClassifyPage On`: a browser's GET of the location gets the try-it page.
+    pub(crate) page: Option<bool>,
 }
 
 impl DirSettings {
@@ -33,6 +35,7 @@ impl DirSettings {
             max_body: self.max_body.or(base.max_body),
             max_batch: self.max_batch.or(base.max_batch),
             prefer_json: self.prefer_json.or(base.prefer_json),
+            page: self.page.or(base.page),
         }
     }
 }
@@ -404,4 +407,6 @@ take1_directives! {
         c"Name of this location's model in metrics and the inference API (default: file stem)";
     classify_default_format: c"ClassifyDefaultFormat" => crate::directives::default_format,
         c"Answer format when the client does not ask for JSON: text (the label) or json";
+    classify_page: c"ClassifyPage" => crate::directives::page,
+        c"On: a browser's GET of the location answers a page to try the model (default Off)";
 }

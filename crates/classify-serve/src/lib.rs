@@ -8,4 +8,5 @@ pub mod counters;
 #[cfg(test)]
 mod fixtures;
 pub mod oip;
+mod page;
 pub mod protocol;

@@ -47,6 +47,8 @@ pub struct Request<'a> {
     pub accept: Option<&'a str>,
     /// Answer in JSON even without `Accept: application/json` (`ClassifyDefaultFormat json`).
     pub prefer_json: bool,
+    /// `ClassifyPage On`: a browser's GET with no text gets the try-it page.
+    pub page: bool,
     pub body: &'a [u8],
 }
 
@@ -143,6 +145,8 @@ pub(crate) struct Extras {
     pub(crate) top: Option<usize>,
     /// `explain=k`: the k features that contributed most to the predicted class.
     pub(crate) explain: Option<usize>,
+    /// `places=1`: with `explain`, where in the text each explained n-gram was read.
+    pub(crate) places: bool,
 }
 
 impl Extras {
@@ -151,6 +155,7 @@ impl Extras {
         Extras {
             top: later.top.or(self.top).map(|k| k.min(limits.max_top)),
             explain: later.explain.or(self.explain).map(|k| k.min(limits.max_top)),
+            places: later.places || self.places,
         }
     }
 }
@@ -161,6 +166,9 @@ fn answer_or_error(
     request: &Request<'_>,
     limits: &Limits,
 ) -> Result<Response, ClientError> {
+    if let Some(page) = crate::page::answer(model, source, request) {
+        return Ok(page);
+    }
     let method = request.method.unwrap_or(Method::Other);
     if method == Method::Other {
         return Err(ClientError::new(405, "method not allowed: use GET, HEAD or POST"));
@@ -325,12 +333,22 @@ fn insert_explanation(
     extras: Extras,
 ) {
     if let Some(k) = extras.explain {
-        let explanation: Vec<Value> = model
-            .explain(text, prediction, k)
-            .into_iter()
-            .map(
-                |(feature, contribution)| json!({"feature": feature, "contribution": contribution}),
-            )
+        let explained = model.explain(text, prediction, k);
+        let places = extras.places.then(|| {
+            let features: Vec<&str> = explained.iter().map(|(f, _)| f.as_str()).collect();
+            model.feature_places(text, &features)
+        });
+        let explanation: Vec<Value> = explained
+            .iter()
+            .enumerate()
+            .map(|(i, (feature, contribution))| {
+                let mut entry = json!({"feature": feature, "contribution": contribution});
+                // Character ranges of the text, when the model can place its n-grams.
+                if let Some(Some(places)) = &places {
+                    entry["places"] = json!(places[i]);
+                }
+                entry
+            })
             .collect();
         answer.insert("explanation".into(), Value::Array(explanation));
     }
@@ -439,10 +457,19 @@ fn parse_query(query: &str, what: &str) -> Result<Query, ClientError> {
             "text" => parsed.text = Some(value),
             "top" => parsed.extras.top = Some(parse_count("top", &value)?),
             "explain" => parsed.extras.explain = Some(parse_count("explain", &value)?),
+            "places" => parsed.extras.places = parse_flag("places", &value)?,
             _ => {}
         }
     }
     Ok(parsed)
+}
+
+fn parse_flag(name: &str, value: &str) -> Result<bool, ClientError> {
+    match value {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(ClientError::new(400, format!("{name}={value:?} is not 1, 0, true or false"))),
+    }
 }
 
 fn parse_count(name: &str, value: &str) -> Result<usize, ClientError> {
@@ -506,7 +533,12 @@ fn parse_json_body(body: &[u8]) -> Result<(Input, Extras), ClientError> {
             ClientError::new(400, format!("\"{name}\" must be a non-negative integer"))
         }),
     };
-    let extras = Extras { top: count("top")?, explain: count("explain")? };
+    let places = match object.get("places") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(places)) => *places,
+        Some(_) => return Err(ClientError::new(400, "\"places\" must be true or false")),
+    };
+    let extras = Extras { top: count("top")?, explain: count("explain")?, places };
     let input = match (object.get("text"), object.get("texts")) {
         (Some(Value::String(text)), None) => Input::One(text.clone()),
         (Some(_), None) => return Err(ClientError::new(400, "\"text\" must be a string")),
@@ -777,6 +809,7 @@ mod tests {
             content_type: (!body.is_empty()).then_some("application/json"),
             accept: Some("application/json"),
             prefer_json: false,
+            page: false,
             body,
         }
     }
@@ -847,5 +880,22 @@ mod tests {
         let metadata: Value =
             serde_json::from_slice(&answer_multi_label(request("", None, b"")).body).unwrap();
         assert_eq!(metadata["task"], "multi_label");
+    }
+
+    #[test]
+    fn places_give_the_characters_each_explained_ngram_was_read_from() {
+        let body = br#"{"text": "Good phone, good!", "explain": 3, "places": true}"#;
+        let answer = json_body(&post("application/json", body));
+        assert_eq!(
+            answer["explanation"],
+            json!([{"feature": "good", "contribution": 2.0, "places": [[0, 4], [12, 16]]},
+                   {"feature": "good phone", "contribution": 0.5, "places": [[0, 10]]},
+                   {"feature": "phone", "contribution": 0.0, "places": [[5, 10]]}])
+        );
+        // Without places=, today's answer, unchanged.
+        let plain = json_body(&post("application/json", br#"{"text": "good", "explain": 1}"#));
+        assert_eq!(plain["explanation"], json!([{"feature": "good", "contribution": 1.0}]));
+        let refused = post("application/json", br#"{"text": "good", "places": 3}"#);
+        assert_eq!(refused.status, 400);
     }
 }

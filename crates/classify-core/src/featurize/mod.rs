@@ -232,6 +232,56 @@ impl Featurizer {
         })
     }
 
+    /// Every word n-gram of `text` with the characters of `text` it was read from, as
+    /// (n-gram, first character, one past the last character), counting characters as Unicode
+    /// scalar values. `None` for character analyzers, and when preprocessing changed the text's
+    /// characters other than one for one (a ligature spread into two letters, say), since the
+    /// n-grams' places in the original text are then unknown.
+    pub fn word_ngram_places(&self, text: &str) -> Option<Vec<(String, usize, usize)>> {
+        let mut grams = Grams::default();
+        if !self.tokenize_into(text, &mut grams) {
+            return None;
+        }
+        let preprocessed = &grams.text;
+        // Byte offset in the preprocessed text → character index, valid when every original
+        // character became exactly one character.
+        if preprocessed.chars().count() != text.chars().count() {
+            return None;
+        }
+        if !text.is_ascii() {
+            let one_for_one = text.chars().zip(preprocessed.chars()).all(|(original, made)| {
+                let mut alone = String::new();
+                analyzer::preprocess_into(
+                    original.encode_utf8(&mut [0; 4]),
+                    self.lowercase,
+                    self.strip_accents,
+                    self.unicode,
+                    &mut alone,
+                );
+                alone.chars().eq(std::iter::once(made))
+            });
+            if !one_for_one {
+                return None;
+            }
+        }
+        let mut char_at = vec![0usize; preprocessed.len() + 1];
+        let mut chars = 0;
+        for (byte, c) in preprocessed.char_indices() {
+            char_at[byte..byte + c.len_utf8()].fill(chars);
+            chars += 1;
+        }
+        char_at[preprocessed.len()] = chars;
+        let tokens = &grams.tokens;
+        let mut places = Vec::new();
+        for n in self.min_n.max(1)..=self.max_n {
+            for window in tokens.windows(n) {
+                let gram: Vec<&str> = window.iter().map(|&(s, e)| &preprocessed[s..e]).collect();
+                places.push((gram.join(" "), char_at[window[0].0], char_at[window[n - 1].1]));
+            }
+        }
+        Some(places)
+    }
+
     /// Runs the analyzer on `text`, leaving every n-gram in `grams`.
     fn analyze_into(&self, text: &str, grams: &mut Grams) {
         if self.tokenize_into(text, grams) {
