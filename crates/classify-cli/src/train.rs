@@ -129,6 +129,9 @@ pub struct TrainArgs {
     /// Print figures as JSON.
     #[arg(long, help_heading = "Evaluation")]
     json: bool,
+    /// With --test-split: draw the held-out evaluation.
+    #[command(flatten)]
+    report: ReportArgs,
 
     /// Several labels per text: lines are `label1,label2<TAB>text` (an empty field for none),
     /// and the model answers every label whose one-vs-rest problem says yes (linear-svm or
@@ -149,13 +152,70 @@ pub struct EvalArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// Where to draw a classifier's evaluation.
+#[derive(Args)]
+pub struct ReportArgs {
     /// Also write a self-contained HTML report: figures, a confusion-matrix heat map, per-class
     /// bars, the most frequent confusions with example texts, the model's metadata.
-    #[arg(long)]
+    #[arg(long, help_heading = "Evaluation")]
     report: Option<PathBuf>,
     /// Also write the confusion matrix alone as an SVG image (for papers and READMEs).
-    #[arg(long)]
+    #[arg(long, help_heading = "Evaluation")]
     report_svg: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    fn wanted(&self) -> bool {
+        self.report.is_some() || self.report_svg.is_some()
+    }
+
+    /// Refuses a report for a model that has no confusion matrix.
+    fn check(&self, model: &Model) -> Result<()> {
+        if self.wanted() && model.task() != Task::Classification {
+            bail!(
+                "--report and --report-svg draw a confusion matrix, which needs a model that \
+                 answers one class per text; this one ({}) {}",
+                model.estimator(),
+                answers(model)
+            );
+        }
+        Ok(())
+    }
+
+    /// Writes the files asked for: the evaluation of `model` (from `model_name`) on `data`
+    /// (from `data_name`), whose predicted labels are `predicted`.
+    fn write(
+        &self,
+        model: &Model,
+        (model_name, data_name): (&str, &str),
+        data: &Dataset,
+        predicted: &[String],
+        evaluation: &Evaluation,
+    ) -> Result<()> {
+        if let Some(path) = &self.report {
+            let mistakes: Vec<Mistake<'_>> = data
+                .labels
+                .iter()
+                .zip(predicted)
+                .zip(&data.texts)
+                .filter(|((truth, predicted), _)| truth != predicted)
+                .map(|((truth, predicted), text)| Mistake { truth, predicted, text })
+                .collect();
+            let page = crate::report::html(model, model_name, data_name, evaluation, &mistakes);
+            write_atomically(path, page.as_bytes())?;
+            eprintln!("wrote the report to {}", path.display());
+        }
+        if let Some(path) = &self.report_svg {
+            let svg = crate::report::confusion_svg(evaluation);
+            write_atomically(path, svg.as_bytes())?;
+            eprintln!("wrote the confusion matrix to {}", path.display());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,6 +292,16 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     if args.output.is_none() && args.test_split.is_none() && args.cv.is_none() {
         bail!("nothing to do: give -o MODEL to write a model, or --test-split/--cv for figures");
     }
+    if args.report.wanted() && args.test_split.is_none() {
+        bail!("--report and --report-svg draw the held-out evaluation: add --test-split FRACTION");
+    }
+    if args.report.wanted()
+        && (args.multi_label || matches!(args.algo, Algo::Ridge | Algo::LinearSvr))
+    {
+        bail!(
+            "--report and --report-svg draw a confusion matrix, for models that answer one class"
+        );
+    }
     let options = train_options(&args)?;
     let bars = Bars::new();
     let data = read_data(&args.data, &bars, args.multi_label)?;
@@ -246,7 +316,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         if let Some(fraction) = args.test_split {
             let split = split::train_test(data.len(), fraction, args.seed)?;
             let model = fit(&data.subset(&split.train), &options, &bars)?;
-            report_held_out(&model, &data.subset(&split.test), args.json)?;
+            report_held_out(&model, &data.subset(&split.test), &args, "(not written)")?;
         }
         return Ok(());
     };
@@ -276,7 +346,7 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     if let Some(held_out) = held_out {
-        report_held_out(&model, &held_out, args.json)?;
+        report_held_out(&model, &held_out, &args, &output.display().to_string())?;
     }
     Ok(())
 }
@@ -286,57 +356,38 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
         Model::load(&args.model).with_context(|| format!("model {}", args.model.display()))?;
     let bars = Bars::new();
     let data = read_data(&args.data, &bars, model.task() == Task::MultiLabel)?;
-    if model.task() != Task::Classification && (args.report.is_some() || args.report_svg.is_some())
-    {
-        bail!(
-            "--report and --report-svg draw a confusion matrix, which needs a model that answers \
-             one class per text; this one ({}) {}",
-            model.estimator(),
-            answers(&model)
-        );
-    }
+    args.report.check(&model)?;
     match model.task() {
         Task::Regression => report_regression(&model, &data, "evaluation", args.json),
         Task::MultiLabel => report_multi_label(&model, &data, "evaluation", args.json),
         Task::Classification => {
             let predicted = predicted_labels(&model, &data);
             let evaluation = evaluation_of(&model, &data, &predicted);
-            if let Some(path) = &args.report {
-                let mistakes: Vec<Mistake<'_>> = data
-                    .labels
-                    .iter()
-                    .zip(&predicted)
-                    .zip(&data.texts)
-                    .filter(|((truth, predicted), _)| truth != predicted)
-                    .map(|((truth, predicted), text)| Mistake { truth, predicted, text })
-                    .collect();
-                let model_name = args.model.display().to_string();
-                let page = crate::report::html(
-                    &model,
-                    &model_name,
-                    &source_name(&args.data),
-                    &evaluation,
-                    &mistakes,
-                );
-                write_atomically(path, page.as_bytes())?;
-                eprintln!("wrote the report to {}", path.display());
-            }
-            if let Some(path) = &args.report_svg {
-                let svg = crate::report::confusion_svg(&evaluation);
-                write_atomically(path, svg.as_bytes())?;
-                eprintln!("wrote the confusion matrix to {}", path.display());
-            }
+            let names = (args.model.display().to_string(), source_name(&args.data));
+            args.report.write(&model, (&names.0, &names.1), &data, &predicted, &evaluation)?;
             report(&evaluation, "evaluation", args.json)
         }
     }
 }
 
-/// The figures on held-out documents, for a classifier or a regressor.
-fn report_held_out(model: &Model, data: &Dataset, as_json: bool) -> Result<()> {
+/// The figures on held-out documents, for a classifier or a regressor, and the report files
+/// `args` asks for (`model_name`: where the model was written).
+fn report_held_out(
+    model: &Model,
+    data: &Dataset,
+    args: &TrainArgs,
+    model_name: &str,
+) -> Result<()> {
     match model.task() {
-        Task::Regression => report_regression(model, data, "held-out", as_json),
-        Task::Classification => report(&evaluate(model, data), "held-out", as_json),
-        Task::MultiLabel => report_multi_label(model, data, "held-out", as_json),
+        Task::Regression => report_regression(model, data, "held-out", args.json),
+        Task::Classification => {
+            let predicted = predicted_labels(model, data);
+            let evaluation = evaluation_of(model, data, &predicted);
+            let data_name = format!("{} (held out)", source_name(&args.data));
+            args.report.write(model, (model_name, &data_name), data, &predicted, &evaluation)?;
+            report(&evaluation, "held-out", args.json)
+        }
+        Task::MultiLabel => report_multi_label(model, data, "held-out", args.json),
     }
 }
 

@@ -142,3 +142,41 @@ fn a_report_needs_a_classifier() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--report") && stderr.contains("answers a number"), "{stderr}");
 }
+
+#[test]
+fn train_draws_its_held_out_evaluation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut data = String::new();
+    for i in 0..40 {
+        let (label, words) =
+            if i % 2 == 0 { ("games", "arcade puzzle") } else { ("net", "http proxy") };
+        data.push_str(&format!("{label}\t{words} {i}\n"));
+    }
+    let report = dir.path().join("held-out.html");
+    let report_arg = report.to_str().expect("UTF-8");
+    let model = dir.path().join("m.model");
+    let args = [
+        "train",
+        "--data",
+        "-",
+        "--test-split",
+        "0.25",
+        "--json",
+        "--report",
+        report_arg,
+        "-o",
+        model.to_str().expect("UTF-8"),
+    ];
+    let figures: serde_json::Value =
+        serde_json::from_str(&ok(classify(&args, Some(data.as_bytes())))).expect("JSON");
+    let html = std::fs::read_to_string(&report).expect("report written");
+    assert!(html.contains("(held out)"), "{html}");
+    let held_out = figures["held-out"]["documents"].as_u64().expect("documents");
+    assert!(html.contains(&format!("id=\"documents\">{held_out}<")), "{html}");
+    let refused = classify(
+        &["train", "--data", "-", "--report", report_arg, "-o", "/dev/null"],
+        Some(data.as_bytes()),
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--test-split"));
+}
