@@ -94,6 +94,11 @@ pub(crate) fn finish_configuration(server: &Server, states: &mut [&mut ServerSta
             };
             let Some(name) = section.model_name() else { continue };
             section.metrics_slot = shared_counters::slot_for(&name);
+            if let Some(slot) = section.metrics_slot {
+                let classes: Vec<String> =
+                    model.model.classes().iter().map(|c| c.to_string()).collect();
+                shared_counters::bind_classes(slot, &classes);
+            }
             if let (Some(slot), Some(seconds)) = (section.metrics_slot, section.load_seconds) {
                 shared_counters::record_load(slot, seconds);
             }

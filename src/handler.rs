@@ -94,8 +94,15 @@ fn metrics(request: &mut Request<'_>) -> Status {
         request.respond(405, c"application/json", Some("GET, HEAD"), &body);
         return Status::Ok;
     }
-    let text =
-        counters::render_prometheus(&shared_counters::snapshot(), apache::config_generation());
+    let mut snapshot = shared_counters::snapshot();
+    // Label counters are by class index: name them after the model each name serves.
+    let named = request.server_state().map(|state| state.named()).unwrap_or_default();
+    for counters in &mut snapshot {
+        if let Some(entry) = named.iter().find(|entry| entry.name == counters.model) {
+            counters.classes = entry.model.model.classes().iter().map(|c| c.to_string()).collect();
+        }
+    }
+    let text = counters::render_prometheus(&snapshot, apache::config_generation());
     request.respond(200, c"text/plain; version=0.0.4; charset=utf-8", None, text.as_bytes());
     Status::Ok
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use classify_serve::counters::{
-    bucket_index, status_index, AnswerTally, ModelCounters, ANSWER_KINDS, BUCKETS, STATUSES,
+    bucket_index, status_index, AnswerTally, Histogram, ModelCounters, ANSWER_KINDS, BUCKETS,
+    HISTOGRAM_BUCKETS, STATUSES,
 };
 
 /// Most model names counted; later names share the last slot, "(other models)".
@@ -26,7 +27,20 @@ const ANSWERS: usize = DURATION_SUM_NS + 1;
 const LABELS_IN_SETS: usize = ANSWERS + ANSWER_KINDS.len();
 const LOADS: usize = LABELS_IN_SETS + 1;
 const LAST_LOAD_NS: usize = LOADS + 1;
-const SLOT_WORDS: usize = LAST_LOAD_NS + 1;
+/// A hash of the class names the label counters count, so that a model with other classes
+/// starts them afresh (see `bind_classes`).
+const CLASSES_HASH: usize = LAST_LOAD_NS + 1;
+/// Answers per class index; the last word counts every index past the others.
+pub(crate) const LABEL_WORDS: usize = 256;
+const LABELS: usize = CLASSES_HASH + 1;
+/// A histogram: its buckets, then its sum (in millionths) and its count.
+const HISTOGRAM_WORDS: usize = HISTOGRAM_BUCKETS + 2;
+const OOV_RATIO: usize = LABELS + LABEL_WORDS;
+const LENGTH: usize = OOV_RATIO + HISTOGRAM_WORDS;
+const CONFIDENCE: usize = LENGTH + HISTOGRAM_WORDS;
+const SLOT_WORDS: usize = CONFIDENCE + HISTOGRAM_WORDS;
+/// Histogram sums are kept as whole millionths.
+const SUM_SCALE: f64 = 1e6;
 /// Word 0 of the mapping counts claimed slots; slots follow.
 const HEADER_WORDS: usize = 1;
 const TOTAL_WORDS: usize = HEADER_WORDS + MAX_SLOTS * SLOT_WORDS;
@@ -114,6 +128,29 @@ pub(crate) fn record_request(slot: usize, status: u16, seconds: f64, answers: &A
     if answers.labels_in_sets > 0 {
         shared.slot_word(slot, LABELS_IN_SETS).fetch_add(answers.labels_in_sets, Ordering::Relaxed);
     }
+    for &label in &answers.labels {
+        let word = (label as usize).min(LABEL_WORDS - 1);
+        shared.slot_word(slot, LABELS + word).fetch_add(1, Ordering::Relaxed);
+    }
+    for (offset, histogram) in [
+        (OOV_RATIO, &answers.oov_ratio),
+        (LENGTH, &answers.length),
+        (CONFIDENCE, &answers.confidence),
+    ] {
+        if histogram.count == 0 {
+            continue;
+        }
+        for (bucket, &count) in histogram.buckets.iter().enumerate() {
+            if count > 0 {
+                shared.slot_word(slot, offset + bucket).fetch_add(count, Ordering::Relaxed);
+            }
+        }
+        let sum = (histogram.sum * SUM_SCALE).round() as u64;
+        shared.slot_word(slot, offset + HISTOGRAM_BUCKETS).fetch_add(sum, Ordering::Relaxed);
+        shared
+            .slot_word(slot, offset + HISTOGRAM_BUCKETS + 1)
+            .fetch_add(histogram.count, Ordering::Relaxed);
+    }
 }
 
 /// Counts one model load (in the parent, outside the start-up dry run).
@@ -121,6 +158,28 @@ pub(crate) fn record_load(slot: usize, seconds: f64) {
     let Some(shared) = shared() else { return };
     shared.slot_word(slot, LOADS).fetch_add(1, Ordering::Relaxed);
     shared.slot_word(slot, LAST_LOAD_NS).store((seconds * 1e9) as u64, Ordering::Relaxed);
+}
+
+/// Ties a slot's label counters to a model's classes (in the parent, at configuration): when the
+/// classes differ from those counted so far (a new model under the same name), the label counts
+/// start again from zero, which Prometheus reads as a counter reset, rather than count one
+/// model's classes under another's names.
+pub(crate) fn bind_classes(slot: usize, classes: &[String]) {
+    let Some(shared) = shared() else { return };
+    // FNV-1a over the names, each followed by a 0 byte; 0 is kept for "none yet".
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in classes {
+        for &byte in name.as_bytes().iter().chain(&[0]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let hash = hash.max(1);
+    let previous = shared.slot_word(slot, CLASSES_HASH).swap(hash, Ordering::Relaxed);
+    if previous != hash && previous != 0 {
+        for word in 0..LABEL_WORDS {
+            shared.slot_word(slot, LABELS + word).store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Every claimed slot's counters, summed over all children and threads.
@@ -143,6 +202,19 @@ pub(crate) fn snapshot() -> Vec<ModelCounters> {
                 *count = read(ANSWERS + kind);
             }
             counters.answers.labels_in_sets = read(LABELS_IN_SETS);
+            counters.label_counts = (0..LABEL_WORDS).map(|word| read(LABELS + word)).collect();
+            let histogram = |offset: usize| {
+                let mut histogram = Histogram::default();
+                for (bucket, count) in histogram.buckets.iter_mut().enumerate() {
+                    *count = read(offset + bucket);
+                }
+                histogram.sum = read(offset + HISTOGRAM_BUCKETS) as f64 / SUM_SCALE;
+                histogram.count = read(offset + HISTOGRAM_BUCKETS + 1);
+                histogram
+            };
+            counters.answers.oov_ratio = histogram(OOV_RATIO);
+            counters.answers.length = histogram(LENGTH);
+            counters.answers.confidence = histogram(CONFIDENCE);
             counters.loads = read(LOADS);
             counters.last_load_seconds = read(LAST_LOAD_NS) as f64 / 1e9;
             counters

@@ -89,3 +89,69 @@ fn counters_add_up_across_children_and_graceful_restarts() {
     assert!(value("classify_config_generation") > generation);
     apache.assert_no_crashed_children();
 }
+
+/// Drift signals (issue #20) over several prefork children: the predicted-label distribution,
+/// the out-of-vocabulary share of known texts, text lengths and (for a model with
+/// probabilities) the confidence, each summed over every child.
+#[test]
+fn drift_signals_add_up_across_children() {
+    let tiny = crate::httpd::repo_root().join("crates/classify-core/testdata/tiny.model.json");
+    let config = format!(
+        "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
+         LogFormat \"%P\" pids\nCustomLog pids.log pids\n\
+         <Location /tiny>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n\
+         <Location /proba>\n  SetHandler classify\n  ClassifyModelName proba\n  ClassifyModel {}\n</Location>\n\
+         <Location /metrics>\n  SetHandler classify-metrics\n</Location>\n",
+        tiny.display(),
+        golden("tfidf_logreg_ovr_explicit.model.json").display(),
+    );
+    let apache = Apache::start("prefork", &config);
+    thread::scope(|scope| {
+        for _ in 0..4 {
+            let apache = &apache;
+            scope.spawn(move || {
+                for _ in 0..6 {
+                    // 5 n-grams, 3 known (good, phone, "good phone"): OOV share 0.4; → pos.
+                    assert_eq!(apache.get("/tiny/good%20phone%20zzz", &[]).text(), "pos\n");
+                    // Fully known; → neg.
+                    assert_eq!(apache.get("/tiny/bad", &[]).text(), "neg\n");
+                    assert_eq!(apache.get("/proba/arcade%20game", &[]).status, 200);
+                }
+            });
+        }
+    });
+    let batch = apache.post("/tiny", "application/json", br#"{"texts": ["bad", "bad"]}"#);
+    assert_eq!(batch.status, 200);
+    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+    let text = apache.get("/metrics", &[]).text();
+    let value =
+        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"));
+    assert_eq!(value("classify_predictions_total{model=\"tiny\",label=\"pos\"}"), 24.0);
+    assert_eq!(value("classify_predictions_total{model=\"tiny\",label=\"neg\"}"), 26.0);
+    assert_eq!(value("classify_oov_ratio_count{model=\"tiny\"}"), 50.0);
+    assert!((value("classify_oov_ratio_sum{model=\"tiny\"}") - 24.0 * 0.4).abs() < 1e-6);
+    assert_eq!(value("classify_oov_ratio_bucket{model=\"tiny\",le=\"0\"}"), 26.0);
+    assert_eq!(value("classify_oov_ratio_bucket{model=\"tiny\",le=\"0.3\"}"), 26.0);
+    assert_eq!(value("classify_oov_ratio_bucket{model=\"tiny\",le=\"0.4\"}"), 50.0);
+    // "good phone zzz" has 14 characters, "bad" 3.
+    assert_eq!(
+        value("classify_text_length_characters_sum{model=\"tiny\"}"),
+        24.0 * 14.0 + 26.0 * 3.0
+    );
+    assert_eq!(value("classify_confidence_count{model=\"tiny\"}"), 0.0);
+    // The logistic model's confidence: every text counted, each a probability.
+    assert_eq!(value("classify_confidence_count{model=\"proba\"}"), 24.0);
+    let confidence = value("classify_confidence_sum{model=\"proba\"}");
+    assert!(confidence > 0.0 && confidence <= 24.0, "{confidence}");
+    let labels: f64 = text
+        .lines()
+        .filter(|line| line.starts_with("classify_predictions_total{model=\"proba\""))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(labels, 24.0);
+}

@@ -5,7 +5,8 @@
 
 use std::fmt::Write;
 
-use classify_core::model::Answer;
+use classify_core::featurize::NgramCounts;
+use classify_core::model::{Answer, Model, Prediction, Task};
 
 /// HTTP statuses counted one by one; anything else is counted as "other".
 pub const STATUSES: [u16; 8] = [200, 400, 404, 405, 413, 415, 500, 0];
@@ -27,16 +28,74 @@ pub fn bucket_index(seconds: f64) -> usize {
 /// The kinds of answer counted: a class, a non-empty or an empty set of labels, a number.
 pub const ANSWER_KINDS: [&str; 4] = ["label", "label_set", "empty_label_set", "value"];
 
-/// The texts one response answered, by kind of answer, and how many labels the multi-label
-/// answers among them held.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Upper bounds of the out-of-vocabulary share histogram (a text whose n-grams are all known
+/// counts in the first bucket).
+pub const OOV_BOUNDS: [f64; 11] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+/// Upper bounds of the text length histogram, in characters.
+pub const LENGTH_BOUNDS: [f64; 11] =
+    [16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0];
+/// Upper bounds of the histogram of the predicted class's probability.
+pub const CONFIDENCE_BOUNDS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+/// Buckets a histogram holds: the most bounds of any, plus +Inf.
+pub const HISTOGRAM_BUCKETS: usize = 12;
+
+/// One histogram's counts: per bucket (not cumulative; the last is +Inf), their sum and number.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Histogram {
+    pub buckets: [u64; HISTOGRAM_BUCKETS],
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl Histogram {
+    pub fn observe(&mut self, bounds: &[f64], value: f64) {
+        let bucket = bounds.iter().position(|&le| value <= le).unwrap_or(bounds.len());
+        self.buckets[bucket] += 1;
+        self.sum += value;
+        self.count += 1;
+    }
+}
+
+/// What one response answered: texts by kind of answer, the labels given, and the drift
+/// signals of its texts (how much of each the vocabulary knew, its length, the model's
+/// confidence).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AnswerTally {
     /// Per entry of `ANSWER_KINDS`.
     pub by_kind: [u64; ANSWER_KINDS.len()],
     pub labels_in_sets: u64,
+    /// The class index of every label answered (one per text for a classifier, each label of
+    /// a multi-label answer).
+    pub labels: Vec<u32>,
+    pub oov_ratio: Histogram,
+    pub length: Histogram,
+    pub confidence: Histogram,
 }
 
 impl AnswerTally {
+    /// Counts one text's answer and its drift signals; `counts` from `Model::predict_counted`.
+    pub fn observe(
+        &mut self,
+        model: &Model,
+        text: &str,
+        prediction: &Prediction,
+        counts: Option<NgramCounts>,
+    ) {
+        self.count(&model.answer(prediction));
+        match model.task() {
+            Task::Classification => self.labels.push(prediction.class_index as u32),
+            Task::MultiLabel => self.labels.extend(prediction.label_set.iter().map(|&i| i as u32)),
+            Task::Regression => {}
+        }
+        if let Some(ratio) = counts.and_then(|counts| counts.oov_ratio()) {
+            self.oov_ratio.observe(&OOV_BOUNDS, ratio);
+        }
+        self.length.observe(&LENGTH_BOUNDS, text.chars().count() as f64);
+        if let Some(confidence) = model.confidence(prediction) {
+            self.confidence.observe(&CONFIDENCE_BOUNDS, confidence);
+        }
+    }
+
     pub fn count(&mut self, answer: &Answer<'_>) {
         let kind = match answer {
             Answer::Label(_) => 0,
@@ -65,8 +124,13 @@ pub struct ModelCounters {
     /// Per bucket of `BUCKETS`, then +Inf; not cumulative.
     pub duration_buckets: [u64; BUCKETS.len() + 1],
     pub duration_sum_seconds: f64,
-    /// Texts classified (a batch counts each text), by kind of answer.
+    /// Texts classified (a batch counts each text), by kind of answer, with their drift signals.
     pub answers: AnswerTally,
+    /// Answers per class index (`AnswerTally::labels` summed); the last entry counts every
+    /// index past the ones kept.
+    pub label_counts: Vec<u64>,
+    /// The served model's class names, by index (set by whoever can see the model).
+    pub classes: Vec<String>,
     /// Times the model was loaded (start-up and graceful restarts).
     pub loads: u64,
     /// Duration of the last load.
@@ -186,6 +250,66 @@ pub fn render_prometheus(models: &[ModelCounters], generation: i64) -> String {
          answers: the mean number of labels per text).",
         &|c| c.answers.labels_in_sets.to_string(),
     );
+    family(
+        &mut out,
+        "classify_predictions_total",
+        "counter",
+        "Answers by predicted label (each label of a multi-label answer counts): the predicted \
+         class distribution.",
+    );
+    for counters in models {
+        let model = label_value(&counters.model);
+        let last = counters.label_counts.len().saturating_sub(1);
+        for (index, count) in counters.label_counts.iter().enumerate() {
+            let name = match counters.classes.get(index) {
+                Some(name) if index < last => name.clone(),
+                _ if index == last && counters.classes.len() > last => "(other labels)".to_owned(),
+                _ => continue,
+            };
+            let _ = writeln!(
+                out,
+                "classify_predictions_total{{model=\"{model}\",label=\"{}\"}} {count}",
+                label_value(&name)
+            );
+        }
+    }
+    let histograms: [(&str, &str, &[f64], fn(&AnswerTally) -> &Histogram); 3] = [
+        (
+            "classify_oov_ratio",
+            "Share of a text's n-grams that are not in the model's vocabulary (hashing \
+             vectorizers: not counted).",
+            &OOV_BOUNDS,
+            |a| &a.oov_ratio,
+        ),
+        (
+            "classify_text_length_characters",
+            "Length of the texts classified, in characters.",
+            &LENGTH_BOUNDS,
+            |a| &a.length,
+        ),
+        (
+            "classify_confidence",
+            "The predicted class's probability (models with probabilities only).",
+            &CONFIDENCE_BOUNDS,
+            |a| &a.confidence,
+        ),
+    ];
+    for (name, help, bounds, histogram) in histograms {
+        family(&mut out, name, "histogram", help);
+        for counters in models {
+            let model = label_value(&counters.model);
+            let histogram = histogram(&counters.answers);
+            let mut cumulative = 0;
+            for (index, count) in histogram.buckets[..=bounds.len()].iter().enumerate() {
+                cumulative += count;
+                let le = bounds.get(index).map_or("+Inf".to_owned(), |le| le.to_string());
+                let _ =
+                    writeln!(out, "{name}_bucket{{model=\"{model}\",le=\"{le}\"}} {cumulative}");
+            }
+            let _ = writeln!(out, "{name}_sum{{model=\"{model}\"}} {}", histogram.sum);
+            let _ = writeln!(out, "{name}_count{{model=\"{model}\"}} {cumulative}");
+        }
+    }
     per_model(
         &mut out,
         "classify_model_loads_total",
@@ -218,16 +342,34 @@ pub fn render_status(models: &[ModelCounters], short: bool) -> String {
         let errors: u64 = total - counters.requests[0];
         let mean_ms =
             if total == 0 { 0.0 } else { counters.duration_sum_seconds * 1000.0 / total as f64 };
+        let mean = |h: &Histogram| if h.count == 0 { f64::NAN } else { h.sum / h.count as f64 };
+        let answers = &counters.answers;
+        let (oov, length, confidence) =
+            (mean(&answers.oov_ratio), mean(&answers.length), mean(&answers.confidence));
         if short {
             let _ = writeln!(out, "ClassifyRequests[{}]: {total}", counters.model);
             let _ = writeln!(out, "ClassifyErrors[{}]: {errors}", counters.model);
             let _ = writeln!(out, "ClassifyMeanMs[{}]: {mean_ms:.3}", counters.model);
+            let _ = writeln!(out, "ClassifyMeanOovRatio[{}]: {oov:.4}", counters.model);
+            let _ = writeln!(out, "ClassifyMeanTextLength[{}]: {length:.1}", counters.model);
+            let _ = writeln!(out, "ClassifyMeanConfidence[{}]: {confidence:.4}", counters.model);
         } else {
+            let shown = |value: f64, digits: usize| {
+                if value.is_nan() {
+                    "-".to_owned()
+                } else {
+                    format!("{value:.digits$}")
+                }
+            };
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{total}</td><td>{errors}</td><td>{}</td><td>{mean_ms:.3}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{total}</td><td>{errors}</td><td>{}</td><td>{mean_ms:.3}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 html_escape(&counters.model),
-                counters.answers.texts(),
+                answers.texts(),
+                shown(oov, 4),
+                shown(length, 1),
+                shown(confidence, 4),
                 counters.loads
             );
         }
@@ -237,7 +379,8 @@ pub fn render_status(models: &[ModelCounters], short: bool) -> String {
     }
     format!(
         "<hr><h2>mod_classify</h2>\n<table border=\"1\"><tr><th>model</th><th>requests</th>\
-         <th>errors</th><th>texts</th><th>mean ms</th><th>loads</th></tr>\n{out}</table>\n"
+         <th>errors</th><th>texts</th><th>mean ms</th><th>mean OOV share</th>\
+         <th>mean length (chars)</th><th>mean confidence</th><th>loads</th></tr>\n{out}</table>\n"
     )
 }
 
@@ -307,5 +450,71 @@ mod tests {
         );
         assert!(text.contains("classify_answer_labels_total{model=\"tags\"} 3"), "{text}");
         assert!(text.contains("classify_texts_total{model=\"tags\"} 5"), "{text}");
+    }
+
+    #[test]
+    fn drift_signals_are_histograms_and_labels_are_named() {
+        let model = crate::fixtures::tiny();
+        let mut tally = AnswerTally::default();
+        for text in ["good phone zzz", "bad", "", "good"] {
+            let (prediction, counts) = model.predict_counted(text);
+            tally.observe(&model, text, &prediction, counts);
+        }
+        // OOV shares 0.4, 0, 0 (the empty text has no n-grams and is not counted).
+        assert_eq!(tally.oov_ratio.count, 3);
+        assert!((tally.oov_ratio.sum - 0.4).abs() < 1e-12);
+        assert_eq!(tally.oov_ratio.buckets[0], 2);
+        assert_eq!(tally.oov_ratio.buckets[4], 1);
+        assert_eq!((tally.length.count, tally.length.sum), (4, 21.0));
+        assert_eq!(tally.confidence.count, 0, "LinearSVC has no probabilities");
+        let mut label_counts = vec![0; 4];
+        for &label in &tally.labels {
+            label_counts[label as usize] += 1;
+        }
+        let counters = ModelCounters {
+            model: "tiny".into(),
+            answers: tally,
+            label_counts,
+            classes: vec!["neg".into(), "pos".into()],
+            ..Default::default()
+        };
+        let text = render_prometheus(&[counters], 1);
+        assert!(
+            text.contains("classify_predictions_total{model=\"tiny\",label=\"pos\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("classify_predictions_total{model=\"tiny\",label=\"neg\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("classify_oov_ratio_bucket{model=\"tiny\",le=\"0\"} 2"), "{text}");
+        assert!(text.contains("classify_oov_ratio_bucket{model=\"tiny\",le=\"+Inf\"} 3"), "{text}");
+        assert!(text.contains("classify_text_length_characters_sum{model=\"tiny\"} 21"), "{text}");
+        assert!(text.contains("classify_confidence_count{model=\"tiny\"} 0"), "{text}");
+    }
+
+    /// The Grafana dashboard shipped in docs/ plots only series this module exports.
+    #[test]
+    fn the_dashboard_uses_the_exported_metric_names() {
+        let dashboard = include_str!("../../../docs/grafana/mod_classify-drift.json");
+        let exported = render_prometheus(&[ModelCounters::default()], 1);
+        let families: Vec<&str> = exported
+            .lines()
+            .filter_map(|line| line.strip_prefix("# TYPE ")?.split(' ').next())
+            .collect();
+        let mut used = 0;
+        for (index, _) in dashboard.match_indices("classify_") {
+            let name: String = dashboard[index..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix).filter(|f| families.contains(f)))
+                .unwrap_or(&name);
+            assert!(families.contains(&family), "the dashboard uses {name}, which is not exported");
+            used += 1;
+        }
+        assert!(used >= 10, "the dashboard should plot the drift families; found {used} uses");
     }
 }

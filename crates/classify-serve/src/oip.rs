@@ -384,12 +384,16 @@ fn infer(
     };
     let outputs = requested_outputs(model, object.get("outputs"), binary_output)?;
 
-    let predictions: Vec<_> = texts.iter().map(|text| model.predict(text)).collect();
-    let n = predictions.len();
     let mut answers = AnswerTally::default();
-    for prediction in &predictions {
-        answers.count(&model.answer(prediction));
-    }
+    let predictions: Vec<_> = texts
+        .iter()
+        .map(|text| {
+            let (prediction, counts) = model.predict_counted(text);
+            answers.observe(model, text, &prediction, counts);
+            prediction
+        })
+        .collect();
+    let n = predictions.len();
     let n_classes = model.classes().len();
     let mut tensors = Vec::with_capacity(outputs.len());
     let mut binary_body = Vec::new();

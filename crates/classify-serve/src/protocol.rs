@@ -207,11 +207,11 @@ fn answer_or_error(
     match input {
         Input::Metadata => Ok(json_response(metadata(model, source), None, AnswerTally::default())),
         Input::One(text) => {
-            let prediction = model.predict(&text);
+            let (prediction, counts) = model.predict_counted(&text);
             let answer = model.answer(&prediction);
             let note = answer.log_note();
             let mut answers = AnswerTally::default();
-            answers.count(&answer);
+            answers.observe(model, &text, &prediction, counts);
             if json {
                 let answer = prediction_json(model, &text, &prediction, extras);
                 Ok(json_response(answer, Some(note), answers))
@@ -244,8 +244,8 @@ fn answer_or_error(
             let results: Vec<Value> = texts
                 .iter()
                 .map(|text| {
-                    let prediction = model.predict(text);
-                    answers.count(&model.answer(&prediction));
+                    let (prediction, counts) = model.predict_counted(text);
+                    answers.observe(model, text, &prediction, counts);
                     prediction_json(model, text, &prediction, extras)
                 })
                 .collect();

@@ -329,6 +329,15 @@ impl Featurizer {
         with_scratch(|scratch| self.transform_with(text, scratch))
     }
 
+    /// `transform`, and how many of the text's n-grams the vocabulary knows (`None` for a
+    /// hashing vectorizer, which has no vocabulary).
+    pub fn transform_counted(&self, text: &str) -> (SparseRow, Option<NgramCounts>) {
+        with_scratch(|scratch| {
+            let row = self.transform_with(text, scratch);
+            (row, scratch.counts.take())
+        })
+    }
+
     fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
         let mut row = match &self.terms {
             TermIndex::Vocabulary { vocabulary, words } => {
@@ -341,13 +350,20 @@ impl Featurizer {
                         self.tokenize_into(text, grams);
                         // Room to read every short token as whole words in place.
                         grams.text.push_str(TOKEN_PADDING);
-                        words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found)
+                        words.lookup(grams.text.as_bytes(), &grams.tokens, word_scratch, found);
+                        let tokens = grams.tokens.len();
+                        let total = (self.min_n.max(1)..=self.max_n)
+                            .map(|n| (tokens + 1).saturating_sub(n))
+                            .sum();
+                        scratch.counts = Some(NgramCounts { total, known: indices.len() });
                     }
                     None => {
                         self.analyze_into(text, grams);
                         let text = grams.text.as_bytes();
                         let terms = grams.spans.iter().map(|&(start, end)| &text[start..end]);
                         vocabulary.lookup_all(terms, probes, found);
+                        let total = grams.spans.len();
+                        scratch.counts = Some(NgramCounts { total, known: indices.len() });
                     }
                 }
                 indices.sort_unstable();
@@ -387,6 +403,21 @@ impl Featurizer {
     }
 }
 
+/// How many n-grams a text has and how many of them are in the vocabulary (each occurrence
+/// counts): `1 − known / total` is its out-of-vocabulary share.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NgramCounts {
+    pub total: usize,
+    pub known: usize,
+}
+
+impl NgramCounts {
+    /// The share of n-grams the vocabulary does not know; `None` for a text without n-grams.
+    pub fn oov_ratio(&self) -> Option<f64> {
+        (self.total > 0).then(|| 1.0 - self.known as f64 / self.total as f64)
+    }
+}
+
 /// Appended after a document's text before its tokens are looked up (see `token_table`).
 const TOKEN_PADDING: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 const _: () = assert!(TOKEN_PADDING.len() == token_table::INLINE_BYTES);
@@ -418,6 +449,8 @@ struct Scratch {
     indices: Vec<u32>,
     /// Hashed n-grams, see `hashing::signed_hit`.
     hits: Vec<u64>,
+    /// The last vocabulary lookup's counts, for `transform_counted`.
+    counts: Option<NgramCounts>,
 }
 
 impl Scratch {

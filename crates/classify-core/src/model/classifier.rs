@@ -11,6 +11,7 @@ use crate::model::format::{
 };
 use crate::model::kernel::{KernelClassifier, KernelRegressor, SupportVectors};
 use crate::model::linear::LinearClassifier;
+use crate::model::neighbors::Neighbors;
 use crate::model::steps::{apply_steps, build_steps, Features, Step};
 use crate::model::trees::Trees;
 use crate::model::{kernel_classifier, kernel_regressor, Prediction};
@@ -42,6 +43,8 @@ pub enum Classifier {
     Regression(LinearClassifier),
     /// `SVR`/`NuSVR`: support vectors and a kernel; the kernel sum is the answer.
     KernelRegression(KernelRegressor),
+    /// `KNeighborsClassifier`/`KNeighborsRegressor`: the training rows, searched by brute force.
+    Neighbors(Neighbors),
 }
 
 /// A member's steps and its classifier.
@@ -220,6 +223,9 @@ impl Classifier {
             ClassifierSpec::Trees { .. } | ClassifierSpec::TreeRegression { .. } => {
                 Classifier::Trees(Trees::new(spec, n_features, field)?)
             }
+            ClassifierSpec::KNeighbors { .. } | ClassifierSpec::KNeighborsRegression { .. } => {
+                Classifier::Neighbors(Neighbors::new(spec, n_features, dense, field)?)
+            }
             ClassifierSpec::LinearRegression { coef, intercept, estimator } => {
                 // One decision row is exactly sklearn's regression product; the "two classes"
                 // only tell LinearClassifier to expect that single row.
@@ -298,6 +304,7 @@ impl Classifier {
             Classifier::Pipeline(pipeline) => pipeline.classifier.n_classes(),
             Classifier::NearestCentroid(centroid) => centroid.n_classes(),
             Classifier::Trees(trees) => trees.n_classes(),
+            Classifier::Neighbors(neighbors) => neighbors.n_classes(),
             Classifier::MultiLabel(multi) => multi.members.len(),
             Classifier::Regression(_) | Classifier::KernelRegression(_) => 0,
             Classifier::Calibrated(Calibrated { n_classes, .. })
@@ -319,6 +326,7 @@ impl Classifier {
             Classifier::Calibrated(_)
             | Classifier::Voting(_)
             | Classifier::Trees(_)
+            | Classifier::Neighbors(_)
             | Classifier::Regression(_)
             | Classifier::KernelRegression(_) => false,
         }
@@ -333,6 +341,7 @@ impl Classifier {
             Classifier::NearestCentroid(centroid) => centroid.has_probabilities(),
             Classifier::Calibrated(_) => true,
             Classifier::Trees(trees) => !trees.is_regression(),
+            Classifier::Neighbors(neighbors) => !neighbors.is_regression(),
             Classifier::OneVsRest(Members { members, .. })
             | Classifier::MultiLabel(MultiLabel { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
@@ -364,6 +373,14 @@ impl Classifier {
     pub fn as_kernel(&self) -> Option<&KernelClassifier> {
         match self {
             Classifier::Kernel(kernel) => Some(kernel),
+            _ => None,
+        }
+    }
+
+    /// The nearest-neighbour classifier or regressor, if this is one.
+    pub fn as_neighbors(&self) -> Option<&Neighbors> {
+        match self {
+            Classifier::Neighbors(neighbors) => Some(neighbors),
             _ => None,
         }
     }
@@ -404,6 +421,7 @@ impl Classifier {
             Classifier::MultiLabel(multi) => multi.predict(features),
             Classifier::Voting(voting) => voting.predict(features),
             Classifier::Trees(trees) => trees.predict(features),
+            Classifier::Neighbors(neighbors) => neighbors.predict(features),
             Classifier::Regression(regressor) => {
                 let scores = match features {
                     Features::Sparse(row) => regressor.decision(row),

@@ -396,6 +396,58 @@ pub enum ClassifierSpec {
         /// `intercept_[0]` (= −rho).
         intercept: f64,
     },
+    /// `KNeighborsClassifier`: the classes of the `n_neighbors` training rows nearest to the
+    /// text's row, found by brute force over `fit_rows` with sklearn's distances
+    /// (docs/model-format-v2.md, "k_neighbors").
+    KNeighbors {
+        estimator: String,
+        classes: Vec<LabelSpec>,
+        /// `n_neighbors`: how many training rows vote (at most their number).
+        n_neighbors: usize,
+        weights: NeighborWeights,
+        /// The metric sklearn computes (`effective_metric_`: minkowski with p=2 is euclidean,
+        /// with p=1 manhattan).
+        metric: NeighborMetric,
+        /// sklearn's `p` when the metric was given as minkowski (1 or 2), else null.
+        #[serde(default)]
+        p: Option<f64>,
+        /// `_fit_method`: "brute", or for dense rows "kd_tree"/"ball_tree", whose euclidean
+        /// distances are sums of squared differences instead of the norms' expansion.
+        algorithm: NeighborAlgorithm,
+        /// `_fit_X`: the training rows in sklearn's stored order (dense rows: every column).
+        fit_rows: CsrSpec,
+        /// Per training row, what sklearn computes from it for the distance: ‖y‖² for euclidean
+        /// brute force, ‖y‖ for cosine; null for the other searches.
+        #[serde(default)]
+        fit_norms: Option<Vec<f64>>,
+        /// `_y`: the index into `classes` of each training row.
+        fit_labels: Vec<u32>,
+    },
+    /// `KNeighborsRegressor`: the mean (or inverse-distance weighted mean) of the targets of the
+    /// nearest training rows.
+    KNeighborsRegression {
+        estimator: String,
+        /// `n_neighbors`: how many training rows vote (at most their number).
+        n_neighbors: usize,
+        weights: NeighborWeights,
+        /// The metric sklearn computes (`effective_metric_`: minkowski with p=2 is euclidean,
+        /// with p=1 manhattan).
+        metric: NeighborMetric,
+        /// sklearn's `p` when the metric was given as minkowski (1 or 2), else null.
+        #[serde(default)]
+        p: Option<f64>,
+        /// `_fit_method`: "brute", or for dense rows "kd_tree"/"ball_tree", whose euclidean
+        /// distances are sums of squared differences instead of the norms' expansion.
+        algorithm: NeighborAlgorithm,
+        /// `_fit_X`: the training rows in sklearn's stored order (dense rows: every column).
+        fit_rows: CsrSpec,
+        /// Per training row, what sklearn computes from it for the distance: ‖y‖² for euclidean
+        /// brute force, ‖y‖ for cosine; null for the other searches.
+        #[serde(default)]
+        fit_norms: Option<Vec<f64>>,
+        /// `_y`: the target of each training row.
+        fit_targets: Vec<f64>,
+    },
     /// `VotingClassifier`: members vote (hard) or average their probabilities (soft).
     Voting {
         estimator: String,
@@ -420,11 +472,13 @@ impl ClassifierSpec {
             | ClassifierSpec::MultiLabel { classes, .. }
             | ClassifierSpec::OneVsOne { classes, .. }
             | ClassifierSpec::Trees { classes, .. }
+            | ClassifierSpec::KNeighbors { classes, .. }
             | ClassifierSpec::Voting { classes, .. } => classes,
             // A regressor answers a number, not one of some classes.
             ClassifierSpec::LinearRegression { .. }
             | ClassifierSpec::TreeRegression { .. }
-            | ClassifierSpec::Svr { .. } => &[],
+            | ClassifierSpec::Svr { .. }
+            | ClassifierSpec::KNeighborsRegression { .. } => &[],
         }
     }
 
@@ -443,6 +497,8 @@ impl ClassifierSpec {
             | ClassifierSpec::LinearRegression { estimator, .. }
             | ClassifierSpec::TreeRegression { estimator, .. }
             | ClassifierSpec::Svr { estimator, .. }
+            | ClassifierSpec::KNeighbors { estimator, .. }
+            | ClassifierSpec::KNeighborsRegression { estimator, .. }
             | ClassifierSpec::Voting { estimator, .. } => estimator,
         }
     }
@@ -457,6 +513,34 @@ impl ClassifierSpec {
             _ => true,
         }
     }
+}
+
+/// `KNeighborsClassifier(weights=...)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NeighborWeights {
+    /// Every neighbour counts 1.
+    Uniform,
+    /// A neighbour counts 1/distance; at distance 0, only the rows at distance 0 count (1 each).
+    Distance,
+}
+
+/// The distances a `k_neighbors` model ranks training rows by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NeighborMetric {
+    Euclidean,
+    Manhattan,
+    Cosine,
+}
+
+/// sklearn's `_fit_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NeighborAlgorithm {
+    Brute,
+    KdTree,
+    BallTree,
 }
 
 /// How a `trees` classifier combines its trees.

@@ -7,6 +7,7 @@ pub(crate) mod classifier;
 mod feature_chain;
 pub mod format;
 mod json;
+mod observed;
 mod places;
 pub(crate) mod kernel;
 pub(crate) mod linear;
