@@ -294,7 +294,7 @@ def sklearn_scores(clf, spec, X):
         from sklearn.metrics import pairwise_distances
 
         return -pairwise_distances(X, clf.centroids_, metric=clf.metric)
-    if kind in ("calibrated", "trees") or (kind == "voting" and spec["voting"] == "soft"):
+    if kind in ("calibrated", "trees", "k_neighbors") or (kind == "voting" and spec["voting"] == "soft"):
         return clf.predict_proba(X)
     if kind == "voting":
         votes = np.asarray(clf.transform(X))

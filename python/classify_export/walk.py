@@ -15,7 +15,7 @@ to compute what sklearn predicts.
 
 from collections import namedtuple
 
-from . import classifiers, regressors, steps, vectorizers, wrappers  # noqa: F401 - they fill the registry
+from . import classifiers, neighbors, regressors, steps, vectorizers, wrappers  # noqa: F401 - they fill the registry
 from .base import Context, describe
 from .registry import lookup, register, role_of, supported
 from .vectorizers import tfidf_spec
