@@ -132,3 +132,67 @@ fn metrics_count_answers_by_kind_across_children() {
     assert_eq!(value("classify_answer_labels_total{model=\"tags\"}"), 82.0);
     assert_eq!(value("classify_texts_total{model=\"tags\"}"), 83.0);
 }
+
+/// Real sklearn multi-label models (golden fixtures: one-vs-rest and multi-output, with a
+/// MultiLabelBinarizer's names, after a selection step) over HTTP under prefork and event: every
+/// text's label set as sklearn's `predict` gave it, as a URL path (tab-separated) and as JSON.
+fn golden_models_answer_sklearns_label_sets(mpm: &str) {
+    let models = [
+        "multilabel_ovr_linearsvc_tfidf",
+        "multilabel_ovr_multinomialnb",
+        "multilabel_multioutput_randomforest",
+        "multilabel_selectkbest_ovr_linearsvc",
+        "multilabel_mlb_ovr_sgd_log",
+    ];
+    let mut body = String::new();
+    for (i, model) in models.iter().enumerate() {
+        body.push_str(&format!(
+            "<Location /m{i}>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n",
+            crate::httpd::golden(&format!("{model}.model.json")).display()
+        ));
+    }
+    let apache = Apache::start(mpm, &body);
+    let mut checked = 0;
+    for (i, model) in models.iter().enumerate() {
+        let cases = fs::read_to_string(crate::httpd::golden(&format!("{model}.cases.jsonl")))
+            .expect("golden cases");
+        for line in cases.lines() {
+            let case: serde_json::Value = serde_json::from_str(line).expect("case JSON");
+            let text = case["text"].as_str().expect("text");
+            let want: Vec<String> = case["labels"]
+                .as_array()
+                .expect("labels")
+                .iter()
+                .map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_owned))
+                .collect();
+            if !text.is_empty() && !text.contains('\0') {
+                let path = format!("/m{i}/{}", crate::httpd::percent_encode(text));
+                let got = apache.get(&path, &[]).text();
+                assert_eq!(got, format!("{}\n", want.join("\t")), "{mpm} {model} {text:?}");
+            }
+            let request = json!({ "text": text }).to_string();
+            let answer =
+                apache.post(&format!("/m{i}"), "application/json", request.as_bytes()).json();
+            let got: Vec<String> = answer["labels"]
+                .as_array()
+                .expect("labels")
+                .iter()
+                .map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_owned))
+                .collect();
+            assert_eq!(got, want, "{mpm} {model} {text:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 300, "only {checked} texts checked");
+    apache.assert_no_crashed_children();
+}
+
+#[test]
+fn golden_multi_label_models_answer_sklearns_label_sets_under_prefork() {
+    golden_models_answer_sklearns_label_sets("prefork");
+}
+
+#[test]
+fn golden_multi_label_models_answer_sklearns_label_sets_under_event() {
+    golden_models_answer_sklearns_label_sets("event");
+}
