@@ -80,7 +80,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.naive_bayes import BernoulliNB, ComplementNB, MultinomialNB
-from sklearn.neighbors import NearestCentroid
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler, Normalizer, StandardScaler
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVR
@@ -112,6 +112,9 @@ class Fitted:
     labels: Any = None
     """A multi-label model's fitted MultiLabelBinarizer, which names its indicator columns
     (classify_export.to_model(labels=...)); None: the columns are named 0, 1, ..."""
+    keep: Optional[Callable[[list], list]] = None
+    """texts → the texts to record (the torture list included); None: all. A nearest-neighbour
+    shape leaves out those whose answer depends on how sklearn breaks a distance tie."""
 
     def input(self, texts):
         return texts if self.to_input is None else self.to_input(texts)
@@ -1178,7 +1181,7 @@ def scores_of(estimator, X):
             return estimator.predict_proba(X)
         return hard_vote_counts(estimator, X)
     if isinstance(estimator, (CalibratedClassifierCV, DecisionTreeClassifier, RandomForestClassifier,
-                              ExtraTreesClassifier)):
+                              ExtraTreesClassifier, KNeighborsClassifier)):
         return estimator.predict_proba(X)
     if isinstance(estimator, OneVsRestClassifier) and not hasattr(estimator, "decision_function"):
         return np.column_stack([member.predict_proba(X)[:, 1] for member in estimator.estimators_])
@@ -1209,3 +1212,125 @@ def hard_vote_counts(voting, X):
     n_classes = len(voting.classes_)
     return np.array([np.bincount(row, weights=weights, minlength=n_classes) for row in predictions],
                     dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------------------------
+# Nearest neighbours (kinds `k_neighbors`, `k_neighbors_regression`): brute force over the training
+# rows with sklearn's distances. Scores are predict_proba (a regressor's, [predict]). Where the k-th
+# nearest row ties (within 1e-12) with rows left out that differ in class or target, sklearn's
+# answer depends on its thread count (ArgKmin's per-thread heaps) or on numpy's argpartition
+# (its pairwise-distances path), not on the model: keep_decided leaves such texts out of the
+# fixture, saying how many on stderr (classify_export.neighbors.decided_rows).
+
+
+def keep_decided(pipe):
+    """The Fitted.keep of a Pipeline ending in a nearest-neighbour estimator."""
+    import sys
+
+    def keep(texts):
+        from classify_export import neighbors, to_model
+
+        spec = to_model(pipe)["classifier"]
+        X = pipe[:-1].transform(texts)
+        decided = neighbors.decided_rows(spec, X, X.shape[1])
+        left_out = decided.count(False)
+        if left_out:
+            print(f"golden_shapes: {spec['estimator']} ({spec['metric']}, k={spec['n_neighbors']}, "
+                  f"{spec['weights']}): left out {left_out} of {len(texts)} texts whose answer "
+                  "depends on how sklearn breaks a distance tie", file=sys.stderr)
+        return [text for text, ok in zip(texts, decided) if ok]
+
+    return keep
+
+
+def knn_fitted(pipe, texts, n_plain=1):
+    fitted = pipeline_fitted(pipe, texts, n_plain)
+    fitted.keep = keep_decided(pipe)
+    return fitted
+
+
+@shape("TfidfVectorizer, KNeighborsClassifier(n_neighbors=5) (minkowski p=2: euclidean, uniform), "
+       "3 classes")
+def shape_knn_tfidf_euclidean_uniform(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=1000)),
+                     ("clf", KNeighborsClassifier(n_neighbors=5))])
+    return knn_fitted(pipe, fit(pipe, samples, samples.TRI, 80))
+
+
+@shape("TfidfVectorizer (1,2), KNeighborsClassifier(n_neighbors=9, metric='cosine', "
+       "weights='distance'), 6 classes: numpy's 8-way sums of the weights")
+def shape_knn_tfidf_cosine_distance(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=1500)),
+                     ("clf", KNeighborsClassifier(n_neighbors=9, metric="cosine", weights="distance"))])
+    return knn_fitted(pipe, fit(pipe, samples, samples.MULTI, 50))
+
+
+@shape("CountVectorizer (1,2) (max_features=3000), KNeighborsClassifier(n_neighbors=3, "
+       "metric='manhattan'): integer counts, sklearn's sorted merge; 3 classes")
+def shape_knn_counts_manhattan(samples):
+    pipe = Pipeline([("vec", CountVectorizer(ngram_range=(1, 2), max_features=3000)),
+                     ("clf", KNeighborsClassifier(n_neighbors=3, metric="manhattan"))])
+    return knn_fitted(pipe, fit(pipe, samples, samples.TRI, 80))
+
+
+@shape("TfidfVectorizer, KNeighborsClassifier(n_neighbors=1) fitted with 40 texts twice (same label): "
+       "the two copies tie exactly; tested on held-out texts and on 20 of the duplicated ones")
+def shape_knn_k1_duplicated_texts(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=1000)),
+                     ("clf", KNeighborsClassifier(n_neighbors=1))])
+    train_x, train_y, test_x = samples.split(samples.TRI, 70, N_TEST_WORD, False)
+    pipe.fit(train_x + train_x[:40], np.asarray(train_y + train_y[:40]))
+    return knn_fitted(pipe, test_x + train_x[:20])
+
+
+@shape("TfidfVectorizer, TruncatedSVD(20), KNeighborsClassifier(n_neighbors=5) (brute force: dense "
+       "rows, BLAS's norms stored); 3 classes")
+def shape_knn_truncatedsvd(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)),
+                     ("svd", TruncatedSVD(n_components=20, random_state=0)),
+                     ("clf", KNeighborsClassifier(n_neighbors=5))])
+    return knn_fitted(pipe, fit(pipe, samples, samples.TRI, 80))
+
+
+@shape("TfidfVectorizer, TruncatedSVD(8), KNeighborsClassifier(n_neighbors=6, weights='distance') "
+       "(algorithm 'auto' picks kd_tree for 8 columns: sums of squared differences); 3 classes")
+def shape_knn_truncatedsvd_kd_tree(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)),
+                     ("svd", TruncatedSVD(n_components=8, random_state=0)),
+                     ("clf", KNeighborsClassifier(n_neighbors=6, weights="distance"))])
+    fitted = knn_fitted(pipe, fit(pipe, samples, samples.TRI, 80))
+    if pipe[-1]._fit_method != "kd_tree":
+        raise CannotBuild(f"algorithm='auto' chose {pipe[-1]._fit_method}, not kd_tree")
+    return fitted
+
+
+@shape("TfidfVectorizer, TruncatedSVD(10), KNeighborsClassifier(n_neighbors=5, algorithm='ball_tree', "
+       "metric='minkowski', p=1): manhattan on dense rows; 3 classes")
+def shape_knn_truncatedsvd_ball_tree_manhattan(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=600)),
+                     ("svd", TruncatedSVD(n_components=10, random_state=0)),
+                     ("clf", KNeighborsClassifier(n_neighbors=5, algorithm="ball_tree", p=1))])
+    return knn_fitted(pipe, fit(pipe, samples, samples.TRI, 80))
+
+
+@shape("TfidfVectorizer, KNeighborsClassifier(n_neighbors=7), 2 classes, integer labels")
+def shape_knn_binary_int(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=800)),
+                     ("clf", KNeighborsClassifier(n_neighbors=7))])
+    return knn_fitted(pipe, fit(pipe, samples, samples.BINARY, 120, int_labels=True))
+
+
+@shape("TfidfVectorizer, KNeighborsRegressor(n_neighbors=5) (uniform: the mean of the neighbours' "
+       "targets); target: log1p(number of words)")
+def shape_knn_regressor_uniform(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(max_features=1000)),
+                     ("reg", KNeighborsRegressor(n_neighbors=5))])
+    return knn_fitted(pipe, fit_regression(pipe, samples, words_target, 60))
+
+
+@shape("TfidfVectorizer (1,2), KNeighborsRegressor(n_neighbors=10, weights='distance'); target: share "
+       "of capitalised words")
+def shape_knn_regressor_distance(samples):
+    pipe = Pipeline([("vec", TfidfVectorizer(ngram_range=(1, 2), lowercase=False, min_df=2, max_features=1500)),
+                     ("reg", KNeighborsRegressor(n_neighbors=10, weights="distance"))])
+    return knn_fitted(pipe, fit_regression(pipe, samples, capitals_target, 60))
