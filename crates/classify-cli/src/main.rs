@@ -3,6 +3,7 @@
 //! 1 runtime failure (bad input file, unreadable model), 2 usage.
 #![forbid(unsafe_code)]
 
+mod parallel;
 mod report;
 mod train;
 
@@ -45,6 +46,10 @@ enum Command {
         /// Print JSON lines with the label, raw decision values and probabilities.
         #[arg(long)]
         scores: bool,
+        /// Texts classified at once [default: the number of CPUs]; the output keeps the input's
+        /// order whatever the number.
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Rewrite a model file in the binary form (fast to load) or the JSON form (readable).
     Convert {
@@ -94,7 +99,12 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => train::run_train(*args),
         Command::Eval(args) => train::run_eval(args),
-        Command::Predict { model, input, scores } => predict(&model, input.as_deref(), scores),
+        Command::Predict { model, input, scores, threads } => predict(
+            &model,
+            input.as_deref(),
+            scores,
+            threads.unwrap_or_else(parallel::default_threads),
+        ),
         Command::Inspect { model, top } => inspect(&model, top),
         Command::Convert { input, output, to } => convert(&input, &output, to),
     }
@@ -113,7 +123,15 @@ fn load(path: &Path) -> Result<Model> {
     Model::load(path).with_context(|| format!("model {}", path.display()))
 }
 
-fn predict(model_path: &Path, input: Option<&Path>, with_scores: bool) -> Result<()> {
+/// Lines read and classified at once: bounds the memory a huge input takes.
+const PREDICT_BATCH: usize = 16_384;
+
+fn predict(
+    model_path: &Path,
+    input: Option<&Path>,
+    with_scores: bool,
+    threads: usize,
+) -> Result<()> {
     let model = load(model_path)?;
     let reader: Box<dyn BufRead> = match input {
         None => Box::new(io::stdin().lock()),
@@ -123,6 +141,16 @@ fn predict(model_path: &Path, input: Option<&Path>, with_scores: bool) -> Result
         )),
     };
     let mut out = BufWriter::new(io::stdout().lock());
+    let mut batch: Vec<String> = Vec::with_capacity(PREDICT_BATCH);
+    let flush = |batch: &mut Vec<String>, out: &mut BufWriter<_>| -> Result<()> {
+        let answers =
+            parallel::map_in_order(batch, threads, |text| answer_line(&model, text, with_scores));
+        for answer in answers {
+            writeln!(out, "{answer}")?;
+        }
+        batch.clear();
+        Ok(())
+    };
     for (number, line) in reader.split(b'\n').enumerate() {
         let mut line = line.with_context(|| format!("reading input line {}", number + 1))?;
         if line.last() == Some(&b'\r') {
@@ -131,25 +159,34 @@ fn predict(model_path: &Path, input: Option<&Path>, with_scores: bool) -> Result
         }
         let text = String::from_utf8(line)
             .with_context(|| format!("input line {} is not valid UTF-8", number + 1))?;
-        let prediction = model.predict(&text);
-        if with_scores && model.task() == Task::Regression {
-            writeln!(out, "{}", json!({ "value": model.answer(&prediction).to_json() }))?;
-        } else if with_scores {
-            let key = if model.task() == Task::MultiLabel { "labels" } else { "label" };
-            let mut answer = json!({
-                key: model.answer(&prediction).to_json(),
-                "scores": prediction.scores,
-            });
-            if let Some(probabilities) = &prediction.probabilities {
-                answer["probabilities"] = json!(probabilities);
-            }
-            writeln!(out, "{answer}")?;
-        } else {
-            writeln!(out, "{}", model.answer(&prediction))?;
+        batch.push(text);
+        if batch.len() == PREDICT_BATCH {
+            flush(&mut batch, &mut out)?;
         }
     }
+    flush(&mut batch, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// One output line of `classify predict`: the answer, or with `with_scores` its JSON.
+fn answer_line(model: &Model, text: &str, with_scores: bool) -> String {
+    let prediction = model.predict(text);
+    if with_scores && model.task() == Task::Regression {
+        json!({ "value": model.answer(&prediction).to_json() }).to_string()
+    } else if with_scores {
+        let key = if model.task() == Task::MultiLabel { "labels" } else { "label" };
+        let mut answer = json!({
+            key: model.answer(&prediction).to_json(),
+            "scores": prediction.scores,
+        });
+        if let Some(probabilities) = &prediction.probabilities {
+            answer["probabilities"] = json!(probabilities);
+        }
+        answer.to_string()
+    } else {
+        model.answer(&prediction).to_string()
+    }
 }
 
 fn inspect(model_path: &Path, top: usize) -> Result<()> {
@@ -191,6 +228,16 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
         "sublinear_tf": t.sublinear_tf,
     })));
     description["top_features"] = top_features(&model, top);
+    if let Some(neighbors) = model.classifier().as_neighbors() {
+        let (n_neighbors, weights, metric, algorithm) = neighbors.describe();
+        let memory = neighbors.memory();
+        description["neighbors"] = json!({
+            "n_neighbors": n_neighbors, "weights": weights, "metric": metric,
+            "algorithm": algorithm, "training_rows": memory.rows,
+            "stored_values": memory.stored_values, "row_bytes": memory.row_bytes,
+            "index_bytes": memory.index_bytes, "memory": memory.to_string(),
+        });
+    }
     // Not println!, which panics when the reader has gone (`classify inspect M | head`).
     writeln!(io::stdout().lock(), "{}", serde_json::to_string_pretty(&description)?)?;
     Ok(())

@@ -11,11 +11,12 @@ use clap::{Args, ValueEnum};
 use classify_core::featurize::analyzer::StripAccents;
 use classify_core::model::binary;
 use classify_core::model::format::{AnalyzerKind, KernelKind};
-use classify_core::{Model, Task};
+use classify_core::{Model, Prediction, Task};
 
 use crate::answers;
 use classify_train::evaluation::{Evaluation, MultiLabelEvaluation, RegressionEvaluation};
 
+use crate::parallel;
 use crate::report::Mistake;
 use classify_train::stop_words::ENGLISH_STOP_WORDS;
 use classify_train::svc::{Gamma, SvcParams};
@@ -154,6 +155,9 @@ pub struct EvalArgs {
     json: bool,
     #[command(flatten)]
     report: ReportArgs,
+    /// Texts classified at once [default: the number of CPUs]; the figures do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 /// Where to draw a classifier's evaluation.
@@ -357,11 +361,12 @@ pub fn run_eval(args: EvalArgs) -> Result<()> {
     let bars = Bars::new();
     let data = read_data(&args.data, &bars, model.task() == Task::MultiLabel)?;
     args.report.check(&model)?;
+    let threads = args.threads.unwrap_or_else(parallel::default_threads);
     match model.task() {
-        Task::Regression => report_regression(&model, &data, "evaluation", args.json),
-        Task::MultiLabel => report_multi_label(&model, &data, "evaluation", args.json),
+        Task::Regression => report_regression(&model, &data, "evaluation", (args.json, threads)),
+        Task::MultiLabel => report_multi_label(&model, &data, "evaluation", (args.json, threads)),
         Task::Classification => {
-            let predicted = predicted_labels(&model, &data);
+            let predicted = predicted_labels(&model, &data, threads);
             let evaluation = evaluation_of(&model, &data, &predicted);
             let names = (args.model.display().to_string(), source_name(&args.data));
             args.report.write(&model, (&names.0, &names.1), &data, &predicted, &evaluation)?;
@@ -378,23 +383,29 @@ fn report_held_out(
     args: &TrainArgs,
     model_name: &str,
 ) -> Result<()> {
+    let threads = args.threads.unwrap_or_else(parallel::default_threads);
     match model.task() {
-        Task::Regression => report_regression(model, data, "held-out", args.json),
+        Task::Regression => report_regression(model, data, "held-out", (args.json, threads)),
         Task::Classification => {
-            let predicted = predicted_labels(model, data);
+            let predicted = predicted_labels(model, data, threads);
             let evaluation = evaluation_of(model, data, &predicted);
             let data_name = format!("{} (held out)", source_name(&args.data));
             args.report.write(model, (model_name, &data_name), data, &predicted, &evaluation)?;
             report(&evaluation, "held-out", args.json)
         }
-        Task::MultiLabel => report_multi_label(model, data, "held-out", args.json),
+        Task::MultiLabel => report_multi_label(model, data, "held-out", (args.json, threads)),
     }
 }
 
 /// A regressor's figures: the data's "labels" are the true numbers.
-fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEvaluation> {
+fn regression_evaluation(
+    model: &Model,
+    data: &Dataset,
+    threads: usize,
+) -> Result<RegressionEvaluation> {
     let mut pairs = Vec::with_capacity(data.texts.len());
-    for (index, (truth, text)) in data.labels.iter().zip(&data.texts).enumerate() {
+    let predictions = predictions(model, data, threads);
+    for (index, (truth, prediction)) in data.labels.iter().zip(&predictions).enumerate() {
         let truth: f64 =
             truth.trim().parse().ok().filter(|v: &f64| v.is_finite()).with_context(|| {
                 format!(
@@ -404,7 +415,7 @@ fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEval
                     model.estimator()
                 )
             })?;
-        let guess = model.predict(text).scores.first().copied().unwrap_or(f64::NAN);
+        let guess = prediction.scores.first().copied().unwrap_or(f64::NAN);
         pairs.push((truth, guess));
     }
     RegressionEvaluation::new(&pairs).context("the data has no lines to evaluate on")
@@ -412,26 +423,29 @@ fn regression_evaluation(model: &Model, data: &Dataset) -> Result<RegressionEval
 
 /// A multi-label model's figures: each line's label field is its labels, comma-separated
 /// (empty for none).
-fn report_multi_label(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
-    let evaluation = multi_label_evaluation(model, data);
+fn report_multi_label(
+    model: &Model,
+    data: &Dataset,
+    what: &str,
+    args: (bool, usize),
+) -> Result<()> {
+    let (as_json, threads) = args;
+    let evaluation = multi_label_evaluation(model, data, threads);
     print_figures(what, &evaluation, evaluation.to_json(), as_json)
 }
 
-fn multi_label_evaluation(model: &Model, data: &Dataset) -> MultiLabelEvaluation {
+fn multi_label_evaluation(model: &Model, data: &Dataset, threads: usize) -> MultiLabelEvaluation {
     let classes: Vec<String> = model.classes().iter().map(|c| c.to_string()).collect();
-    let predicted: Vec<Vec<&str>> = data
-        .texts
+    let predicted: Vec<Vec<&str>> = predictions(model, data, threads)
         .iter()
-        .map(|text| {
-            let prediction = model.predict(text);
-            prediction.label_set.iter().map(|&i| classes[i].as_str()).collect()
-        })
+        .map(|prediction| prediction.label_set.iter().map(|&i| classes[i].as_str()).collect())
         .collect();
     MultiLabelEvaluation::new(&classes, data.label_sets().into_iter().zip(predicted))
 }
 
-fn report_regression(model: &Model, data: &Dataset, what: &str, as_json: bool) -> Result<()> {
-    let evaluation = regression_evaluation(model, data)?;
+fn report_regression(model: &Model, data: &Dataset, what: &str, args: (bool, usize)) -> Result<()> {
+    let (as_json, threads) = args;
+    let evaluation = regression_evaluation(model, data, threads)?;
     print_figures(what, &evaluation, evaluation.to_json(), as_json)
 }
 
@@ -532,7 +546,7 @@ fn cross_validate(
     for (number, fold) in folds.iter().enumerate() {
         eprintln!("fold {}/{k}", number + 1);
         let model = fit(&data.subset(&fold.train), options, bars)?;
-        let evaluation = evaluate(&model, &data.subset(&fold.test));
+        let evaluation = evaluate(&model, &data.subset(&fold.test), options.threads);
         accuracy.push(evaluation.accuracy());
         macro_f1.push(evaluation.macro_f1());
     }
@@ -565,7 +579,7 @@ fn cross_validate_multi_label(
     for (number, fold) in folds.iter().enumerate() {
         eprintln!("fold {}/{}", number + 1, folds.len());
         let model = fit(&data.subset(&fold.train), options, bars)?;
-        let evaluation = multi_label_evaluation(&model, &data.subset(&fold.test));
+        let evaluation = multi_label_evaluation(&model, &data.subset(&fold.test), options.threads);
         sample_f1.push(evaluation.sample_f1());
         macro_f1.push(evaluation.macro_f1());
         hamming.push(evaluation.hamming_loss());
@@ -600,7 +614,7 @@ fn cross_validate_regression(
     for (number, fold) in folds.iter().enumerate() {
         eprintln!("fold {}/{}", number + 1, folds.len());
         let model = fit(&data.subset(&fold.train), options, bars)?;
-        let evaluation = regression_evaluation(&model, &data.subset(&fold.test))?;
+        let evaluation = regression_evaluation(&model, &data.subset(&fold.test), options.threads)?;
         mae.push(evaluation.mae);
         rmse.push(evaluation.rmse);
         r2.push(evaluation.r2);
@@ -629,13 +643,20 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, variance.sqrt())
 }
 
-fn evaluate(model: &Model, data: &Dataset) -> Evaluation {
-    evaluation_of(model, data, &predicted_labels(model, data))
+fn evaluate(model: &Model, data: &Dataset, threads: usize) -> Evaluation {
+    evaluation_of(model, data, &predicted_labels(model, data, threads))
+}
+
+/// The model's prediction for each text, on `threads` threads.
+fn predictions(model: &Model, data: &Dataset, threads: usize) -> Vec<Prediction> {
+    parallel::map_in_order(&data.texts, threads, |text| model.predict(text))
 }
 
 /// The model's label for each text, as printed.
-fn predicted_labels(model: &Model, data: &Dataset) -> Vec<String> {
-    data.texts.iter().map(|text| model.answer(&model.predict(text)).to_string()).collect()
+fn predicted_labels(model: &Model, data: &Dataset, threads: usize) -> Vec<String> {
+    parallel::map_in_order(&data.texts, threads, |text| {
+        model.answer(&model.predict(text)).to_string()
+    })
 }
 
 fn evaluation_of(model: &Model, data: &Dataset, predicted: &[String]) -> Evaluation {

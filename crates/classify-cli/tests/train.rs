@@ -351,3 +351,34 @@ fn multi_label_learns_every_label_of_a_text() {
     let stderr = err(refused);
     assert!(stderr.contains("--algo linear-svm or --algo logreg"), "{stderr}");
 }
+
+/// `predict --threads N` and `eval --threads N` answer in input order, exactly as one thread.
+#[test]
+fn threads_change_nothing_but_the_speed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = corpus(dir.path());
+    let model = dir.path().join("m.model");
+    let model_arg = model.to_str().expect("UTF-8 path");
+    let data_arg = data.to_str().expect("UTF-8 path");
+    ok(classify(&["train", "--data", data_arg, "-o", model_arg], None));
+    let texts = texts(&data).repeat(50);
+    let one = ok(classify(
+        &["predict", "--threads", "1", "--scores", "-m", model_arg],
+        Some(texts.as_bytes()),
+    ));
+    for threads in ["2", "7"] {
+        let many = ok(classify(
+            &["predict", "--threads", threads, "--scores", "-m", model_arg],
+            Some(texts.as_bytes()),
+        ));
+        assert_eq!(many, one, "--threads {threads}");
+    }
+    assert_eq!(one.lines().count(), texts.lines().count());
+    let eval = |threads| {
+        ok(classify(
+            &["eval", "--json", "--threads", threads, "-m", model_arg, "--data", data_arg],
+            None,
+        ))
+    };
+    assert_eq!(eval("1"), eval("3"));
+}

@@ -273,28 +273,35 @@ pub fn render_prometheus(models: &[ModelCounters], generation: i64) -> String {
             );
         }
     }
-    let histograms: [(&str, &str, &[f64], fn(&AnswerTally) -> &Histogram); 3] = [
-        (
-            "classify_oov_ratio",
-            "Share of a text's n-grams that are not in the model's vocabulary (hashing \
-             vectorizers: not counted).",
-            &OOV_BOUNDS,
-            |a| &a.oov_ratio,
-        ),
-        (
-            "classify_text_length_characters",
-            "Length of the texts classified, in characters.",
-            &LENGTH_BOUNDS,
-            |a| &a.length,
-        ),
-        (
-            "classify_confidence",
-            "The predicted class's probability (models with probabilities only).",
-            &CONFIDENCE_BOUNDS,
-            |a| &a.confidence,
-        ),
+    /// One drift histogram's family: name, help, bucket bounds, and where a tally keeps it.
+    struct Family {
+        name: &'static str,
+        help: &'static str,
+        bounds: &'static [f64],
+        histogram: fn(&AnswerTally) -> &Histogram,
+    }
+    let histograms = [
+        Family {
+            name: "classify_oov_ratio",
+            help: "Share of a text's n-grams that are not in the model's vocabulary (hashing \
+                   vectorizers: not counted).",
+            bounds: &OOV_BOUNDS,
+            histogram: |a| &a.oov_ratio,
+        },
+        Family {
+            name: "classify_text_length_characters",
+            help: "Length of the texts classified, in characters.",
+            bounds: &LENGTH_BOUNDS,
+            histogram: |a| &a.length,
+        },
+        Family {
+            name: "classify_confidence",
+            help: "The predicted class's probability (models with probabilities only).",
+            bounds: &CONFIDENCE_BOUNDS,
+            histogram: |a| &a.confidence,
+        },
     ];
-    for (name, help, bounds, histogram) in histograms {
+    for Family { name, help, bounds, histogram } in histograms {
         family(&mut out, name, "histogram", help);
         for counters in models {
             let model = label_value(&counters.model);
