@@ -11,6 +11,7 @@ mod observed;
 mod places;
 pub(crate) mod kernel;
 pub(crate) mod linear;
+pub mod neighbors;
 pub(crate) mod steps;
 pub mod trees;
 
@@ -287,7 +288,7 @@ impl Model {
 
     /// Puts validated parts together; `settings` must have its large arrays removed.
     fn assemble(
-        settings: ModelFile,
+        mut settings: ModelFile,
         featurizer: Featurizer,
         chain: FeatureChain,
         classifier: Classifier,
@@ -311,6 +312,10 @@ impl Model {
                 LabelSpec::Str(value) => Label::Str(value.clone()),
             })
             .collect();
+        if let Classifier::Neighbors(_) = &classifier {
+            // The training rows now live in the classifier only (to_file puts them back).
+            neighbors::Neighbors::strip(&mut settings.classifier);
+        }
         Ok(Model { featurizer, chain, classifier, classes, settings, checksum: 0 })
     }
 
@@ -326,6 +331,9 @@ impl Model {
             }
         }
         self.chain.restore(&mut file);
+        if let Classifier::Neighbors(neighbors) = &self.classifier {
+            neighbors.restore(&mut file.classifier);
+        }
         match (&mut file.classifier, &self.classifier) {
             (ClassifierSpec::Linear { coef, intercept, .. }, Classifier::Linear(classifier)) => {
                 *coef = (0..classifier.n_rows())
@@ -458,6 +466,7 @@ impl Model {
         match &self.classifier {
             Classifier::Regression(_) | Classifier::KernelRegression(_) => Task::Regression,
             Classifier::Trees(trees) if trees.is_regression() => Task::Regression,
+            Classifier::Neighbors(neighbors) if neighbors.is_regression() => Task::Regression,
             Classifier::MultiLabel(_) => Task::MultiLabel,
             _ => Task::Classification,
         }
@@ -527,6 +536,9 @@ impl Model {
     pub(crate) fn meta_settings(&self) -> ModelFile {
         let mut settings = self.settings.clone();
         self.chain.restore(&mut settings);
+        if let Classifier::Neighbors(neighbors) = &self.classifier {
+            neighbors.restore(&mut settings.classifier);
+        }
         settings.format_version = settings.version_needed();
         settings
     }

@@ -78,6 +78,23 @@ pub struct NeighborsMemory {
     pub index_bytes: usize,
 }
 
+impl std::fmt::Display for NeighborsMemory {
+    /// E.g. "600 training rows x 24.1 stored values each (14460 values, 181600 bytes) and a
+    /// search index of 185464 bytes".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} training rows x {:.1} stored values each ({} values, {} bytes) and a search index \
+             of {} bytes",
+            self.rows,
+            self.stored_values as f64 / self.rows.max(1) as f64,
+            self.stored_values,
+            self.row_bytes,
+            self.index_bytes
+        )
+    }
+}
+
 /// The fields both kinds share, borrowed from the spec.
 struct Parts<'a> {
     n_neighbors: usize,
@@ -1025,6 +1042,9 @@ mod tests {
         assert_eq!(regressor.answer(&regressor.predict("good phone")).to_string(), "4.5");
         let memory = regressor.classifier().as_neighbors().unwrap().memory();
         assert_eq!((memory.rows, memory.stored_values, memory.features), (4, 7, 4));
+        // indptr 5 × 8, indices 7 × 4, values 7 × 8, norms 4 × 8, targets 4 × 8.
+        assert_eq!(memory.row_bytes, 40 + 28 + 56 + 32 + 32);
+        assert!(memory.to_string().starts_with("4 training rows x 1.8 stored values each"));
     }
 
     #[test]
