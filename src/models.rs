@@ -115,12 +115,15 @@ pub(crate) fn load(path: &Path) -> Result<(Arc<LoadedModel>, bool), String> {
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let loaded_at_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let path_text = path.display().to_string();
+    // A nearest-neighbour model holds its training rows: say how much memory they take.
+    let rows = model.classifier().as_neighbors().map(|n| format!(", {}", n.memory()));
     registry.announcements.push(format!(
-        "CLS00003: loaded model {path_text}: {} ({} classes, {} features) in {load_ms:.1} ms, \
+        "CLS00003: loaded model {path_text}: {} ({} classes, {} features{}) in {load_ms:.1} ms, \
          checksum {:016x}",
         model.estimator(),
         model.classes().len(),
         model.n_features(),
+        rows.unwrap_or_default(),
         model.checksum()
     ));
     let loaded = Arc::new(LoadedModel {
