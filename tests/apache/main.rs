@@ -7,6 +7,7 @@ mod httpd;
 mod log_codes;
 mod metrics;
 mod multi_label;
+mod neighbors;
 mod oip;
 mod path_texts;
 mod regression;
@@ -438,6 +439,20 @@ fn configtest_names_the_field_of_an_invalid_format_2_section() {
                 m["classifier"]["trees"][2]["feature"][0] = Value::from(u32::MAX)
             }),
             "classifier.trees[2].feature[0]",
+        ),
+        (
+            // A nearest-neighbour row pointing past the vectorizer's columns, and a regressor with
+            // a target per row missing.
+            models.edited("knn.json", "knn_tfidf_euclidean_uniform", |m| {
+                m["classifier"]["fit_rows"]["indices"][3] = Value::from(u32::MAX)
+            }),
+            "classifier.fit_rows.indices[3]",
+        ),
+        (
+            models.edited("knn_regressor.json", "knn_regressor_uniform", |m| {
+                m["classifier"]["fit_targets"].as_array_mut().map(|targets| targets.pop());
+            }),
+            "classifier.fit_targets",
         ),
         (
             // A regressor (issue #19) whose weights do not match the vectorizer.
