@@ -7,11 +7,11 @@ pub(crate) mod classifier;
 mod feature_chain;
 pub mod format;
 mod json;
-mod observed;
-mod places;
 pub(crate) mod kernel;
 pub(crate) mod linear;
 pub mod neighbors;
+mod observed;
+mod places;
 pub(crate) mod steps;
 pub mod trees;
 
@@ -502,6 +502,8 @@ impl Model {
     pub fn class_scores(&self, prediction: &Prediction) -> Vec<f64> {
         match &self.classifier {
             Classifier::Kernel(kernel) => kernel.class_scores(&prediction.scores),
+            // One score per label already, even for a single label.
+            Classifier::MultiLabel(_) => prediction.scores.clone(),
             _ => match prediction.scores.as_slice() {
                 [single] => vec![-single, *single],
                 scores => scores.to_vec(),
