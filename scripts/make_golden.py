@@ -802,16 +802,16 @@ def write_refused(out, data_path):
         "latin1_encoding": (CountVectorizer(encoding="latin-1"), LinearSVC(), train_y, "encoding="),
         "decode_error_ignore": (CountVectorizer(decode_error="ignore"), LinearSVC(), train_y, "decode_error="),
         "input_filename": (CountVectorizer(input="filename"), LinearSVC(), train_y, "input="),
-        "unsupported_classifier": (CountVectorizer(), None, train_y, "KNeighborsClassifier"),
+        "unsupported_classifier": (CountVectorizer(), None, train_y, "GradientBoostingClassifier"),
         "svc_precomputed_kernel": (CountVectorizer(), SVC(kernel="precomputed"), train_y, "kernel='precomputed'"),
         "svc_callable_kernel": (CountVectorizer(), SVC(kernel=linear_kernel), train_y, "kernel='linear_kernel'"),
     }
     expectations = []
     for name, (vec, clf, y, needle) in sorted(cases.items()):
         if clf is None:
-            from sklearn.neighbors import KNeighborsClassifier
+            from sklearn.ensemble import GradientBoostingClassifier
 
-            clf = KNeighborsClassifier(n_neighbors=3)
+            clf = GradientBoostingClassifier(n_estimators=3, random_state=0)
         if name == "input_filename":
             vec.set_params(input="content")
             X = vec.fit_transform(train_x)

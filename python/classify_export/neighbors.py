@@ -241,8 +241,9 @@ def _k_neighbors(clf, ctx, regression):
     name = type(clf).__name__
     if not hasattr(clf, "_fit_X"):
         ctx.refuse(f"{name} is not fitted (it has no _fit_X)")
-    ctx.check_width(clf)
+    # The metric first: a precomputed model's width is its number of training rows.
     metric, p = _metric(clf, ctx)
+    ctx.check_width(clf)
     weights = _weights(clf, ctx)
     rows, dense = fit_rows(clf, ctx, metric)
     algorithm = _algorithm(clf, ctx, metric, dense)
