@@ -58,6 +58,7 @@ use crate::model::format::{
 };
 use crate::model::kernel::SupportVectors;
 use crate::model::linear::{LinearClassifier, Shape};
+use crate::model::multi_label::MultiLabel;
 use crate::model::{kernel_classifier, kernel_regressor, Classifier, Model};
 
 /// The first bytes of every binary model file.
@@ -102,6 +103,12 @@ pub fn write(model: &Model) -> Vec<u8> {
     }
     match model.classifier() {
         Classifier::Linear(linear) => sections.push((*b"COEF", f64_bytes(linear.weights()))),
+        // A multi-label model's stacked members: one row per label.
+        Classifier::MultiLabel(multi) => {
+            if let Some(stacked) = multi.stacked() {
+                sections.push((*b"COEF", f64_bytes(stacked.weights())));
+            }
+        }
         // Wrappers keep their arrays in META.
         Classifier::Kernel(kernel) if matches!(settings.classifier, ClassifierSpec::Svc { .. }) => {
             let parts = kernel.parts();
@@ -551,6 +558,14 @@ impl Sections {
                     &settings.classifier,
                     support,
                     dual,
+                    n_features,
+                )?)
+            }
+            ClassifierSpec::MultiLabel { .. } if self.coef.is_some() => {
+                let weights = required(self.coef, "COEF")?;
+                Classifier::MultiLabel(MultiLabel::from_stacked(
+                    &settings.classifier,
+                    weights,
                     n_features,
                 )?)
             }

@@ -11,6 +11,7 @@ use crate::model::format::{
 };
 use crate::model::kernel::{KernelClassifier, KernelRegressor, SupportVectors};
 use crate::model::linear::LinearClassifier;
+use crate::model::multi_label::MultiLabel;
 use crate::model::neighbors::Neighbors;
 use crate::model::steps::{apply_steps, build_steps, Features, Step};
 use crate::model::trees::Trees;
@@ -62,16 +63,6 @@ pub struct Members {
     decision: bool,
     /// One-vs-rest: equal maxima go to the last member (older sklearn), else the first.
     ties_to_last: bool,
-    members: Vec<Classifier>,
-}
-
-/// One binary member per label, and how a label is set.
-#[derive(Debug)]
-pub struct MultiLabel {
-    /// Members are read for their decision value, else for their class-1 probability.
-    decision: bool,
-    /// Set a label when its score is above this; None: when its member predicts class 1.
-    threshold: Option<f64>,
     members: Vec<Classifier>,
 }
 
@@ -194,11 +185,7 @@ impl Classifier {
                         format!("is {threshold}, not a finite number"),
                     ));
                 }
-                Classifier::MultiLabel(MultiLabel {
-                    decision: *response == CalibrationInput::DecisionFunction,
-                    threshold: *threshold,
-                    members,
-                })
+                Classifier::MultiLabel(MultiLabel::new(members, *response, *threshold)?)
             }
             ClassifierSpec::OneVsOne { estimators, response, .. } => {
                 let pairs = n_classes * n_classes.saturating_sub(1) / 2;
@@ -305,7 +292,7 @@ impl Classifier {
             Classifier::NearestCentroid(centroid) => centroid.n_classes(),
             Classifier::Trees(trees) => trees.n_classes(),
             Classifier::Neighbors(neighbors) => neighbors.n_classes(),
-            Classifier::MultiLabel(multi) => multi.members.len(),
+            Classifier::MultiLabel(multi) => multi.n_labels(),
             Classifier::Regression(_) | Classifier::KernelRegression(_) => 0,
             Classifier::Calibrated(Calibrated { n_classes, .. })
             | Classifier::OneVsRest(Members { n_classes, .. })
@@ -321,8 +308,8 @@ impl Classifier {
             Classifier::Kernel(_) | Classifier::OneVsOne(_) => true,
             Classifier::Pipeline(pipeline) => pipeline.classifier.has_decision_function(),
             Classifier::NearestCentroid(centroid) => centroid.has_decision_function(),
-            Classifier::OneVsRest(Members { decision, .. })
-            | Classifier::MultiLabel(MultiLabel { decision, .. }) => *decision,
+            Classifier::OneVsRest(Members { decision, .. }) => *decision,
+            Classifier::MultiLabel(multi) => multi.reads_decision(),
             Classifier::Calibrated(_)
             | Classifier::Voting(_)
             | Classifier::Trees(_)
@@ -342,10 +329,10 @@ impl Classifier {
             Classifier::Calibrated(_) => true,
             Classifier::Trees(trees) => !trees.is_regression(),
             Classifier::Neighbors(neighbors) => !neighbors.is_regression(),
-            Classifier::OneVsRest(Members { members, .. })
-            | Classifier::MultiLabel(MultiLabel { members, .. }) => {
+            Classifier::OneVsRest(Members { members, .. }) => {
                 members.iter().all(Classifier::has_probabilities)
             }
+            Classifier::MultiLabel(multi) => multi.has_probabilities(),
             Classifier::OneVsOne(_)
             | Classifier::Regression(_)
             | Classifier::KernelRegression(_) => false,
@@ -437,7 +424,7 @@ impl Classifier {
 
     /// sklearn's `_predict_binary` for a binary member: its decision value, or the probability
     /// of its class 1 when it has no decision function.
-    fn binary_confidence(prediction: &Prediction, decision: bool) -> f64 {
+    pub(crate) fn binary_confidence(prediction: &Prediction, decision: bool) -> f64 {
         match (decision, prediction.scores.as_slice()) {
             (true, [single]) => *single,
             _ => prediction.probabilities.as_ref().map_or(f64::NAN, |p| p[1]),
@@ -514,33 +501,6 @@ impl Members {
             return Prediction::new(class_index, vec![score], None);
         }
         Prediction::new(argmax(&per_class), per_class, None)
-    }
-}
-
-impl MultiLabel {
-    /// Per label: its member's score, its class-1 probability, and whether it is set, as
-    /// `OneVsRestClassifier.predict` (score above the threshold) or `MultiOutputClassifier.predict`
-    /// (the member's own answer) decide it.
-    fn predict(&self, features: &Features) -> Prediction {
-        let predictions: Vec<Prediction> =
-            self.members.iter().map(|member| member.predict(features)).collect();
-        let scores: Vec<f64> = predictions
-            .iter()
-            .map(|prediction| Classifier::binary_confidence(prediction, self.decision))
-            .collect();
-        let probabilities = self.members.iter().all(Classifier::has_probabilities).then(|| {
-            predictions
-                .iter()
-                .map(|p| p.probabilities.as_ref().map_or(f64::NAN, |p| p[1]))
-                .collect()
-        });
-        let label_set = (0..predictions.len())
-            .filter(|&label| match self.threshold {
-                Some(threshold) => scores[label] > threshold,
-                None => predictions[label].class_index == 1,
-            })
-            .collect();
-        Prediction { class_index: 0, scores, probabilities, label_set }
     }
 }
 

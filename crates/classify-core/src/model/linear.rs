@@ -123,6 +123,11 @@ impl LinearClassifier {
     }
 
     /// Whether sklearn's estimator has `decision_function`.
+    /// How `predict_proba` follows from the scores, when the model has it.
+    pub(crate) fn probability(&self) -> Option<ProbabilityKind> {
+        self.probability
+    }
+
     pub(crate) fn has_decision_function(&self) -> bool {
         self.has_decision_function
     }
@@ -210,8 +215,8 @@ impl LinearClassifier {
     pub(crate) fn probabilities(&self, scores: &[f64]) -> Option<Vec<f64>> {
         let kind = self.probability?;
         let per_class: Vec<f64> = match (kind, scores) {
-            (ProbabilityKind::OvrSigmoid, [single]) => {
-                let p = expit(*single);
+            (ProbabilityKind::OvrSigmoid | ProbabilityKind::ModifiedHuber, [single]) => {
+                let p = binary_probability(kind, *single);
                 vec![1.0 - p, p]
             }
             (ProbabilityKind::OvrSigmoid, _) => {
@@ -221,10 +226,6 @@ impl LinearClassifier {
             }
             (ProbabilityKind::Softmax, [single]) => softmax(&[-single, *single]),
             (ProbabilityKind::Softmax, _) => softmax(scores),
-            (ProbabilityKind::ModifiedHuber, [single]) => {
-                let p = (single.clamp(-1.0, 1.0) + 1.0) / 2.0;
-                vec![1.0 - p, p]
-            }
             (ProbabilityKind::ModifiedHuber, _) => {
                 // SGDClassifier.predict_proba: uniform when every class gets 0.
                 let p: Vec<f64> = scores.iter().map(|s| (s.clamp(-1.0, 1.0) + 1.0) / 2.0).collect();
@@ -287,6 +288,16 @@ fn add_block<const N: usize, const UNIT: bool>(
 
 /// The estimators whose linear scores are a joint log-likelihood, not a decision function.
 const NAIVE_BAYES: [&str; 3] = ["MultinomialNB", "ComplementNB", "BernoulliNB"];
+
+/// A binary single-row model's probability of its class 1 from its decision value, as
+/// `predict_proba[:, 1]` computes it (softmax models have two rows and never get here).
+pub(crate) fn binary_probability(kind: ProbabilityKind, decision: f64) -> f64 {
+    match kind {
+        ProbabilityKind::OvrSigmoid => expit(decision),
+        ProbabilityKind::Softmax => softmax(&[-decision, decision])[1],
+        ProbabilityKind::ModifiedHuber => (decision.clamp(-1.0, 1.0) + 1.0) / 2.0,
+    }
+}
 
 fn expit(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

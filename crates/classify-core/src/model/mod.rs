@@ -9,6 +9,7 @@ pub mod format;
 mod json;
 pub(crate) mod kernel;
 pub(crate) mod linear;
+pub(crate) mod multi_label;
 pub mod neighbors;
 mod observed;
 mod places;
@@ -312,6 +313,10 @@ impl Model {
                 LabelSpec::Str(value) => Label::Str(value.clone()),
             })
             .collect();
+        if let Classifier::MultiLabel(multi) = &classifier {
+            // Stacked members' rows live in the classifier only (to_file puts them back).
+            multi.strip(&mut settings.classifier);
+        }
         if let Classifier::Neighbors(_) = &classifier {
             // The training rows now live in the classifier only (to_file puts them back).
             neighbors::Neighbors::strip(&mut settings.classifier);
@@ -333,6 +338,9 @@ impl Model {
         self.chain.restore(&mut file);
         if let Classifier::Neighbors(neighbors) = &self.classifier {
             neighbors.restore(&mut file.classifier);
+        }
+        if let Classifier::MultiLabel(multi) = &self.classifier {
+            multi.restore(&mut file.classifier);
         }
         match (&mut file.classifier, &self.classifier) {
             (ClassifierSpec::Linear { coef, intercept, .. }, Classifier::Linear(classifier)) => {
