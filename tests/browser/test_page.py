@@ -39,6 +39,8 @@ MODELS = {
     "forest": GOLDEN / "randomforest_tfidf_multi.model.json",
     # Several labels per text.
     "tags": ROOT / "crates/classify-core/testdata/tiny-multilabel.model.json",
+    # A number per text, explained.
+    "rating": ROOT / "crates/classify-core/testdata/tiny-regression.model.json",
 }
 
 
@@ -165,6 +167,17 @@ def test_a_multi_label_model_shows_its_labels(server, browser):
     assert json.loads(browser.find_element(By.ID, "answer").get_attribute("data-answer")) == ["bug", "urgent"]
     chosen = browser.find_elements(By.CSS_SELECTOR, "#bars .bar.chosen")
     assert len(chosen) == 2
+    assert console_errors(browser) == []
+
+
+def test_a_regressor_shows_its_number_and_why(server, browser):
+    classify_in_page(browser, server, "/rating", "Good phone")
+    assert browser.find_element(By.ID, "answer").get_attribute("data-answer") == "2.25"
+    assert not browser.find_element(By.ID, "ranking").is_displayed()
+    drawn = set()
+    for mark in browser.find_elements(By.CSS_SELECTOR, "#explained mark"):
+        drawn.update(json.loads(mark.get_attribute("data-features")))
+    assert drawn == {"good", "good phone", "phone"}, drawn
     assert console_errors(browser) == []
 
 
