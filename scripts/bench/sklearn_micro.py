@@ -2,7 +2,7 @@
 """The sklearn side of scripts/bench/micro: train the big bigram model, time sklearn per document.
 
   sklearn_micro.py train --data TSV --dir DIR [--texts N] [--words 20] [--ngram 1,2]
-                         [--vectorizer count|hashing] [--classifier linearsvc|forest]
+                         [--vectorizer count|hashing] [--classifier linearsvc|forest|knn]
       Fits CountVectorizer(ngram_range=(1, 2)) with no min_df/max_features (~740k features on
       the full Debian corpus; --ngram 1,3 gives > 1M), or with `--vectorizer hashing`
       HashingVectorizer(ngram_range=(1, 2), n_features=2**20), + LinearSVC on every line of TSV,
@@ -69,6 +69,13 @@ def train(args):
         classifier = RandomForestClassifier(n_estimators=50, min_samples_leaf=3, random_state=0,
                                             n_jobs=-1).fit(features, labels)
         classifier.n_jobs = None
+    elif args.classifier == "knn":
+        from sklearn.neighbors import KNeighborsClassifier
+
+        # Brute force over every training row (sparse rows); n_jobs=None: one document per call
+        # on one thread, as a server answers.
+        classifier_name = "KNeighborsClassifier(n_neighbors=5)"
+        classifier = KNeighborsClassifier(n_neighbors=5).fit(features, labels)
     else:
         classifier_name = "LinearSVC"
         classifier = LinearSVC().fit(features, labels)
@@ -171,7 +178,7 @@ def main():
     p.add_argument("--words", type=int, default=20)
     p.add_argument("--ngram", default="1,2", help="ngram_range as MIN,MAX (default 1,2)")
     p.add_argument("--vectorizer", choices=["count", "hashing"], default="count")
-    p.add_argument("--classifier", choices=["linearsvc", "forest"], default="linearsvc")
+    p.add_argument("--classifier", choices=["linearsvc", "forest", "knn"], default="linearsvc")
     p = sub.add_parser("time")
     p.add_argument("--dir", required=True)
     p.add_argument("--seconds", type=float, default=5.0)
