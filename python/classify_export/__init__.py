@@ -7,8 +7,8 @@
 
 One converter per sklearn class, looked up in a table (registry.py): vectorizers
 (vectorizers.py), the transformers between vectorizer and classifier (steps.py), classifiers
-(classifiers.py), linear and tree regressors (regressors.py) and the estimators that hold others
-(wrappers.py); walk.py walks Pipelines, FeatureUnions and ColumnTransformers generically;
+(classifiers.py), linear and tree regressors (regressors.py), nearest neighbours, classifier
+and regressor (neighbors.py), and the estimators that hold others (wrappers.py); walk.py walks Pipelines, FeatureUnions and ColumnTransformers generically;
 model.py assembles and writes the file; verify.py compares with sklearn through
 `classify predict`; loading.py reads pickle, joblib and skops files; compat.py reads attributes
 the way the running sklearn defines them. The format is docs/model-format.md (version 1) and
