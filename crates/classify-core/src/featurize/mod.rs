@@ -3,6 +3,8 @@
 //! vocabulary's size is allocated per document.
 
 pub mod analyzer;
+pub(crate) mod char_grams;
+pub(crate) mod char_index;
 pub(crate) mod hashing;
 pub mod pychar;
 pub(crate) mod token_table;
@@ -16,8 +18,10 @@ use rustc_hash::FxHashSet;
 
 use crate::error::ModelError;
 use crate::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
-use crate::sparse::{Norm, SparseRow};
+use crate::sparse::{self, Norm, SortScratch, SparseRow};
 use analyzer::{StripAccents, TokenRule};
+use char_grams::{CharText, GramCursor};
+use char_index::{CharIndex, CharScratch};
 use pychar::UnicodeVersion;
 use vocabulary::Vocabulary;
 use word_index::{WordIndex, WordScratch};
@@ -47,11 +51,10 @@ enum Analyzer {
 
 #[derive(Debug)]
 enum TermIndex {
-    /// A count vectorizer's vocabulary. With the word analyzer, n-grams are looked up by token
-    /// in `words`; with the others, by their bytes in the vocabulary's own table.
+    /// A count vectorizer's vocabulary, and the index its analyzer's n-grams are looked up in.
     Vocabulary {
         vocabulary: Vocabulary,
-        words: Option<Box<WordIndex>>,
+        index: VocabularyIndex,
     },
     Hashing {
         n_features: u32,
@@ -60,10 +63,23 @@ enum TermIndex {
     },
 }
 
+/// How a vocabulary's terms are found from a document's n-grams.
+#[derive(Debug)]
+enum VocabularyIndex {
+    /// The word analyzer's n-grams, by token ids.
+    Words(Box<WordIndex>),
+    /// The char analyzers' n-grams, by their bytes in the preprocessed text.
+    Chars(Box<CharIndex>),
+}
+
 /// `TfidfTransformer`'s weighting: part of a vectorizer, or a later step of a pipeline.
 #[derive(Debug)]
 pub(crate) struct Tfidf {
     sublinear_tf: bool,
+    /// `ln(k)` for the small counts `k` of most entries, read instead of computed (a call to
+    /// libm's `log` per entry cost more than the decision on character n-gram rows); the same
+    /// function computed them, so they are the same numbers.
+    small_logs: Box<[f64; SMALL_LOGS]>,
     idf: Option<Vec<f64>>,
     norm: Option<Norm>,
 }
@@ -124,25 +140,24 @@ impl Featurizer {
         };
         let (terms, n_features) = match spec.kind {
             VectorizerKind::Count => {
-                let mut vocabulary = arrays.vocabulary.ok_or_else(|| {
+                let vocabulary = arrays.vocabulary.ok_or_else(|| {
                     ModelError::invalid("vectorizer.vocabulary", "missing (required for \"count\")")
                 })?;
                 let n_features = vocabulary.len();
-                let words = match analyzer {
+                let index = match analyzer {
                     Analyzer::Word { .. } => {
                         let range = (min_n as usize, max_n as usize);
                         let index = match arrays.word_index {
                             Some(index) if index.ngram_range() == range => index,
                             _ => WordIndex::new(&vocabulary, range.0, range.1)?,
                         };
-                        Some(Box::new(index))
+                        VocabularyIndex::Words(Box::new(index))
                     }
                     Analyzer::Char | Analyzer::CharWb => {
-                        vocabulary.index_bytes()?;
-                        None
+                        VocabularyIndex::Chars(Box::new(CharIndex::new(&vocabulary)?))
                     }
                 };
-                (TermIndex::Vocabulary { vocabulary, words }, n_features)
+                (TermIndex::Vocabulary { vocabulary, index }, n_features)
             }
             VectorizerKind::Hashing => {
                 let n_features = spec.n_features.ok_or_else(|| {
@@ -206,8 +221,8 @@ impl Featurizer {
     /// The word analyzer's index of the vocabulary.
     pub(crate) fn word_index(&self) -> Option<&WordIndex> {
         match &self.terms {
-            TermIndex::Vocabulary { words, .. } => words.as_deref(),
-            TermIndex::Hashing { .. } => None,
+            TermIndex::Vocabulary { index: VocabularyIndex::Words(words), .. } => Some(words),
+            _ => None,
         }
     }
 
@@ -304,6 +319,17 @@ impl Featurizer {
         }
     }
 
+    /// Prepares the character n-grams of `text` in `chars` (char analyzers only), through
+    /// `grams.text`, which is left holding the preprocessed text.
+    fn char_text_into(&self, text: &str, grams: &mut Grams, chars: &mut CharText) {
+        self.tokenize_into(text, grams);
+        if let Analyzer::CharWb = self.analyzer {
+            chars.char_wb(&grams.text);
+        } else {
+            chars.char(&grams.text);
+        }
+    }
+
     /// Preprocesses `text` into `grams.text` and, for the word analyzer, lists its tokens (stop
     /// words removed) in `grams.tokens` and returns true.
     fn tokenize_into(&self, text: &str, grams: &mut Grams) -> bool {
@@ -340,13 +366,15 @@ impl Featurizer {
 
     fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
         let mut row = match &self.terms {
-            TermIndex::Vocabulary { vocabulary, words } => {
-                let Scratch { grams, words: word_scratch, probes, indices, .. } = scratch;
+            TermIndex::Vocabulary { index, .. } => {
+                let Scratch {
+                    grams, words: word_scratch, chars, char_scratch, indices, sort, ..
+                } = scratch;
                 indices.clear();
                 let found = |index| indices.push(index);
-                match words {
-                    // `words` exists only for the word analyzer, which always tokenizes.
-                    Some(words) => {
+                match index {
+                    // Only the word analyzer has a word index, and it always tokenizes.
+                    VocabularyIndex::Words(words) => {
                         self.tokenize_into(text, grams);
                         // Room to read every short token as whole words in place.
                         grams.text.push_str(TOKEN_PADDING);
@@ -357,16 +385,14 @@ impl Featurizer {
                             .sum();
                         scratch.counts = Some(NgramCounts { total, known: indices.len() });
                     }
-                    None => {
-                        self.analyze_into(text, grams);
-                        let text = grams.text.as_bytes();
-                        let terms = grams.spans.iter().map(|&(start, end)| &text[start..end]);
-                        vocabulary.lookup_all(terms, probes, found);
-                        let total = grams.spans.len();
+                    VocabularyIndex::Chars(index) => {
+                        self.char_text_into(text, grams, chars);
+                        let range = (self.min_n, self.max_n);
+                        let total = index.lookup(chars, range, char_scratch, found);
                         scratch.counts = Some(NgramCounts { total, known: indices.len() });
                     }
                 }
-                indices.sort_unstable();
+                sparse::sort_indices(indices, self.n_features, sort);
                 let mut row = SparseRow::count_sorted(indices);
                 if self.binary {
                     row.values_mut().for_each(|v| *v = 1.0);
@@ -374,13 +400,25 @@ impl Featurizer {
                 row
             }
             TermIndex::Hashing { n_features, alternate_sign, norm } => {
-                self.analyze_into(text, &mut scratch.grams);
-                let Scratch { grams, hits, .. } = scratch;
-                grams.text.push_str(hashing::WINDOW_PADDING);
-                let text = grams.text.as_bytes();
+                let Scratch { grams, chars, hits, .. } = scratch;
                 hits.clear();
-                let hit = |&span| hashing::signed_hit(text, span, *n_features, *alternate_sign);
-                hits.extend(grams.spans.iter().map(hit));
+                let hit =
+                    |text, span| hashing::signed_hit(text, span, *n_features, *alternate_sign);
+                if let Analyzer::Word { .. } = self.analyzer {
+                    self.analyze_into(text, grams);
+                    grams.text.push_str(hashing::WINDOW_PADDING);
+                    let text = grams.text.as_bytes();
+                    hits.extend(grams.spans.iter().map(|&span| hit(text, span)));
+                } else {
+                    // Character n-grams are hashed where they lie in the prepared text.
+                    self.char_text_into(text, grams, chars);
+                    let text = chars.bytes();
+                    let (mut cursor, range) = (GramCursor::default(), (self.min_n, self.max_n));
+                    let grams = &mut grams.spans;
+                    grams.clear();
+                    while chars.next_grams(&mut cursor, range, grams, usize::MAX) {}
+                    hits.extend(grams.iter().map(|&(start, len)| hit(text, (start, start + len))));
+                }
                 let mut row = SparseRow::from_signed_hits(hits);
                 // sklearn's FeatureHasher sums duplicates but keeps the explicit zeros left by
                 // alternate signs cancelling, so HashingVectorizer's binary `X.data.fill(1)` turns
@@ -445,8 +483,11 @@ impl Grams {
 struct Scratch {
     grams: Grams,
     words: WordScratch,
-    probes: Vec<(u64, u64)>,
+    /// A char analyzer's prepared text, and the lookups' working space.
+    chars: CharText,
+    char_scratch: CharScratch,
     indices: Vec<u32>,
+    sort: SortScratch,
     /// Hashed n-grams, see `hashing::signed_hit`.
     hits: Vec<u64>,
     /// The last vocabulary lookup's counts, for `transform_counted`.
@@ -462,8 +503,10 @@ impl Scratch {
         let bytes = grams.text.capacity()
             + (grams.tokens.capacity() + grams.spans.capacity()) * size_of::<analyzer::Span>()
             + self.words.capacity_bytes()
-            + self.probes.capacity() * size_of::<(u64, u64)>()
+            + self.chars.capacity_bytes()
+            + self.char_scratch.capacity_bytes()
             + self.indices.capacity() * size_of::<u32>()
+            + self.sort.capacity_bytes()
             + self.hits.capacity() * size_of::<u64>();
         if bytes > Scratch::KEPT_BYTES {
             *self = Scratch::default();
@@ -484,6 +527,9 @@ fn with_scratch<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
     let _ = SCRATCH.try_with(|cell| cell.set(scratch));
     result
 }
+
+/// Counts below this have their logarithm in `Tfidf::small_logs`.
+const SMALL_LOGS: usize = 64;
 
 impl Tfidf {
     pub(crate) fn new(
@@ -512,21 +558,39 @@ impl Tfidf {
             }
             (_, false) => None,
         };
-        Ok(Tfidf { sublinear_tf: spec.sublinear_tf, idf, norm: spec.norm })
+        let small_logs = Box::new(std::array::from_fn(|k| (k as f64).ln()));
+        Ok(Tfidf { sublinear_tf: spec.sublinear_tf, small_logs, idf, norm: spec.norm })
     }
 
     /// `TfidfTransformer.transform`: sublinear tf, then idf weighting, then row normalization.
+    /// One pass does the first two and sums the norm (each value is final before it is added,
+    /// and the values are added in the row's order, as sklearn does), so that the other work
+    /// hides in the wait on each addition; a second pass divides.
     pub(crate) fn apply(&self, row: &mut SparseRow) {
-        if self.sublinear_tf {
-            row.values_mut().for_each(|v| *v = v.ln() + 1.0);
-        }
-        if let Some(idf) = &self.idf {
-            for (index, value) in row.entries.iter_mut() {
+        let idf = self.idf.as_deref();
+        let mut total = 0.0;
+        for (index, value) in row.entries.iter_mut() {
+            if self.sublinear_tf {
+                let count = *value as usize;
+                let log = match self.small_logs.get(count) {
+                    Some(&log) if count as f64 == *value => log,
+                    _ => value.ln(),
+                };
+                *value = log + 1.0;
+            }
+            if let Some(idf) = idf {
                 *value *= idf[*index as usize];
             }
+            total += match self.norm {
+                Some(Norm::L2) => *value * *value,
+                Some(Norm::L1) => value.abs(),
+                None => 0.0,
+            };
         }
-        if let Some(norm) = self.norm {
-            row.normalize(norm);
+        match self.norm {
+            Some(Norm::L2) => row.divide(total.sqrt()),
+            Some(Norm::L1) => row.divide(total),
+            None => {}
         }
     }
 }

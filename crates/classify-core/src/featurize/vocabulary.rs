@@ -1,15 +1,13 @@
 //! The term → feature index map of a count vectorizer. Nothing is allocated per term, so a
 //! million-term vocabulary loads in milliseconds and is shared copy-on-write by every Apache child.
 //!
-//! A lookup is built to cost two cache misses, and to overlap them across the n-grams of a
-//! document: an open-addressing table of 8-byte slots holds a 32-bit tag of the term's hash and
-//! the offset of the term's *record*, which holds its feature index, its length and its bytes
-//! together, so that checking a candidate touches one more cache line. `lookup_all` first reads
-//! the slots of every n-gram (independent loads the processor runs in parallel), then checks the
-//! records.
+//! A lookup costs two cache misses: an open-addressing table of 8-byte slots holds a 32-bit tag
+//! of the term's hash and the offset of the term's *record*, which holds its feature index, its
+//! length and its bytes together, so that checking a candidate touches one more cache line.
 //!
-//! The table is built by `index_bytes`, for the char analyzers; the word analyzer's n-grams are
-//! looked up by token instead (`word_index`), and the vocabulary only keeps their records.
+//! The table is built by `index_bytes`, only for the few long terms of `token_table` and
+//! `char_index`: a document's n-grams are looked up in those (the word analyzer's by token, the
+//! char analyzers' inline in their slots), and the vocabulary itself only keeps the records.
 
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
@@ -172,40 +170,6 @@ impl Vocabulary {
     /// `LargeArray` picks its storage and re-checks the cast.
     fn table(&self) -> Table<'_> {
         Table { slots: &self.slots, records: &self.records }
-    }
-
-    /// Looks up many terms at once (the n-grams of one document), calling `found` with the
-    /// feature index of each term in the vocabulary, in order. `probes` is working space.
-    pub(crate) fn lookup_all<'t>(
-        &self,
-        terms: impl Iterator<Item = &'t [u8]> + Clone,
-        probes: &mut Vec<(u64, u64)>,
-        mut found: impl FnMut(u32),
-    ) {
-        if self.slots.is_empty() {
-            terms.filter_map(|term| self.scan(term)).for_each(found);
-            return;
-        }
-        let table = self.table();
-        // First pass: every term's first slot, loaded without waiting on one another.
-        probes.clear();
-        probes.extend(terms.clone().map(|term| {
-            let hash = term_hash(term);
-            (hash, table.slots[table.slot_index(hash)])
-        }));
-        // Second pass: check candidates, probing further only past a different term's slot.
-        for (term, &(hash, first)) in terms.zip(probes.iter()) {
-            if first == 0 {
-                continue;
-            }
-            let index = match table.candidate(term, hash, first) {
-                Some(index) => Some(index),
-                None => table.probe(term, hash, (table.slot_index(hash) + 1) & table.mask()),
-            };
-            if let Some(index) = index {
-                found(index);
-            }
-        }
     }
 
     /// The term of feature `index`.
@@ -403,21 +367,6 @@ mod tests {
         assert!(Vocabulary::from_parts("abc".into(), vec![2, 1]).is_err());
         assert!(Vocabulary::from_parts("é".into(), vec![1]).is_err());
         assert!(Vocabulary::from_parts("abc".into(), vec![1]).is_err());
-    }
-
-    #[test]
-    fn lookup_all_finds_the_same_terms_as_get() {
-        let terms: Vec<String> = (0..5_000).map(|i| format!("t{}", i * 7)).collect();
-        let vocabulary = indexed(terms.iter().map(String::as_str));
-        let queries: Vec<String> = (0..20_000).map(|i| format!("t{i}")).collect();
-        let mut found = Vec::new();
-        let mut probes = Vec::new();
-        vocabulary.lookup_all(queries.iter().map(String::as_bytes), &mut probes, |index| {
-            found.push(index)
-        });
-        let expected: Vec<u32> = queries.iter().filter_map(|q| vocabulary.get(q)).collect();
-        assert_eq!(found, expected);
-        assert_eq!(found.len(), 2_858);
     }
 
     #[test]
