@@ -367,9 +367,7 @@ impl Featurizer {
     fn transform_with(&self, text: &str, scratch: &mut Scratch) -> SparseRow {
         let mut row = match &self.terms {
             TermIndex::Vocabulary { index, .. } => {
-                let Scratch {
-                    grams, words: word_scratch, chars, char_scratch, indices, sort, ..
-                } = scratch;
+                let Scratch { grams, words: word_scratch, chars, indices, sort, .. } = scratch;
                 indices.clear();
                 let found = |index| indices.push(index);
                 match index {
@@ -386,9 +384,10 @@ impl Featurizer {
                         scratch.counts = Some(NgramCounts { total, known: indices.len() });
                     }
                     VocabularyIndex::Chars(index) => {
+                        let CharWork { text: chars, lookup } = &mut **chars.get_or_insert_default();
                         self.char_text_into(text, grams, chars);
                         let range = (self.min_n, self.max_n);
-                        let total = index.lookup(chars, range, char_scratch, found);
+                        let total = index.lookup(chars, range, lookup, found);
                         scratch.counts = Some(NgramCounts { total, known: indices.len() });
                     }
                 }
@@ -411,6 +410,7 @@ impl Featurizer {
                     hits.extend(grams.spans.iter().map(|&span| hit(text, span)));
                 } else {
                     // Character n-grams are hashed where they lie in the prepared text.
+                    let chars = &mut chars.get_or_insert_default().text;
                     self.char_text_into(text, grams, chars);
                     let text = chars.bytes();
                     let (mut cursor, range) = (GramCursor::default(), (self.min_n, self.max_n));
@@ -483,15 +483,22 @@ impl Grams {
 struct Scratch {
     grams: Grams,
     words: WordScratch,
-    /// A char analyzer's prepared text, and the lookups' working space.
-    chars: CharText,
-    char_scratch: CharScratch,
+    /// A char analyzer's buffers, boxed: the whole `Scratch` is moved in and out of its
+    /// thread-local cell on every call, and the word path should not pay for moving these.
+    chars: Option<Box<CharWork>>,
     indices: Vec<u32>,
     sort: SortScratch,
     /// Hashed n-grams, see `hashing::signed_hit`.
     hits: Vec<u64>,
     /// The last vocabulary lookup's counts, for `transform_counted`.
     counts: Option<NgramCounts>,
+}
+
+/// A char analyzer's prepared text, and the lookups' working space.
+#[derive(Debug, Default)]
+struct CharWork {
+    text: CharText,
+    lookup: CharScratch,
 }
 
 impl Scratch {
@@ -503,8 +510,10 @@ impl Scratch {
         let bytes = grams.text.capacity()
             + (grams.tokens.capacity() + grams.spans.capacity()) * size_of::<analyzer::Span>()
             + self.words.capacity_bytes()
-            + self.chars.capacity_bytes()
-            + self.char_scratch.capacity_bytes()
+            + self
+                .chars
+                .as_ref()
+                .map_or(0, |work| work.text.capacity_bytes() + work.lookup.capacity_bytes())
             + self.indices.capacity() * size_of::<u32>()
             + self.sort.capacity_bytes()
             + self.hits.capacity() * size_of::<u64>();
