@@ -252,7 +252,7 @@ impl Featurizer {
     /// scalar values. `None` for character analyzers, and when preprocessing changed the text's
     /// characters other than one for one (a ligature spread into two letters, say), since the
     /// n-grams' places in the original text are then unknown.
-    pub fn word_ngram_places(&self, text: &str) -> Option<Vec<(String, usize, usize)>> {
+    pub(crate) fn word_ngram_places(&self, text: &str) -> Option<Vec<(String, usize, usize)>> {
         let mut grams = Grams::default();
         if !self.tokenize_into(text, &mut grams) {
             return None;
@@ -357,7 +357,7 @@ impl Featurizer {
 
     /// `transform`, and how many of the text's n-grams the vocabulary knows (`None` for a
     /// hashing vectorizer, which has no vocabulary).
-    pub fn transform_counted(&self, text: &str) -> (SparseRow, Option<NgramCounts>) {
+    pub(crate) fn transform_counted(&self, text: &str) -> (SparseRow, Option<NgramCounts>) {
         with_scratch(|scratch| {
             let row = self.transform_with(text, scratch);
             (row, scratch.counts.take())
