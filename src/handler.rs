@@ -57,6 +57,9 @@ fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Statu
         Err(status) => return (status, AnswerTally::default()),
     };
     let raw_path = request.raw_path().to_owned();
+    let page = location.settings.page.unwrap_or(false);
+    // Only the page shows the name: other requests do not pay for it.
+    let model_name = page.then(|| location.section.and_then(|s| s.model_name())).flatten();
     let api_request = ApiRequest {
         method: Some(request.method()),
         path_text: text_below_location(&raw_path, location.path),
@@ -64,7 +67,8 @@ fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Statu
         content_type: request.header(c"Content-Type"),
         accept: request.header(c"Accept"),
         prefer_json: location.settings.prefer_json.unwrap_or(false),
-        page: location.settings.page.unwrap_or(false),
+        page,
+        model_name: model_name.as_deref(),
         body: &body,
     };
     let response = protocol::answer(&loaded.model, &loaded.source, &api_request, &limits);

@@ -44,6 +44,9 @@ fuzz_target!(|data: &[u8]| {
         content_type: text(3),
         accept: text(4),
         prefer_json: parts.first().is_some_and(|p| p.len() > 1 && p[1] & 1 == 1),
+        // ClassifyPage On: browsers' GETs of the location get the try-it page.
+        page: parts.first().is_some_and(|p| p.len() > 1 && p[1] & 2 == 2),
+        model_name: text(6),
         body: parts.get(5).copied().unwrap_or(b""),
     };
     let limits = Limits { max_body: 4096, max_batch: 8, max_top: 4 };

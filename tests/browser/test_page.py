@@ -114,6 +114,8 @@ def test_the_page_answers_as_the_api_and_draws_the_explanation(server, browser):
     classify_in_page(browser, server, "/linear", text, keyboard=True)
     expected = api(server, "/linear", {"text": text, "explain": 12, "places": True, "top": 100})
     assert browser.find_element(By.ID, "answer").get_attribute("data-answer") == str(expected["label"])
+    # Named as the metrics and the inference protocol name it (the file's stem here).
+    assert browser.find_element(By.ID, "model-name").text == "count_word12_linearsvc_multi"
     # One bar per class, in the API's ranking.
     bars = [e.get_attribute("data-label") for e in browser.find_elements(By.CSS_SELECTOR, "#bars .bar-label")]
     assert bars == [str(entry["label"]) for entry in expected["top"]]

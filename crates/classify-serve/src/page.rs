@@ -41,7 +41,7 @@ pub(crate) fn answer(
         return None;
     }
     match request.query.unwrap_or("") {
-        "" if accepts_html(request.accept) => Some(page(model, source)),
+        "" if accepts_html(request.accept) => Some(page(model, source, request.model_name)),
         query => query.strip_prefix(ASSET_PARAMETER).and_then(asset),
     }
 }
@@ -90,8 +90,8 @@ fn respond(content_type: &'static str, body: Vec<u8>, cache: &str) -> Response {
 }
 
 /// The HTML: what the model is, the form, and the empty places the script fills.
-fn page(model: &Model, source: &ModelSource) -> Response {
-    let name = source.path.rsplit('/').next().unwrap_or(&source.path);
+fn page(model: &Model, source: &ModelSource, model_name: Option<&str>) -> Response {
+    let name = model_name.unwrap_or_else(|| source.path.rsplit('/').next().unwrap_or(&source.path));
     let task = model.task();
     let answers = match task {
         Task::Classification => format!("one of {} classes", model.classes().len()),

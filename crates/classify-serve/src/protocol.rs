@@ -49,6 +49,8 @@ pub struct Request<'a> {
     pub prefer_json: bool,
     /// `ClassifyPage On`: a browser's GET with no text gets the try-it page.
     pub page: bool,
+    /// The model's name (`ClassifyModelName`, or the file's stem), for the page's title.
+    pub model_name: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -810,6 +812,7 @@ mod tests {
             accept: Some("application/json"),
             prefer_json: false,
             page: false,
+            model_name: None,
             body,
         }
     }
