@@ -351,6 +351,13 @@ def run_report(args):
         servers.append((f"incumbent, tuned (best at -c{high}: {tuned[5:]})", tuned))
     elif tuned:
         servers.append(("incumbent, tuned (the recipe's own setting was best)", tuned))
+    measured = {r["server"] for r in loads}
+    if "mod_classify-v2" in measured:
+        servers.append(("mod_classify, Open Inference Protocol (POST /v2/…/infer)",
+                        "mod_classify-v2"))
+    if "MLServer" in measured:
+        servers.append((f"MLServer {meta.get('mlserver') or ''} + mlserver-sklearn, same "
+                        "pipeline, same POST".replace("  ", " "), "MLServer"))
 
     header = ["server"]
     for c in conns:
@@ -416,6 +423,15 @@ def run_report(args):
                                 "≤ 1.2×", lambda v: v <= 1.2))
     ratio_rows.append(ratio_row("incumbent (recipe) / mod_classify, PSS under load",
                                 ratio(pss(recipe), pss("mod_classify")), 1))
+    if "MLServer" in measured:
+        for c in conns:
+            ratio_rows.append(ratio_row(f"mod_classify-v2 / MLServer, req/s at -c{c}",
+                                        ratio(rps("mod_classify-v2", c), rps("MLServer", c)), 1,
+                                        "(issue #21: ~27×)" if c == 16 else ""))
+        ratio_rows.append(ratio_row(f"MLServer / mod_classify-v2, p99 at -c{high}",
+                                    ratio(p99("MLServer", high), p99("mod_classify-v2", high)), 1))
+        ratio_rows.append(ratio_row("MLServer / mod_classify, PSS under load",
+                                    ratio(pss("MLServer"), pss("mod_classify")), 1))
 
     tune_header = ["mod_wsgi daemon"]
     for c in conns:
@@ -469,7 +485,8 @@ def run_report(args):
         + " and ".join(f"-c{c}" for c in conns)
         + f", keep-alive, rotating through {meta.get('texts', '?')} real texts "
         f"(first {meta.get('words', '?')} words of held-out descriptions, percent-encoded in the path). "
-        f"mod_classify and the static file are measured in {meta.get('rounds', 1)} alternating "
+        f"mod_classify{' (GET and /v2 POST)' if 'mod_classify-v2' in measured else ''} and "
+        f"the static file are measured in {meta.get('rounds', 1)} alternating "
         "rounds at each connection count and reported by their medians (every round is listed "
         "below the chart); the incumbent runs once per setting. "
         "All servers are Debian's apache2 with the event MPM (Apache's compiled-in defaults: "
@@ -483,7 +500,25 @@ def run_report(args):
         "processes, read right after each load run. Start → first answer: from `apache2 -k start` "
         "to the first 200 with a label. Model load: mod_classify's `CLS00003` error-log line; for "
         "the incumbent, the time the app spends unpickling (logged by the app).")
-    md = ["## Over HTTP: mod_classify vs the incumbent vs a static file", "", intro, "",
+    if any(s == "MLServer" for _, s in servers) or any(s == "mod_classify-v2" for _, s in servers):
+        intro += (
+            " The Open Inference Protocol rows POST one JSON body per text, the same bytes to both "
+            "servers, `{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
+            "\"data\":[TEXT]}]}` with `Content-Type: application/json`, to "
+            "`/v2/models/sections/infer` (scripts/bench/wrk-post.lua): mod_classify's "
+            "`SetHandler classify-v2` on the same Apache as the GET rows (measured in the same "
+            "alternating rounds), and MLServer (`mlserver start`, `mlserver_sklearn.SKLearnModel` "
+            "loading the benchmark's CountVectorizer + LinearSVC as one joblib-dumped Pipeline; "
+            "its default numpy codec passes the texts to `Pipeline.predict`; MLServer's defaults "
+            "otherwise — one inference worker process, gRPC and metrics on their own loopback "
+            "ports — but `debug` off), run once per connection count after the others, with no "
+            "other server of this benchmark running. MLServer's PSS is summed over its process "
+            "tree (`mlserver` and its children, the inference worker among them); its start → first answer is from `mlserver start` to its model's "
+            "`ready`.")
+    title = "## Over HTTP: mod_classify vs the incumbent vs a static file"
+    if any(s == "MLServer" for _, s in servers):
+        title += " vs MLServer"
+    md = [title, "", intro, "",
           table(header, rows), "", "### Ratios (same run) and the targets of issue 6", "",
           table(["ratio", "measured", "target", ""], ratio_rows), ""]
     if args.chart:
@@ -524,7 +559,8 @@ def chart(path, loads, servers, conns, pss, prefork):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    short = {"static": "static file\n(same Apache as\nmod_classify)", "mod_classify": "mod_classify"}
+    short = {"static": "static file\n(same Apache as\nmod_classify)", "mod_classify": "mod_classify",
+             "mod_classify-v2": "mod_classify\n/v2 infer", "MLServer": "MLServer\n/v2 infer"}
     names = [short.get(s, "incumbent\n" + s[5:].replace(" ", ", ")) for _, s in servers]
     ncols = 3 if prefork else 2
     fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 5.2))

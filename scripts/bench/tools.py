@@ -10,9 +10,11 @@ import argparse
 import json
 import os
 import re
+import signal
 import sys
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ left in scripts/lib
@@ -38,6 +40,69 @@ def request_texts(held_out, count, words, texts_out, paths_out):
             t.write(text + "\n")
             p.write(urllib.parse.quote(text, safe="") + "\n")
     return len(texts)
+
+
+def v2_bodies(texts, bodies_out):
+    """One Open Inference Protocol infer request per text, one JSON object a line: the same body
+    for mod_classify's /v2 and for MLServer (one BYTES tensor "text" of shape [1], no
+    parameters, so MLServer's sklearn runtime decodes it with its default numpy codec)."""
+    count = 0
+    with open(texts, encoding="utf-8") as source, \
+            open(bodies_out, "w", encoding="utf-8") as out:
+        for line in source:
+            text = line.rstrip("\n")
+            if text:
+                out.write(json.dumps({"inputs": [{"name": "text", "shape": [1],
+                                                  "datatype": "BYTES", "data": [text]}]},
+                                     separators=(",", ":")) + "\n")
+                count += 1
+    return count
+
+
+def v2_labels(url, bodies, count):
+    """The label each of the first `count` bodies gets from an infer URL: the first output's
+    first value (mod_classify's "label", MLServer's "predict")."""
+    labels = []
+    with open(bodies, encoding="utf-8") as source:
+        for body in source:
+            if len(labels) == count:
+                break
+            request = urllib.request.Request(url, data=body.strip().encode("utf-8"),
+                                             headers={"Content-Type": "application/json"})
+            with httpd.LOOPBACK.open(request, timeout=30) as answer:
+                labels.append(str(json.load(answer)["outputs"][0]["data"][0]))
+    return labels
+
+
+def wait_ready(url, pid, timeout):
+    """Waits (at most `timeout` s) for a 200 from `url` while `pid` lives; returns the ms waited,
+    or None."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout and httpd.alive(pid):
+        try:
+            with httpd.LOOPBACK.open(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return round((time.monotonic() - started) * 1000)
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return None
+
+
+def stop_tree(pid, bound=15.0):
+    """SIGTERM to `pid` (SIGKILL after `bound` s), then SIGKILL to any of its former
+    descendants still alive (by PID): MLServer's inference workers must not outlive it."""
+    tree = httpd.process_tree(pid)
+    httpd.stop_pid(pid, bound)
+    deadline = time.monotonic() + 5
+    while any(httpd.alive(p) for p in tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for member in tree:
+        if httpd.alive(member):
+            try:
+                os.kill(member, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 # The classic recipe's app, verbatim but for one line on stderr (the error log) with its load
@@ -82,7 +147,7 @@ def write_wsgi_app(app_dir, pickles):
 
 
 def meta_record(core, model, data, duration, rounds, texts, words, wrk_threads, recipe,
-                vectorizer):
+                vectorizer, mlserver=None):
     """The run's description: the model (from the predict bench's JSON line `core`) and the
     load settings."""
     processes, threads = (recipe or "1x5").split("x")
@@ -95,7 +160,7 @@ def meta_record(core, model, data, duration, rounds, texts, words, wrk_threads, 
         "n_classes": core["n_classes"], "documents": documents,
         "duration": duration, "rounds": rounds, "texts": texts, "words": words,
         "wrk_threads": wrk_threads, "recipe_server": f"wsgi p{processes} t{threads}",
-        "vectorizer": vectorizer,
+        "vectorizer": vectorizer, "mlserver": mlserver,
     }
 
 
@@ -125,15 +190,16 @@ def wsgi_load_ms(server_dir):
     return float(found.group(1)) if found else None
 
 
-def load_record(server, conns, round_number, wrk_output, server_dir):
+def load_record(server, conns, round_number, wrk_output, server_dir, pid=None):
     """One wrk run (the WRK-RESULT line wrk.lua prints) with the PSS of the server's process tree
-    read now, right after it. Errors = non-2xx answers + socket errors."""
+    (the Apache of `server_dir`, or the tree under `pid`) read now, right after it. Errors =
+    non-2xx answers + socket errors."""
     result = re.search(r"^WRK-RESULT (.*)$", Path(wrk_output).read_text(errors="replace"),
                        re.MULTILINE)
     if not result:
         raise ValueError(f"no WRK-RESULT line in {wrk_output}")
     raw = json.loads(result.group(1))
-    pss_kib, procs = httpd.Apache(server_dir).pss()
+    pss_kib, procs = httpd.pss_tree(pid) if pid else httpd.Apache(server_dir).pss()
     socket_errors = sum(raw[k] for k in ("errors_connect", "errors_read", "errors_write",
                                          "errors_timeout"))
     return {"kind": "load", "server": server, "conns": conns, "round": round_number,
@@ -144,7 +210,7 @@ def load_record(server, conns, round_number, wrk_output, server_dir):
 
 
 def describe_load(r):
-    return ("   %-14s -c%-3d r%d %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d+%d  "
+    return ("   %-15s -c%-3d r%d %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d+%d  "
             "PSS %6.0f MB (%d processes)" % (
                 r["server"], r["conns"], r["round"], r["rps"], r["p50_ms"], r["p99_ms"],
                 r["errors_status"], r["errors_socket"], r["pss_kib"] / 1024, r["procs"]))
@@ -201,6 +267,23 @@ def main(argv=None):
     sub.add_argument("texts_out")
     sub.add_argument("paths_out")
 
+    sub = commands.add_parser("v2-bodies", help="one infer request body per text")
+    sub.add_argument("texts")
+    sub.add_argument("bodies_out")
+
+    sub = commands.add_parser("v2-labels", help="print the labels of the first N bodies")
+    sub.add_argument("url")
+    sub.add_argument("bodies")
+    sub.add_argument("count", type=int)
+
+    sub = commands.add_parser("wait-ready", help="wait for a 200 while PID lives; print ms")
+    sub.add_argument("url")
+    sub.add_argument("pid", type=int)
+    sub.add_argument("--timeout", type=float, default=180.0)
+
+    sub = commands.add_parser("stop-tree", help="stop PID and its descendants")
+    sub.add_argument("pid", type=int)
+
     sub = commands.add_parser("wsgi-app", help="write the incumbent's app.wsgi")
     sub.add_argument("app_dir")
     sub.add_argument("pickles", help="directory of vectorizer.pickle and classifier.pickle")
@@ -211,6 +294,7 @@ def main(argv=None):
                      help="the predict bench's --json output (its last line is read)")
     for name in ("model", "data", "recipe", "vectorizer"):
         sub.add_argument(f"--{name}", required=True)
+    sub.add_argument("--mlserver", help="MLServer's version, when it is measured")
     for name in ("duration", "rounds", "texts", "words", "wrk-threads"):
         sub.add_argument(f"--{name}", type=int, required=True)
 
@@ -231,6 +315,7 @@ def main(argv=None):
     sub.add_argument("round", type=int)
     sub.add_argument("wrk_output")
     sub.add_argument("server_dir")
+    sub.add_argument("--pid", type=int, help="measure the PSS of this process tree instead")
 
     sub = commands.add_parser("memory", help="record and print the PSS of N processes")
     sub.add_argument("--results", required=True)
@@ -247,6 +332,18 @@ def main(argv=None):
     if args.command == "texts":
         print(request_texts(args.held_out, args.count, args.words, args.texts_out,
                             args.paths_out))
+    elif args.command == "v2-bodies":
+        print(v2_bodies(args.texts, args.bodies_out))
+    elif args.command == "v2-labels":
+        print("\n".join(v2_labels(args.url, args.bodies, args.count)))
+    elif args.command == "wait-ready":
+        ms = wait_ready(args.url, args.pid, args.timeout)
+        if ms is None:
+            sys.stderr.write(f"run: no 200 from {args.url} within {args.timeout:g} s\n")
+            return 1
+        print(ms)
+    elif args.command == "stop-tree":
+        stop_tree(args.pid)
     elif args.command == "wsgi-app":
         write_wsgi_app(args.app_dir, args.pickles)
     elif args.command == "meta":
@@ -254,7 +351,7 @@ def main(argv=None):
         core = json.loads([line for line in core_lines if line.strip()][-1])
         _append(args.results, meta_record(core, args.model, args.data, args.duration,
                                           args.rounds, args.texts, args.words, args.wrk_threads,
-                                          args.recipe, args.vectorizer))
+                                          args.recipe, args.vectorizer, args.mlserver))
     elif args.command == "load-ms":
         ms = (classify_load_ms if args.kind == "classify" else wsgi_load_ms)(args.server_dir)
         print("" if ms is None else ms)
@@ -263,7 +360,7 @@ def main(argv=None):
     elif args.command == "load":
         try:
             record = load_record(args.server, args.conns, args.round, args.wrk_output,
-                                 args.server_dir)
+                                 args.server_dir, args.pid)
         except ValueError as error:
             sys.stderr.write(f"run: {error}:\n{Path(args.wrk_output).read_text(errors='replace')}")
             return 1
