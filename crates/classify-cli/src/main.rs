@@ -274,16 +274,16 @@ fn top_features(model: &Model, top: usize) -> serde_json::Value {
 /// Rewrites a model in the other form: binary for serving (fast to load), JSON for reading.
 fn convert(input: &Path, output: &Path, to: Form) -> Result<()> {
     let model = load(input)?;
-    let bytes = match to {
-        Form::Binary => binary::write(&model),
-        Form::Json => serde_json::to_vec(&model.to_file())?,
+    // Written next to the target and renamed, so a server never reads a half-written model.
+    let written = match to {
+        Form::Binary => train::write_file_atomically(output, |out| binary::write_to(&model, out))?,
+        Form::Json => {
+            let bytes = serde_json::to_vec(&model.to_file())?;
+            train::write_file_atomically(output, |out| {
+                out.write_all(&bytes).map(|()| bytes.len() as u64)
+            })?
+        }
     };
-    // Write next to the target and rename, so a server never reads a half-written model.
-    let staged = output.with_extension("partial");
-    std::fs::write(&staged, &bytes)
-        .with_context(|| format!("cannot write {}", staged.display()))?;
-    std::fs::rename(&staged, output)
-        .with_context(|| format!("cannot rename {} to {}", staged.display(), output.display()))?;
     // Prove the written file loads and answers like the original.
     let reloaded = load(output)?;
     if reloaded.n_features() != model.n_features() || reloaded.classes() != model.classes() {
@@ -292,7 +292,7 @@ fn convert(input: &Path, output: &Path, to: Form) -> Result<()> {
     eprintln!(
         "wrote {} ({} bytes, {} features, {})",
         output.display(),
-        bytes.len(),
+        written,
         model.n_features(),
         answers(&model)
     );

@@ -336,15 +336,15 @@ pub fn run_train(args: TrainArgs) -> Result<()> {
     summarize(&trained);
     let bytes_json = is_json(output).then(|| serde_json::to_vec(&trained.file)).transpose()?;
     let model = Model::from_file(trained.file).context("the trained model does not validate")?;
-    let bytes = match bytes_json {
-        Some(bytes) => bytes,
-        None => binary::write(&model),
+    // The binary form is streamed from the model's own arrays: no copy of the file in memory.
+    let written = match bytes_json {
+        Some(bytes) => write_atomically(output, &bytes)?,
+        None => write_file_atomically(output, |out| binary::write_to(&model, out))?,
     };
-    write_atomically(output, &bytes)?;
     eprintln!(
         "wrote {} ({} bytes, {} features, {}) in {:.2} s",
         output.display(),
-        bytes.len(),
+        written,
         model.n_features(),
         answers(&model),
         started.elapsed().as_secs_f64()
@@ -739,13 +739,26 @@ fn is_json(path: &Path) -> bool {
 }
 
 /// Writes next to the target and renames, so a server never reads a half-written model.
-fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
+fn write_atomically(output: &Path, bytes: &[u8]) -> Result<u64> {
+    write_file_atomically(output, |out| out.write_all(bytes).map(|()| bytes.len() as u64))
+}
+
+/// Writes next to the target (`write` fills the file) and renames, so a server never reads a
+/// half-written model. Returns the bytes written.
+pub(crate) fn write_file_atomically(
+    output: &Path,
+    write: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<u64>,
+) -> Result<u64> {
     let mut staged = output.as_os_str().to_owned();
     staged.push(".partial");
     let staged = PathBuf::from(staged);
-    std::fs::write(&staged, bytes).with_context(|| format!("cannot write {}", staged.display()))?;
+    let cannot = || format!("cannot write {}", staged.display());
+    let mut out = io::BufWriter::new(File::create(&staged).with_context(cannot)?);
+    let written = write(&mut out).with_context(cannot)?;
+    out.flush().with_context(cannot)?;
     std::fs::rename(&staged, output)
-        .with_context(|| format!("cannot rename {} to {}", staged.display(), output.display()))
+        .with_context(|| format!("cannot rename {} to {}", staged.display(), output.display()))?;
+    Ok(written)
 }
 
 /// indicatif bars on stderr, or nothing when stderr is not a terminal.

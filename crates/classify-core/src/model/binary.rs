@@ -39,7 +39,8 @@
 //! kernel regressor's intercept, stay in META: JSON floats round-trip bit-exactly (serde_json's
 //! `float_roundtrip`).
 
-use std::io::Read;
+use std::borrow::Cow;
+use std::io::{self, Read, Write};
 use std::ops::DerefMut;
 use std::path::PathBuf;
 
@@ -77,36 +78,46 @@ pub(crate) fn is_binary(bytes: &[u8]) -> bool {
 
 /// Serializes a model into the binary form.
 pub fn write(model: &Model) -> Vec<u8> {
-    let mut sections: Vec<([u8; 4], Vec<u8>)> = Vec::new();
+    let mut bytes = Vec::new();
+    // Writing into a vector cannot fail.
+    let _ = write_to(model, &mut bytes);
+    bytes
+}
+
+/// Writes a model's binary form to `out`; returns the number of bytes written. The large arrays
+/// (weights, vocabulary index, support vectors) are written from where the model keeps them, not
+/// copied first, so writing costs little memory beyond the model itself.
+pub fn write_to(model: &Model, out: &mut impl Write) -> io::Result<u64> {
+    let mut sections: Vec<([u8; 4], Cow<'_, [u8]>)> = Vec::new();
     let settings = model.meta_settings();
     let meta = serde_json::to_vec(&settings).unwrap_or_default();
-    sections.push((*b"META", meta));
+    sections.push((*b"META", Cow::Owned(meta)));
     if let Some(vocabulary) = model.featurizer().vocabulary() {
         let (text, ends) = vocabulary.parts();
-        sections.push((*b"VTXT", text));
-        sections.push((*b"VEND", u32_bytes(ends)));
+        sections.push((*b"VTXT", Cow::Owned(text)));
+        sections.push((*b"VEND", le_bytes(ends)));
     }
     if let Some(index) = model.featurizer().word_index() {
         let (min_n, max_n) = index.ngram_range();
         let tokens = index.tokens();
         let params = [word_index::STORED_LAYOUT, min_n as u64, max_n as u64, tokens.len() as u64];
-        sections.push((*b"WIXP", u64_bytes(&params)));
-        sections.push((*b"WTOK", u64_bytes(tokens.inline_slots().as_flattened())));
+        sections.push((*b"WIXP", Cow::Owned(le_bytes(&params).into_owned())));
+        sections.push((*b"WTOK", le_bytes(tokens.inline_slots().as_flattened())));
         let (long_tokens, long_ids): (Vec<&[u8]>, Vec<u32>) = tokens.long_tokens().unzip();
-        sections.push((*b"WLTX", long_tokens.join(&b' ')));
-        sections.push((*b"WLID", u32_bytes(&long_ids)));
-        sections.push((*b"WUNI", u32_bytes(index.unigram_features())));
-        sections.push((*b"WPAR", u64_bytes(index.pair_entries().as_flattened())));
+        sections.push((*b"WLTX", Cow::Owned(long_tokens.join(&b' '))));
+        sections.push((*b"WLID", Cow::Owned(le_bytes(&long_ids).into_owned())));
+        sections.push((*b"WUNI", le_bytes(index.unigram_features())));
+        sections.push((*b"WPAR", le_bytes(index.pair_entries().as_flattened())));
     }
     if let Some(idf) = model.featurizer().idf() {
-        sections.push((*b"IDF_", f64_bytes(idf)));
+        sections.push((*b"IDF_", le_bytes(idf)));
     }
     match model.classifier() {
-        Classifier::Linear(linear) => sections.push((*b"COEF", f64_bytes(linear.weights()))),
+        Classifier::Linear(linear) => sections.push((*b"COEF", le_bytes(linear.weights()))),
         // A multi-label model's stacked members: one row per label.
         Classifier::MultiLabel(multi) => {
             if let Some(stacked) = multi.stacked() {
-                sections.push((*b"COEF", f64_bytes(stacked.weights())));
+                sections.push((*b"COEF", le_bytes(stacked.weights())));
             }
         }
         // Wrappers keep their arrays in META.
@@ -119,47 +130,63 @@ pub fn write(model: &Model) -> Vec<u8> {
         }
         _ => {}
     }
-
-    file_from_sections(&sections)
+    write_sections(&sections, out)
 }
 
 /// A kernel model's SVPT, SVIX, SVVL and DUAL sections.
 fn push_kernel_sections(
-    sections: &mut Vec<([u8; 4], Vec<u8>)>,
+    sections: &mut Vec<([u8; 4], Cow<'_, [u8]>)>,
     support_vectors: &SupportVectors,
     dual_coef: &[f64],
 ) {
-    sections.push((*b"SVPT", u64_bytes(&support_vectors.indptr)));
-    sections.push((*b"SVIX", u32_bytes(&support_vectors.indices)));
-    sections.push((*b"SVVL", f64_bytes(&support_vectors.data)));
-    sections.push((*b"DUAL", f64_bytes(dual_coef)));
+    // The support vectors are the caller's temporaries: owned copies (they are small).
+    sections.push((*b"SVPT", Cow::Owned(le_bytes(&support_vectors.indptr).into_owned())));
+    sections.push((*b"SVIX", Cow::Owned(le_bytes(&support_vectors.indices).into_owned())));
+    sections.push((*b"SVVL", Cow::Owned(le_bytes(&support_vectors.data).into_owned())));
+    sections.push((*b"DUAL", Cow::Owned(le_bytes(dual_coef).into_owned())));
 }
 
 /// Lays sections out as a binary model file: header, table, then each section 8-byte aligned.
-fn file_from_sections(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
-    let mut offset = align8(HEADER_LEN + ENTRY_LEN * sections.len());
-    let mut table = Vec::new();
+/// The header's checksum covers everything after it: it is computed in a first pass over the
+/// sections, which are then written in a second.
+fn write_sections(sections: &[([u8; 4], Cow<'_, [u8]>)], out: &mut impl Write) -> io::Result<u64> {
+    let table_end = HEADER_LEN + ENTRY_LEN * sections.len();
+    let mut offset = align8(table_end);
+    let mut table = Vec::with_capacity(ENTRY_LEN * sections.len());
+    let mut placed = Vec::with_capacity(sections.len());
     for (tag, content) in sections {
         table.extend_from_slice(tag);
         table.extend_from_slice(&0u32.to_le_bytes());
         table.extend_from_slice(&(offset as u64).to_le_bytes());
         table.extend_from_slice(&(content.len() as u64).to_le_bytes());
+        placed.push(offset);
         offset = align8(offset + content.len());
     }
-    let mut body = table;
-    for (_, content) in sections {
-        body.resize(align8(HEADER_LEN + body.len()) - HEADER_LEN, 0);
-        body.extend_from_slice(content);
+    // Zero padding before each section (and after the table) up to its offset.
+    let padding = |position: usize, section: usize| placed[section] - position;
+    let total = sections.last().map_or(table_end, |(_, c)| placed[sections.len() - 1] + c.len());
+    const ZEROS: [u8; 8] = [0; 8];
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&table);
+    let mut position = table_end;
+    for (index, (_, content)) in sections.iter().enumerate() {
+        hasher.update(&ZEROS[..padding(position, index)]);
+        hasher.update(content);
+        position = placed[index] + content.len();
     }
-    let total = HEADER_LEN + body.len();
-    let mut file = Vec::with_capacity(total);
-    file.extend_from_slice(MAGIC);
-    file.extend_from_slice(&(LAYOUT_VERSION as u32).to_le_bytes());
-    file.extend_from_slice(&(sections.len() as u32).to_le_bytes());
-    file.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
-    file.extend_from_slice(&(total as u64).to_le_bytes());
-    file.extend_from_slice(&body);
-    file
+    out.write_all(MAGIC)?;
+    out.write_all(&(LAYOUT_VERSION as u32).to_le_bytes())?;
+    out.write_all(&(sections.len() as u32).to_le_bytes())?;
+    out.write_all(&hasher.digest().to_le_bytes())?;
+    out.write_all(&(total as u64).to_le_bytes())?;
+    out.write_all(&table)?;
+    let mut position = table_end;
+    for (index, (_, content)) in sections.iter().enumerate() {
+        out.write_all(&ZEROS[..padding(position, index)])?;
+        out.write_all(content)?;
+        position = placed[index] + content.len();
+    }
+    Ok(total as u64)
 }
 
 /// Reads and validates a binary model file held in memory.
@@ -674,16 +701,20 @@ fn io_error(error: std::io::Error) -> ModelError {
     ModelError::Io { path: PathBuf::new(), error }
 }
 
-fn u32_bytes(values: &[u32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn u64_bytes(values: &[u64]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
-}
-
-fn f64_bytes(values: &[f64]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+/// Values as the file stores them, little-endian: the values' own memory on a little-endian
+/// machine (no copy), a converted copy elsewhere.
+fn le_bytes<T: FileValue>(values: &[T]) -> Cow<'_, [u8]> {
+    if cfg!(target_endian = "little") {
+        Cow::Borrowed(bytemuck::cast_slice(values))
+    } else {
+        // Swapping to native and swapping to little-endian are the same byte reversal.
+        Cow::Owned(
+            values
+                .iter()
+                .flat_map(|&v| bytemuck::bytes_of(&v.little_endian_to_native()).to_vec())
+                .collect(),
+        )
+    }
 }
 
 fn align8(offset: usize) -> usize {
@@ -826,6 +857,17 @@ mod tests {
 
     /// A file's sections: tag and content.
     type FileSections = Vec<([u8; 4], Vec<u8>)>;
+
+    /// A file of exactly these sections, laid out as `write` lays them out.
+    fn file_from_sections(sections: &[([u8; 4], Vec<u8>)]) -> Vec<u8> {
+        let borrowed: Vec<([u8; 4], Cow<'_, [u8]>)> = sections
+            .iter()
+            .map(|(tag, content)| (*tag, Cow::Borrowed(content.as_slice())))
+            .collect();
+        let mut file = Vec::new();
+        write_sections(&borrowed, &mut file).expect("writing into a vector");
+        file
+    }
 
     /// The sections of a file `write` made, for files built by hand.
     fn sections_of(bytes: &[u8]) -> FileSections {
