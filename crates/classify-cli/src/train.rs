@@ -527,6 +527,30 @@ fn fit(data: &Dataset, options: &TrainOptions, bars: &Bars) -> Result<Model> {
     Model::from_file(trained.file).context("the trained model does not validate")
 }
 
+/// One figure of `--cv`: its JSON key, and its text line's label (padded to line up).
+struct FoldFigure {
+    key: &'static str,
+    label: &'static str,
+}
+
+const CLASSIFIER_FIGURES: &[FoldFigure] = &[
+    FoldFigure { key: "accuracy", label: "accuracy   " },
+    FoldFigure { key: "macro_f1", label: "macro-F1   " },
+];
+const MULTI_LABEL_FIGURES: &[FoldFigure] = &[
+    FoldFigure { key: "sample_f1", label: "sample F1      " },
+    FoldFigure { key: "macro_f1", label: "macro F1       " },
+    FoldFigure { key: "hamming_loss", label: "Hamming loss   " },
+];
+const REGRESSION_FIGURES: &[FoldFigure] = &[
+    FoldFigure { key: "mae", label: "MAE        " },
+    FoldFigure { key: "rmse", label: "RMSE       " },
+    FoldFigure { key: "r2", label: "R²         " },
+];
+
+/// `--cv K`: the figures of the model's task on each held-out fold (accuracy and macro-F1;
+/// multi-label: sample and macro F1, Hamming loss; a regressor: MAE, RMSE, R²), with their
+/// mean and standard deviation.
 fn cross_validate(
     data: &Dataset,
     options: &TrainOptions,
@@ -535,103 +559,53 @@ fn cross_validate(
     bars: &Bars,
 ) -> Result<()> {
     let folds = split::k_fold(data.len(), k, args.seed)?;
-    if matches!(args.algo, Algo::Ridge | Algo::LinearSvr) {
-        return cross_validate_regression(data, options, &folds, args, bars);
-    }
-    if args.multi_label {
-        return cross_validate_multi_label(data, options, &folds, args, bars);
-    }
-    let mut accuracy = Vec::new();
-    let mut macro_f1 = Vec::new();
+    let threads = options.threads;
+    // The fitted model's task says which figures a fold has.
+    let fold_figures = |model: &Model, test: &Dataset| -> Result<(&[FoldFigure], Vec<f64>)> {
+        Ok(match model.task() {
+            Task::Regression => {
+                let e = regression_evaluation(model, test, threads)?;
+                (REGRESSION_FIGURES, vec![e.mae, e.rmse, e.r2])
+            }
+            Task::MultiLabel => {
+                let e = multi_label_evaluation(model, test, threads);
+                (MULTI_LABEL_FIGURES, vec![e.sample_f1(), e.macro_f1(), e.hamming_loss()])
+            }
+            Task::Classification => {
+                let e = evaluate(model, test, threads);
+                (CLASSIFIER_FIGURES, vec![e.accuracy(), e.macro_f1()])
+            }
+        })
+    };
+    let mut figures: &[FoldFigure] = &[];
+    let mut values: Vec<Vec<f64>> = Vec::new();
     for (number, fold) in folds.iter().enumerate() {
         eprintln!("fold {}/{k}", number + 1);
         let model = fit(&data.subset(&fold.train), options, bars)?;
-        let evaluation = evaluate(&model, &data.subset(&fold.test), options.threads);
-        accuracy.push(evaluation.accuracy());
-        macro_f1.push(evaluation.macro_f1());
+        let (names, fold_values) = fold_figures(&model, &data.subset(&fold.test))?;
+        figures = names;
+        values.resize(fold_values.len(), Vec::new());
+        for (column, value) in values.iter_mut().zip(fold_values) {
+            column.push(value);
+        }
     }
-    let (accuracy_mean, accuracy_std) = mean_std(&accuracy);
-    let (f1_mean, f1_std) = mean_std(&macro_f1);
     let mut out = io::stdout().lock();
     if args.json {
-        let figures = json!({"cv": {"folds": k, "accuracy": accuracy, "macro_f1": macro_f1,
-            "accuracy_mean": accuracy_mean, "accuracy_std": accuracy_std,
-            "macro_f1_mean": f1_mean, "macro_f1_std": f1_std}});
-        writeln!(out, "{figures}")?;
+        let mut cv = serde_json::Map::new();
+        cv.insert("folds".to_owned(), json!(k));
+        for (figure, column) in figures.iter().zip(&values) {
+            let (mean, std) = mean_std(column);
+            cv.insert(figure.key.to_owned(), json!(column));
+            cv.insert(format!("{}_mean", figure.key), json!(mean));
+            cv.insert(format!("{}_std", figure.key), json!(std));
+        }
+        writeln!(out, "{}", json!({ "cv": cv }))?;
     } else {
         writeln!(out, "{k}-fold cross-validation")?;
-        writeln!(out, "accuracy   {accuracy_mean:.4} ± {accuracy_std:.4}")?;
-        writeln!(out, "macro-F1   {f1_mean:.4} ± {f1_std:.4}")?;
-    }
-    Ok(())
-}
-
-/// `--cv --multi-label`: sample and macro F1 and Hamming loss per fold, with their mean and
-/// standard deviation.
-fn cross_validate_multi_label(
-    data: &Dataset,
-    options: &TrainOptions,
-    folds: &[split::Split],
-    args: &TrainArgs,
-    bars: &Bars,
-) -> Result<()> {
-    let (mut sample_f1, mut macro_f1, mut hamming) = (Vec::new(), Vec::new(), Vec::new());
-    for (number, fold) in folds.iter().enumerate() {
-        eprintln!("fold {}/{}", number + 1, folds.len());
-        let model = fit(&data.subset(&fold.train), options, bars)?;
-        let evaluation = multi_label_evaluation(&model, &data.subset(&fold.test), options.threads);
-        sample_f1.push(evaluation.sample_f1());
-        macro_f1.push(evaluation.macro_f1());
-        hamming.push(evaluation.hamming_loss());
-    }
-    let mut out = io::stdout().lock();
-    let ((sample_mean, sample_std), (macro_mean, macro_std), (hamming_mean, hamming_std)) =
-        (mean_std(&sample_f1), mean_std(&macro_f1), mean_std(&hamming));
-    if args.json {
-        let figures = json!({"cv": {"folds": folds.len(), "sample_f1": sample_f1,
-            "macro_f1": macro_f1, "hamming_loss": hamming, "sample_f1_mean": sample_mean,
-            "sample_f1_std": sample_std, "macro_f1_mean": macro_mean, "macro_f1_std": macro_std,
-            "hamming_loss_mean": hamming_mean, "hamming_loss_std": hamming_std}});
-        writeln!(out, "{figures}")?;
-    } else {
-        writeln!(out, "{}-fold cross-validation", folds.len())?;
-        writeln!(out, "sample F1      {sample_mean:.4} ± {sample_std:.4}")?;
-        writeln!(out, "macro F1       {macro_mean:.4} ± {macro_std:.4}")?;
-        writeln!(out, "Hamming loss   {hamming_mean:.4} ± {hamming_std:.4}")?;
-    }
-    Ok(())
-}
-
-/// `--cv` for a regressor: MAE, RMSE and R² per fold, with their mean and standard deviation.
-fn cross_validate_regression(
-    data: &Dataset,
-    options: &TrainOptions,
-    folds: &[split::Split],
-    args: &TrainArgs,
-    bars: &Bars,
-) -> Result<()> {
-    let (mut mae, mut rmse, mut r2) = (Vec::new(), Vec::new(), Vec::new());
-    for (number, fold) in folds.iter().enumerate() {
-        eprintln!("fold {}/{}", number + 1, folds.len());
-        let model = fit(&data.subset(&fold.train), options, bars)?;
-        let evaluation = regression_evaluation(&model, &data.subset(&fold.test), options.threads)?;
-        mae.push(evaluation.mae);
-        rmse.push(evaluation.rmse);
-        r2.push(evaluation.r2);
-    }
-    let mut out = io::stdout().lock();
-    let ((mae_mean, mae_std), (rmse_mean, rmse_std), (r2_mean, r2_std)) =
-        (mean_std(&mae), mean_std(&rmse), mean_std(&r2));
-    if args.json {
-        let figures = json!({"cv": {"folds": folds.len(), "mae": mae, "rmse": rmse, "r2": r2,
-            "mae_mean": mae_mean, "mae_std": mae_std, "rmse_mean": rmse_mean,
-            "rmse_std": rmse_std, "r2_mean": r2_mean, "r2_std": r2_std}});
-        writeln!(out, "{figures}")?;
-    } else {
-        writeln!(out, "{}-fold cross-validation", folds.len())?;
-        writeln!(out, "MAE        {mae_mean:.4} ± {mae_std:.4}")?;
-        writeln!(out, "RMSE       {rmse_mean:.4} ± {rmse_std:.4}")?;
-        writeln!(out, "R²         {r2_mean:.4} ± {r2_std:.4}")?;
+        for (figure, column) in figures.iter().zip(&values) {
+            let (mean, std) = mean_std(column);
+            writeln!(out, "{}{mean:.4} ± {std:.4}", figure.label)?;
+        }
     }
     Ok(())
 }
