@@ -2,35 +2,10 @@
 //! `classify eval --json` reports, texts are shown as text, and nothing is fetched from elsewhere.
 //! (tests/browser renders it in a real browser.)
 
-use std::io::Write;
+mod common;
+
+use common::{classify, err, ok};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn classify(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_classify"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("classify runs");
-    let input = stdin.unwrap_or_default().to_vec();
-    let mut pipe = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || pipe.write_all(&input));
-    let output = child.wait_with_output().expect("classify finishes");
-    // A command refused before it reads its input closes the pipe: that is not a failure.
-    match writer.join().expect("writer") {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {error}"),
-        _ => {}
-    }
-    output
-}
-
-fn ok(output: Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "classify failed: {stderr}");
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
 
 /// The value of `attribute="..."` in `element` (an opening tag's text).
 fn attribute<'a>(element: &'a str, attribute: &str) -> &'a str {
@@ -142,8 +117,7 @@ fn a_report_needs_a_classifier() {
         &["eval", "-m", model, "--data", "-", "--report", "/dev/null"],
         Some(b"1\tgood\n"),
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = err(output);
     assert!(stderr.contains("--report") && stderr.contains("answers a number"), "{stderr}");
 }
 
@@ -181,6 +155,5 @@ fn train_draws_its_held_out_evaluation() {
         &["train", "--data", "-", "--report", report_arg, "-o", "/dev/null"],
         Some(data.as_bytes()),
     );
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--test-split"));
+    assert!(err(refused).contains("--test-split"));
 }

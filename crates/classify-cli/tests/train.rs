@@ -2,39 +2,10 @@
 //! predicts after loading exactly what it predicted in training, in both forms; the same seed
 //! gives the same bytes; bad data lines and options get messages naming them.
 
-use std::io::Write;
+mod common;
+
+use common::{classify, err, ok};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn classify(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_classify"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("classify runs");
-    let input = stdin.unwrap_or_default().to_vec();
-    let mut pipe = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || pipe.write_all(&input));
-    let output = child.wait_with_output().expect("classify finishes");
-    writer.join().expect("writer").expect("stdin written");
-    output
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "classify failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
-
-fn err(output: Output) -> String {
-    assert!(!output.status.success(), "classify unexpectedly succeeded");
-    String::from_utf8(output.stderr).expect("UTF-8 errors")
-}
 
 /// A small three-class corpus with some overlap between classes.
 fn corpus(dir: &Path) -> PathBuf {
