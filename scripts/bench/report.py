@@ -505,7 +505,7 @@ def run_report(args):
             " The Open Inference Protocol rows POST one JSON body per text, the same bytes to both "
             "servers, `{\"inputs\":[{\"name\":\"text\",\"shape\":[1],\"datatype\":\"BYTES\","
             "\"data\":[TEXT]}]}` with `Content-Type: application/json`, to "
-            "`/v2/models/sections/infer` (scripts/bench/wrk-post.lua): mod_classify's "
+            "`/v2/models/sections/infer` (scripts/bench/wrk.lua in post mode): mod_classify's "
             "`SetHandler classify-v2` on the same Apache as the GET rows (measured in the same "
             "alternating rounds), and MLServer (`mlserver start`, `mlserver_sklearn.SKLearnModel` "
             "loading the benchmark's CountVectorizer + LinearSVC as one joblib-dumped Pipeline; "

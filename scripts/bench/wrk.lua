@@ -1,10 +1,15 @@
 -- wrk script for scripts/bench/run: rotates through a file of request paths (one per line,
 -- already percent-encoded) and prints one machine-readable result line at the end.
 --   wrk ... -s wrk.lua http://127.0.0.1:PORT -- PATHS_FILE PREFIX
+-- With a third argument `post`, the file's lines are JSON bodies POSTed to the path PREFIX (the
+-- Open Inference Protocol runs):
+--   wrk ... -s wrk.lua http://127.0.0.1:PORT -- BODIES_FILE PATH post
 -- Each thread starts at a different place in the list.
 
 local paths = {}
 local prefix = ""
+local post = false
+local json = { ["Content-Type"] = "application/json" }
 local counter = 0
 local next_thread = 0
 
@@ -15,6 +20,7 @@ end
 
 function init(args)
     prefix = args[2] or "/"
+    post = args[3] == "post"
     for line in io.lines(args[1]) do
         if line ~= "" then
             paths[#paths + 1] = line
@@ -28,6 +34,9 @@ end
 
 function request()
     counter = counter % #paths + 1
+    if post then
+        return wrk.format("POST", prefix, json, paths[counter])
+    end
     return wrk.format("GET", prefix .. paths[counter])
 end
 
