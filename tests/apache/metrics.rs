@@ -11,12 +11,32 @@ fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
 }
 
+/// The value of `series` in a `/metrics` scrape; panics naming it when it is missing.
+pub(crate) fn value_of(text: &str, series: &str) -> f64 {
+    metric(text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"))
+}
+
+/// Prefork settings that keep several children, and the log of each request's child PID that
+/// `assert_several_children_answered` reads.
+pub(crate) const SEVERAL_CHILDREN: &str = "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
+     LogFormat \"%P\" pids\nCustomLog pids.log pids\n";
+
+/// Checks, from `pids.log`, that more than one child answered (else summing over children
+/// would go untested).
+pub(crate) fn assert_several_children_answered(apache: &Apache) {
+    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+}
+
 #[test]
 fn counters_add_up_across_children_and_graceful_restarts() {
     let config = format!(
-        "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
+        "{SEVERAL_CHILDREN}\
          LoadModule status_module /usr/lib/apache2/modules/mod_status.so\n\
-         LogFormat \"%P\" pids\nCustomLog pids.log pids\n\
          <Location /a>\n  SetHandler classify\n  ClassifyModelName alpha\n  ClassifyModel {}\n</Location>\n\
          <Location /b>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n\
          <Location /metrics>\n  SetHandler classify-metrics\n</Location>\n\
@@ -44,19 +64,13 @@ fn counters_add_up_across_children_and_graceful_restarts() {
         let batch = apache.post("/b", "application/json", br#"{"texts": ["a", "b", "c"]}"#);
         assert_eq!(batch.status, 200);
     }
-    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+    assert_several_children_answered(&apache);
 
     let scrape = apache.get("/metrics", &[]);
     assert_eq!(scrape.status, 200);
     assert!(scrape.header("Content-Type").unwrap_or("").starts_with("text/plain; version=0.0.4"));
     let text = scrape.text();
-    let value =
-        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"));
+    let value = |series: &str| value_of(&text, series);
     assert_eq!(value("classify_requests_total{model=\"alpha\",status=\"200\"}"), 60.0);
     assert_eq!(value("classify_requests_total{model=\"alpha\",status=\"400\"}"), 7.0);
     assert_eq!(value("classify_errors_total{model=\"alpha\",kind=\"client\"}"), 7.0);
@@ -81,8 +95,7 @@ fn counters_add_up_across_children_and_graceful_restarts() {
         assert_eq!(apache.get("/a/arcade%20game", &[]).status, 200);
     }
     let text = apache.get("/metrics", &[]).text();
-    let value =
-        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"));
+    let value = |series: &str| value_of(&text, series);
     assert_eq!(value("classify_requests_total{model=\"alpha\",status=\"200\"}"), 65.0);
     // The model file did not change: the new generation kept it instead of loading it again.
     assert_eq!(value("classify_model_loads_total{model=\"alpha\"}"), 1.0);
@@ -97,8 +110,7 @@ fn counters_add_up_across_children_and_graceful_restarts() {
 fn drift_signals_add_up_across_children() {
     let tiny = crate::httpd::repo_root().join("crates/classify-core/testdata/tiny.model.json");
     let config = format!(
-        "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
-         LogFormat \"%P\" pids\nCustomLog pids.log pids\n\
+        "{SEVERAL_CHILDREN}\
          <Location /tiny>\n  SetHandler classify\n  ClassifyModel {}\n</Location>\n\
          <Location /proba>\n  SetHandler classify\n  ClassifyModelName proba\n  ClassifyModel {}\n</Location>\n\
          <Location /metrics>\n  SetHandler classify-metrics\n</Location>\n",
@@ -122,15 +134,9 @@ fn drift_signals_add_up_across_children() {
     });
     let batch = apache.post("/tiny", "application/json", br#"{"texts": ["bad", "bad"]}"#);
     assert_eq!(batch.status, 200);
-    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+    assert_several_children_answered(&apache);
     let text = apache.get("/metrics", &[]).text();
-    let value =
-        |series: &str| metric(&text, series).unwrap_or_else(|| panic!("{series} missing:\n{text}"));
+    let value = |series: &str| value_of(&text, series);
     assert_eq!(value("classify_predictions_total{model=\"tiny\",label=\"pos\"}"), 24.0);
     assert_eq!(value("classify_predictions_total{model=\"tiny\",label=\"neg\"}"), 26.0);
     assert_eq!(value("classify_oov_ratio_count{model=\"tiny\"}"), 50.0);

@@ -2,7 +2,6 @@
 //! set, under prefork and event; the access log joins the labels with commas; /metrics counts the
 //! answers by kind over every child.
 
-use std::collections::HashSet;
 use std::fs;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -10,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::httpd::{repo_root, Apache};
+use crate::metrics::{assert_several_children_answered, value_of, SEVERAL_CHILDREN};
 
 /// classify-core's tiny one-vs-rest model: "crash bug" → bug, urgent; "typo" → docs;
 /// "nothing" → no label.
@@ -97,9 +97,7 @@ fn the_access_log_note_joins_the_labels_with_commas() {
 /// Answers by kind, summed over several prefork children.
 #[test]
 fn metrics_count_answers_by_kind_across_children() {
-    let extra = "StartServers 4\nMinSpareServers 4\nMaxSpareServers 8\n\
-                 LogFormat \"%P\" pids\nCustomLog pids.log pids\n";
-    let apache = Apache::start("prefork", &configuration(extra));
+    let apache = Apache::start("prefork", &configuration(SEVERAL_CHILDREN));
     thread::scope(|scope| {
         for _ in 0..4 {
             let apache = &apache;
@@ -113,18 +111,9 @@ fn metrics_count_answers_by_kind_across_children() {
     });
     let batch = apache.post("/tags", "application/json", br#"{"texts": ["typo", "typo", "x"]}"#);
     assert_eq!(batch.status, 200);
-    let pids: HashSet<String> = fs::read_to_string(apache.path("pids.log"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    assert!(pids.len() > 1, "all requests went to one child: the test would prove nothing");
+    assert_several_children_answered(&apache);
     let text = apache.get("/metrics", &[]).text();
-    let value = |series: &str| -> f64 {
-        text.lines()
-            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{series} missing:\n{text}"))
-    };
+    let value = |series: &str| value_of(&text, series);
     // 40 two-label answers and 2 one-label ones; 40 + 1 empty sets.
     assert_eq!(value("classify_answers_total{model=\"tags\",kind=\"label_set\"}"), 42.0);
     assert_eq!(value("classify_answers_total{model=\"tags\",kind=\"empty_label_set\"}"), 41.0);
