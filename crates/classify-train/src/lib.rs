@@ -628,22 +628,12 @@ fn train_regression(
     }
     let (solver, flag, estimator, what) = match options.algorithm {
         Algorithm::LinearSvr { epsilon } => {
-            if !(epsilon.is_finite() && epsilon >= 0.0) {
-                return Err(TrainError::option(
-                    "--epsilon",
-                    format!("{epsilon} must be a number >= 0"),
-                ));
-            }
+            non_negative("--epsilon", epsilon)?;
             let name = "linear SVR (dual coordinate descent)";
             (Solver::LinearSvr { epsilon }, "--algo linear-svr", "LinearSVR", name)
         }
         Algorithm::Ridge { alpha } => {
-            if !(alpha.is_finite() && alpha >= 0.0) {
-                return Err(TrainError::option(
-                    "--alpha",
-                    format!("{alpha} must be a number >= 0"),
-                ));
-            }
+            non_negative("--alpha", alpha)?;
             let name = "ridge regression (conjugate gradients)";
             (Solver::Ridge { alpha }, "--algo ridge", "Ridge", name)
         }
@@ -713,6 +703,15 @@ fn train_regression(
         solve_seconds: started.elapsed().as_secs_f64(),
         problems: vec![ProblemReport { class: "value".to_owned(), iterations, converged }],
     })
+}
+
+/// Refuses a penalty or tube width that is not a number ≥ 0, naming its option.
+fn non_negative(option: &'static str, value: f64) -> Result<(), TrainError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(TrainError::option(option, format!("{value} must be a number >= 0")))
+    }
 }
 
 /// A JSON-form model file (a plain vectorizer + classifier is format version 1).
