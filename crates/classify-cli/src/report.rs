@@ -9,6 +9,7 @@
 use std::fmt::Write;
 
 use classify_core::Model;
+use classify_serve::html::escape;
 use classify_train::evaluation::Evaluation;
 
 /// A misclassified text: its true and predicted labels.
@@ -292,22 +293,6 @@ fn metadata(model: &Model, model_path: &str, data_name: &str) -> String {
     html
 }
 
-/// `text` for HTML text and attribute values: nothing in it is markup.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 /// At most `limit` characters, with an ellipsis when cut.
 fn shorten(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
@@ -323,14 +308,6 @@ fn file_name(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_is_never_markup() {
-        assert_eq!(
-            escape("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-    }
 
     #[test]
     fn cells_carry_their_counts() {

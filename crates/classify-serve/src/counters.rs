@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use crate::html::escape;
 use classify_core::featurize::NgramCounts;
 use classify_core::model::{Answer, Model, Prediction, Task};
 
@@ -372,7 +373,7 @@ pub fn render_status(models: &[ModelCounters], short: bool) -> String {
                 out,
                 "<tr><td>{}</td><td>{total}</td><td>{errors}</td><td>{}</td><td>{mean_ms:.3}</td>\
                  <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                html_escape(&counters.model),
+                escape(&counters.model),
                 answers.texts(),
                 shown(oov, 4),
                 shown(length, 1),
@@ -394,10 +395,6 @@ pub fn render_status(models: &[ModelCounters], short: bool) -> String {
 /// Escapes a Prometheus label value.
 fn label_value(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-fn html_escape(value: &str) -> String {
-    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod counters;
 #[cfg(test)]
 mod fixtures;
+pub mod html;
 pub mod oip;
 mod page;
 pub mod protocol;

@@ -9,6 +9,7 @@
 use classify_core::model::{Model, Task};
 
 use crate::counters::AnswerTally;
+use crate::html::escape;
 use crate::protocol::{Method, ModelSource, Request, Response};
 
 const SCRIPT: &str = include_str!("../assets/page.js");
@@ -136,15 +137,6 @@ placeholder=\"Type or paste a text\"></textarea>\
         features = model.n_features(),
     );
     respond("text/html; charset=utf-8", html.into_bytes(), "no-cache")
-}
-
-/// Text for HTML text and attribute values.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]
