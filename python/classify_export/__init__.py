@@ -1,7 +1,8 @@
 """Export fitted scikit-learn text classifiers (and regressors) to mod_classify model files.
 
     import classify_export
-    classify_export.export(pipeline, "model.json", verify_texts=["some text", ...])
+    classify_export.export(pipeline, "mine.model", verify_texts=["some text", ...])  # binary
+    classify_export.export(pipeline, "mine.model.json")   # JSON (a name ending in .json)
     model = classify_export.to_model(pipeline)     # the model as a dict
     model = classify_export.to_model(multi_label_pipeline, labels=mlb)  # a MultiLabelBinarizer
 
@@ -21,7 +22,7 @@ do; a verification that finds a difference raises `VerifyFailed`.
 from .base import Unsupported, VerifyFailed
 
 __version__ = "2.0.0"
-__all__ = ["export", "to_model", "Unsupported", "VerifyFailed", "__version__"]
+__all__ = ["export", "to_model", "write_model", "Unsupported", "VerifyFailed", "__version__"]
 
 
 def to_model(estimator, source=None, *, labels=None):
@@ -34,8 +35,18 @@ def to_model(estimator, source=None, *, labels=None):
     return build(estimator, source, labels=labels)
 
 
-def export(estimator, path, verify_texts=None, *, classify_bin=None, labels=None):
-    """Writes the model of `estimator` to `path`; with `verify_texts` (a list of str), checks that
+def write_model(model, path, form=None):
+    """Writes a model dict (to_model's) to `path`, in the binary form or, for a name ending in
+    .json, the JSON form; `form` ("json" or "binary") decides regardless of the name."""
+    from .model import write_model as write
+
+    write(model, path, form)
+
+
+def export(estimator, path, verify_texts=None, *, classify_bin=None, labels=None, form=None):
+    """Writes the model of `estimator` to `path`: in the binary form (what `classify convert`
+    writes, fastest to load), or JSON when `path` ends in .json; `form` ("json" or "binary")
+    decides regardless of the name. With `verify_texts` (a list of str), checks that
     `classify predict` on the written file answers like sklearn (raises VerifyFailed if not).
     `labels` as for to_model. Returns the model dict."""
     from . import model, verify, walk
@@ -43,7 +54,7 @@ def export(estimator, path, verify_texts=None, *, classify_bin=None, labels=None
     sequence = walk.flatten(estimator)
     plan = walk.build(sequence, labels)
     built = model.assemble(plan, sequence, walk.structure(estimator))
-    model.write_model(built, path)
+    model.write_model(built, path, form)
     if verify_texts is not None:
         verify.verify_texts(plan, path, list(verify_texts), classify_bin)
     return built

@@ -1,8 +1,12 @@
 """The command line: `classify-export` (and scripts/export_sklearn.py, which calls `main`).
 
-  classify-export --pipeline P.joblib -o model.json [--verify TEXTS.txt] [--classify PATH]
-  classify-export --vectorizer V.pickle --classifier C.pickle -o model.json [--verify TEXTS.txt]
-  classify-export --pipeline P.joblib --labels MLB.pickle -o model.json   (multi-label)
+  classify-export --pipeline P.joblib -o mine.model [--verify TEXTS.txt] [--classify PATH]
+  classify-export --vectorizer V.pickle --classifier C.pickle -o mine.model [--verify TEXTS.txt]
+  classify-export --pipeline P.joblib --labels MLB.pickle -o mine.model   (multi-label)
+
+-o names the model file: a name ending in .json gets the JSON form (readable), any other name
+the binary form, as `classify convert` writes it (loads about ten times faster); --format json
+or --format binary decides regardless of the name.
 
 --pipeline reads a pickle, a joblib file or a .skops file holding a Pipeline (or a search CV of
 one). The two-pickle form is what the classic Bottle/mod_wsgi recipe saves with pickle.dump.
@@ -37,7 +41,8 @@ def main(argv=None, prog=None):
     parser = _Parser(
         prog=prog,
         description=(
-            "Export a fitted sklearn text classifier or regressor to a mod_classify model (JSON)."
+            "Export a fitted sklearn text classifier or regressor to a mod_classify model file "
+            "(binary, or JSON for a name ending in .json)."
         ),
     )
     parser.add_argument("--vectorizer", help="pickled CountVectorizer/TfidfVectorizer/HashingVectorizer")
@@ -55,7 +60,18 @@ def main(argv=None, prog=None):
         help="a multi-label model's label names: the pickled/joblib MultiLabelBinarizer that made "
         "the training target, or a .txt file with one label per line in column order",
     )
-    parser.add_argument("-o", "--output", required=True, help="model file to write")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="model file to write: NAME.json for the JSON form, any other name (mine.model) for "
+        "the binary form",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("json", "binary"),
+        help="the form to write, whatever the output's name says",
+    )
     parser.add_argument("--verify", metavar="TEXTS", help="file with one text per line to re-predict and compare")
     parser.add_argument("--classify", metavar="PATH", help="the classify binary used by --verify")
     args = parser.parse_args(argv)
@@ -114,7 +130,8 @@ def _run(args):
         walk.structure(est) for _, est in sequence
     )
     built = model.assemble(plan, sequence, pipeline, source)
-    model.write_model(built, args.output)
+    form = args.format or model.form_for(args.output)
+    model.write_model(built, args.output, form)
     final = built["classifier"]
     if final["kind"] in REGRESSION_KINDS:
         answers = "regression (one number per text)"
@@ -123,7 +140,7 @@ def _run(args):
     else:
         answers = f"{len(final['classes'])} classes"
     print(
-        f"wrote {args.output}: format {built['format_version']}, {final['estimator']}, "
+        f"wrote {args.output}: {form} form, format {built['format_version']}, {final['estimator']}, "
         f"{answers}, {model.n_features(built)} features",
         file=sys.stderr,
     )
