@@ -227,6 +227,11 @@ fn inspect(model_path: &Path, top: usize) -> Result<()> {
         "norm": t.norm, "use_idf": t.use_idf, "smooth_idf": t.smooth_idf,
         "sublinear_tf": t.sublinear_tf,
     })));
+    // Whether loading read the word index the file stores, or had to build it.
+    let origin = std::fs::File::open(model_path)
+        .and_then(|file| binary::word_index_origin(io::BufReader::new(file), &model))
+        .with_context(|| format!("reading {}", model_path.display()))?;
+    description["word_index"] = json!(origin.map(|origin| origin.to_string()));
     description["top_features"] = top_features(&model, top);
     if let Some(neighbors) = model.classifier().as_neighbors() {
         let (n_neighbors, weights, metric, algorithm) = neighbors.describe();

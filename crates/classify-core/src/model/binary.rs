@@ -189,6 +189,60 @@ fn write_sections(sections: &[([u8; 4], Cow<'_, [u8]>)], out: &mut impl Write) -
     Ok(total as u64)
 }
 
+/// Where a loaded model's word index came from (`classify inspect` says it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WordIndexOrigin {
+    /// Read from the file's WIXP…WPAR sections, stored under this layout.
+    Stored { layout: u64 },
+    /// Built from the vocabulary while loading: a JSON file, or a binary one without a stored
+    /// index or with one under another layout (see `read_from` and `take_stored_index`).
+    Built,
+}
+
+impl std::fmt::Display for WordIndexOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WordIndexOrigin::Stored { layout } => write!(f, "stored (layout {layout})"),
+            WordIndexOrigin::Built => f.write_str("built at load"),
+        }
+    }
+}
+
+/// Where the word index of `model`, loaded from the file `source`, came from; `None` when the
+/// model has none (no count vectorizer with the word analyzer). The loader reads a stored index
+/// when the file has both WIXP and WPAR, WIXP names this build's layout, and its n-gram range
+/// is the vectorizer's; this reads the section table and WIXP again to tell.
+pub fn word_index_origin(
+    mut source: impl Read + std::io::Seek,
+    model: &Model,
+) -> io::Result<Option<WordIndexOrigin>> {
+    let Some(index) = model.featurizer().word_index() else { return Ok(None) };
+    let mut header = [0u8; HEADER_LEN];
+    if source.read_exact(&mut header).is_err() || !is_binary(&header) {
+        return Ok(Some(WordIndexOrigin::Built));
+    }
+    let count = (u32_at(&header, 12) as usize).min(MAX_SECTIONS);
+    let mut table = vec![0u8; count * ENTRY_LEN];
+    source.read_exact(&mut table)?;
+    let section = |tag: &[u8; 4]| {
+        let mut entries = table.chunks_exact(ENTRY_LEN);
+        entries.find(|entry| &entry[..4] == tag).map(|entry| (u64_at(entry, 8), u64_at(entry, 16)))
+    };
+    let (Some((offset, 32)), Some(_)) = (section(b"WIXP"), section(b"WPAR")) else {
+        return Ok(Some(WordIndexOrigin::Built));
+    };
+    source.seek(io::SeekFrom::Start(offset))?;
+    let mut params = [0u8; 32];
+    source.read_exact(&mut params)?;
+    let layout = u64_at(&params, 0);
+    let range = (u64_at(&params, 8) as usize, u64_at(&params, 16) as usize);
+    Ok(Some(if layout == word_index::STORED_LAYOUT && range == index.ngram_range() {
+        WordIndexOrigin::Stored { layout }
+    } else {
+        WordIndexOrigin::Built
+    }))
+}
+
 /// Reads and validates a binary model file held in memory.
 pub(crate) fn read(bytes: &[u8]) -> Result<Model, ModelError> {
     read_from(bytes, bytes.len() as u64)
@@ -996,6 +1050,36 @@ mod tests {
             section(sections, b"WPAR").fill(0xff);
         });
         assert_predicts_like_wordy(&Model::from_bytes(&other_layout).unwrap());
+    }
+
+    #[test]
+    fn the_word_index_origin_says_whether_the_stored_index_was_read() {
+        let origin = |bytes: &[u8]| {
+            let model = Model::from_bytes(bytes).unwrap();
+            word_index_origin(io::Cursor::new(bytes), &model).unwrap()
+        };
+        let stored = WordIndexOrigin::Stored { layout: word_index::STORED_LAYOUT };
+        assert_eq!(origin(&wordy_file(|_| ())), Some(stored));
+        assert_eq!(stored.to_string(), "stored (layout 1)");
+        let without = wordy_file(|sections| sections.retain(|(tag, _)| tag[0] != b'W'));
+        assert_eq!(origin(&without), Some(WordIndexOrigin::Built));
+        let other_layout = wordy_file(|sections| {
+            let params = section(sections, b"WIXP");
+            params[..8].copy_from_slice(&(word_index::STORED_LAYOUT + 1).to_le_bytes());
+        });
+        assert_eq!(origin(&other_layout), Some(WordIndexOrigin::Built));
+        let json = Model::from_json(WORDY.as_bytes()).unwrap();
+        assert_eq!(
+            word_index_origin(io::Cursor::new(WORDY.as_bytes()), &json).unwrap(),
+            Some(WordIndexOrigin::Built)
+        );
+        // A model without the word analyzer has no word index.
+        let chars = r#"{"format": "mod_classify-model", "format_version": 1,
+            "vectorizer": {"kind": "count", "analyzer": "char_wb", "ngram_range": [2, 3],
+                           "lowercase": true, "vocabulary": ["ab", "bc"]},
+            "classifier": {"kind": "linear", "estimator": "LinearSVC", "classes": ["a", "b"],
+                           "coef": [[1.0, -1.0]], "intercept": [0.0]}}"#;
+        assert_eq!(origin(&write(&Model::from_json(chars.as_bytes()).unwrap())), None);
     }
 
     #[test]
