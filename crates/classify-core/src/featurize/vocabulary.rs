@@ -1,31 +1,29 @@
 //! The term → feature index map of a count vectorizer. Nothing is allocated per term, so a
 //! million-term vocabulary loads in milliseconds and is shared copy-on-write by every Apache child.
 //!
-//! A lookup costs two cache misses: an open-addressing table of 8-byte slots holds a 32-bit tag
-//! of the term's hash and the offset of the term's *record*, which holds its feature index, its
-//! length and its bytes together, so that checking a candidate touches one more cache line.
+//! An open-addressing table of 8-byte slots holds a 32-bit tag of the term's hash and the term's
+//! feature index; checking a candidate reads where the term ends (`ends`) and its bytes.
 //!
 //! The table is built by `index_bytes`, only for the few long terms of `token_table` and
 //! `char_index`: a document's n-grams are looked up in those (the word analyzer's by token, the
-//! char analyzers' inline in their slots), and the vocabulary itself only keeps the records.
+//! char analyzers' inline in their slots). A model's own vocabulary is never looked up by bytes,
+//! only named by index (explanations, `classify convert`), so it keeps nothing but the terms'
+//! bytes and ends: the binary form's VTXT and VEND sections, at their size in the file.
 
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
 
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
-    /// `ends[i]` is the byte offset where term `i` ends in all terms' bytes concatenated in
-    /// index order (the binary form's VEND section over its VTXT section).
+    /// `ends[i]` is the byte offset where term `i` ends in `text` (the binary form's VEND
+    /// section over its VTXT section).
     ends: Vec<u32>,
-    /// Per term in index order: feature index (u32 LE), length (u32 LE), then the bytes. The
-    /// only copy of the terms: term `i`'s record starts at `8 * i` plus its start in VTXT.
-    records: LargeArray<u8>,
-    /// 0 = empty; else `(hash tag << 32) | (record offset + 1)`. Power-of-two size, at most
+    /// All terms' bytes, concatenated in index order.
+    text: LargeArray<u8>,
+    /// 0 = empty; else `(hash tag << 32) | (feature index + 1)`. Power-of-two size, at most
     /// half full; linear probing. Empty until `index_bytes`.
     slots: LargeArray<u64>,
 }
-
-const RECORD_HEADER: usize = 8;
 
 impl Vocabulary {
     /// Builds from terms in index order, refusing duplicates.
@@ -62,33 +60,12 @@ impl Vocabulary {
                 format!("{} bytes of term text after the last term", text.len() - start),
             ));
         }
-        let records_len = text.len() + RECORD_HEADER * ends.len();
-        if records_len >= u32::MAX as usize {
-            return Err(ModelError::invalid("vocabulary", "terms total more than 4 GiB"));
+        if ends.len() >= u32::MAX as usize {
+            return Err(ModelError::invalid("vocabulary", "over 4 billion terms"));
         }
-        let mut vocabulary = Vocabulary {
-            ends,
-            records: LargeArray::zeroed(records_len),
-            slots: LargeArray::zeroed(0),
-        };
-        vocabulary.write_records(text.as_bytes());
-        Ok(vocabulary)
-    }
-
-    /// Writes every term's record, in index order.
-    fn write_records(&mut self, text: &[u8]) {
-        let mut start = 0;
-        for index in 0..self.ends.len() {
-            let end = self.ends[index] as usize;
-            let term = &text[start..end];
-            start = end;
-            let record = self.record_offset(index);
-            let header = &mut self.records[record..record + RECORD_HEADER];
-            header[..4].copy_from_slice(&(index as u32).to_le_bytes());
-            header[4..].copy_from_slice(&(term.len() as u32).to_le_bytes());
-            self.records[record + RECORD_HEADER..record + RECORD_HEADER + term.len()]
-                .copy_from_slice(term);
-        }
+        let mut stored: LargeArray<u8> = LargeArray::zeroed(text.len());
+        stored.copy_from_slice(text.as_bytes());
+        Ok(Vocabulary { ends, text: stored, slots: LargeArray::zeroed(0) })
     }
 
     /// Builds the table that looks terms up by their bytes, refusing duplicates. Until then (and
@@ -102,31 +79,27 @@ impl Vocabulary {
     /// is written front to back instead of at random: a million-term table fills in a fraction
     /// of the time.
     fn fill_table(&mut self) -> Result<(), ModelError> {
-        // Per term: [hash, feature index << 32 | record offset]. A LargeArray, not a Vec: the
-        // table may be built on a loader thread, and glibc keeps a thread arena's freed top
-        // resident (malloc_trim does not trim it), in the Apache parent and all its children.
+        // Per term: [hash, feature index]. A LargeArray, not a Vec: the table may be built on a
+        // loader thread, and glibc keeps a thread arena's freed top resident (malloc_trim does
+        // not trim it), in the Apache parent and all its children.
         let mut homes: LargeArray<[u64; 2]> = LargeArray::zeroed(self.ends.len());
         let terms = self.terms_bytes().zip(homes.iter_mut()).enumerate();
         for (index, (term, home)) in terms {
-            let record = self.record_offset(index);
-            *home = [term_hash(term), (index as u64) << 32 | record as u64];
+            *home = [term_hash(term), index as u64];
         }
         let mask = self.slots.len() - 1;
-        homes.sort_unstable_by_key(|&[hash, index_and_offset]| {
-            ((hash & mask as u64) << 32) | (index_and_offset >> 32)
-        });
-        for &[hash, index_and_offset] in homes.iter() {
-            let (index, record_offset) = ((index_and_offset >> 32) as u32, index_and_offset as u32);
-            let record_offset = record_offset as usize;
+        homes.sort_unstable_by_key(|&[hash, index]| ((hash & mask as u64) << 32) | index);
+        for &[hash, index] in homes.iter() {
+            let index = index as u32;
             let mut slot = hash as usize & mask;
             loop {
                 match self.slots[slot] {
                     0 => break,
                     // The term's bytes are read only when a tag matches: they are scattered
-                    // over the records, and a million terms would cost a million cache misses.
+                    // over the text, and a million terms would cost a million cache misses.
                     entry if entry >> 32 == hash >> 32 => {
                         let table = self.table();
-                        let (_, term) = table.record(record_offset);
+                        let term = table.term_bytes(index as usize);
                         if let Some(first) = table.candidate(term, hash, entry) {
                             let (first, index) = (first.min(index), first.max(index));
                             return Err(ModelError::invalid(
@@ -142,7 +115,7 @@ impl Vocabulary {
                 }
                 slot = (slot + 1) & mask;
             }
-            self.slots[slot] = (hash & 0xffff_ffff_0000_0000) | (record_offset as u64 + 1);
+            self.slots[slot] = (hash & 0xffff_ffff_0000_0000) | (u64::from(index) + 1);
         }
         Ok(())
     }
@@ -159,43 +132,31 @@ impl Vocabulary {
 
     /// The feature index of `term`, read term by term: for a vocabulary without its table.
     fn scan(&self, term: &[u8]) -> Option<u32> {
-        let table = Table { slots: &[], records: &self.records };
-        (0..self.len()).find_map(|index| {
-            let (feature, bytes) = table.record(self.record_offset(index));
-            same_bytes(bytes, term).then_some(feature)
-        })
+        let mut terms = self.terms_bytes();
+        terms.position(|bytes| same_bytes(bytes, term)).map(|index| index as u32)
     }
 
-    /// The slots and records as plain slices, taken once per lookup: each access through
+    /// The slots, ends and text as plain slices, taken once per lookup: each access through
     /// `LargeArray` picks its storage and re-checks the cast.
     fn table(&self) -> Table<'_> {
-        Table { slots: &self.slots, records: &self.records }
+        Table { slots: &self.slots, ends: &self.ends, text: &self.text }
     }
 
     /// The term of feature `index`.
     pub(crate) fn term(&self, index: usize) -> &str {
-        let (_, bytes) = self.table().record(self.record_offset(index));
-        // Records are cut from a validated `String` at character boundaries (`from_parts`).
-        std::str::from_utf8(bytes).unwrap_or_default()
+        // The text is a validated `String`, cut at character boundaries (`from_parts`).
+        std::str::from_utf8(self.table().term_bytes(index)).unwrap_or_default()
     }
 
     /// Every term's bytes, in index order.
     pub(crate) fn terms_bytes(&self) -> impl Iterator<Item = &[u8]> {
-        let records: &[u8] = &self.records;
-        let mut offset = 0;
-        (0..self.len()).map(move |_| {
-            let length = read_u32(&records[offset + 4..]) as usize;
-            let start = offset + RECORD_HEADER;
-            offset = start + length;
-            &records[start..offset]
+        let text: &[u8] = &self.text;
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let bytes = &text[start..end as usize];
+            start = end as usize;
+            bytes
         })
-    }
-
-    /// Where term `index`'s record starts: the records before it hold 8 header bytes each plus
-    /// the bytes of every earlier term.
-    fn record_offset(&self, index: usize) -> usize {
-        let text_start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
-        RECORD_HEADER * index + text_start
     }
 
     pub fn len(&self) -> usize {
@@ -205,19 +166,15 @@ impl Vocabulary {
     /// All terms' bytes concatenated in index order, and where each ends in them: the binary
     /// form's VTXT and VEND sections.
     pub(crate) fn parts(&self) -> (Vec<u8>, &[u32]) {
-        let table = self.table();
-        let mut text = Vec::with_capacity(self.ends.last().map_or(0, |&end| end as usize));
-        for index in 0..self.len() {
-            text.extend_from_slice(table.record(self.record_offset(index)).1);
-        }
-        (text, &self.ends)
+        (self.text.to_vec(), &self.ends)
     }
 }
 
 /// A vocabulary's lookup arrays, borrowed as slices.
 struct Table<'v> {
     slots: &'v [u64],
-    records: &'v [u8],
+    ends: &'v [u32],
+    text: &'v [u8],
 }
 
 impl<'v> Table<'v> {
@@ -250,16 +207,15 @@ impl<'v> Table<'v> {
         if entry >> 32 != hash >> 32 {
             return None;
         }
-        let record = (entry & 0xffff_ffff) as usize - 1;
-        let (index, bytes) = self.record(record);
-        same_bytes(bytes, term).then_some(index)
+        let index = (entry & 0xffff_ffff) as u32 - 1;
+        same_bytes(self.term_bytes(index as usize), term).then_some(index)
     }
 
+    /// The bytes of term `index`.
     #[inline]
-    fn record(&self, offset: usize) -> (u32, &'v [u8]) {
-        let length = read_u32(&self.records[offset + 4..]) as usize;
-        let start = offset + RECORD_HEADER;
-        (read_u32(&self.records[offset..]), &self.records[start..start + length])
+    fn term_bytes(&self, index: usize) -> &'v [u8] {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
+        &self.text[start..self.ends[index] as usize]
     }
 }
 
