@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Export a fitted scikit-learn text classifier to a mod_classify model file (JSON).
+"""Export a fitted scikit-learn text classifier to a mod_classify model file: the binary form,
+or JSON for an output name ending in .json (--format json|binary decides regardless).
 
 Usage:
-  export_sklearn.py --vectorizer V.pickle --classifier C.pickle -o model.json [--verify TEXTS.txt]
-  export_sklearn.py --pipeline P.joblib -o model.json [--verify TEXTS.txt] [--classify PATH]
+  export_sklearn.py --vectorizer V.pickle --classifier C.pickle -o mine.model [--verify TEXTS.txt]
+  export_sklearn.py --pipeline P.joblib -o mine.model [--verify TEXTS.txt] [--classify PATH]
 
 A thin wrapper around the classify_export package in python/ (pip install ./python gives the same
 command as `classify-export`); it runs from a checkout without installing anything. The format is
