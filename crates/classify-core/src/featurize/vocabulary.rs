@@ -165,8 +165,8 @@ impl Vocabulary {
 
     /// All terms' bytes concatenated in index order, and where each ends in them: the binary
     /// form's VTXT and VEND sections.
-    pub(crate) fn parts(&self) -> (Vec<u8>, &[u32]) {
-        (self.text.to_vec(), &self.ends)
+    pub(crate) fn parts(&self) -> (&[u8], &[u32]) {
+        (&self.text, &self.ends)
     }
 }
 

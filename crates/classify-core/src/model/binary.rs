@@ -94,7 +94,7 @@ pub fn write_to(model: &Model, out: &mut impl Write) -> io::Result<u64> {
     sections.push((*b"META", Cow::Owned(meta)));
     if let Some(vocabulary) = model.featurizer().vocabulary() {
         let (text, ends) = vocabulary.parts();
-        sections.push((*b"VTXT", Cow::Owned(text)));
+        sections.push((*b"VTXT", Cow::Borrowed(text)));
         sections.push((*b"VEND", le_bytes(ends)));
     }
     if let Some(index) = model.featurizer().word_index() {
