@@ -388,8 +388,9 @@ def _duplicate(terms, earlier, feature):
 
 
 def layout(tagged):
-    """The whole file of these (tag, bytes) sections, as binary.rs `write_sections` lays it
-    out: header, section table, each section at an 8-byte aligned offset after zero padding."""
+    """The whole file (a bytearray) of these (tag, bytes) sections, as binary.rs
+    `write_sections` lays it out: header, section table, each section at an 8-byte aligned
+    offset after zero padding."""
     count = len(tagged)
     table_end = HEADER_LEN + ENTRY_LEN * count
     offsets = []
@@ -410,7 +411,7 @@ def layout(tagged):
         out[entry + 16:entry + 24] = len(content).to_bytes(8, "little")
         out[at:at + len(content)] = content
     out[16:24] = checksum(memoryview(out)[HEADER_LEN:]).to_bytes(8, "little")
-    return bytes(out)
+    return out
 
 
 def _align8(offset):
@@ -418,7 +419,7 @@ def _align8(offset):
 
 
 def to_binary(model):
-    """The binary form of a model dict, as bytes."""
+    """The binary form of a model dict: the file's bytes (a bytearray)."""
     tagged = sections(model)
     # XXH3's numpy path below is its long-input one (over 240 bytes). The section table and
     # META are always longer than that; if a model ever were not, META grows by JSON

@@ -320,6 +320,29 @@ def test_xxh3_against_classify(classify_bin):
         assert tested >= len(LENGTHS) - 8, (smallest, tested)
 
 
+def test_even_the_smallest_model_hashes_over_240_bytes(classify_bin):
+    """The numpy XXH3-64 is the long-input one (over 240 bytes): the table and sections of about
+    the smallest model there is (a one-feature hashing vectorizer, no metadata) are longer, and
+    it loads. (to_binary would pad META with JSON whitespace if one ever were not.)"""
+    model = {"format": "mod_classify-model", "format_version": 1,
+             "vectorizer": {"kind": "hashing", "analyzer": "char", "ngram_range": [1, 1],
+                            "lowercase": False, "n_features": 1},
+             "classifier": {"kind": "linear", "estimator": "Y", "classes": [0, 1], "coef": [[2.0]],
+                            "intercept": [-1.0]}}
+    tagged = binary.sections(model)
+    hashed = 24 * len(tagged) + sum(binary._align8(len(c)) for _, c in tagged[:-1]) + len(tagged[-1][1])
+    data_ = binary.to_binary(model)
+    assert len(data_) - 32 == hashed > 240
+    with tempfile.TemporaryDirectory(prefix="exporter-bin.") as tmp:
+        path = os.path.join(tmp, "m.model")
+        with open(path, "wb") as f:
+            f.write(data_)
+        texts = os.path.join(tmp, "texts.txt")
+        with open(texts, "w") as f:
+            f.write("a\n\n")
+        assert run(classify_bin, "predict", "--model", path, texts) == "1\n0\n"
+
+
 # ----------------------------------------------------------------------------------------------
 # The command line
 
