@@ -437,10 +437,10 @@ def to_binary(model):
 def checksum(data):
     """XXH3-64 (seed 0) of `data`: the `xxhash` package's when it is installed, else numpy's."""
     try:
-        import xxhash
-    except ImportError:
+        from xxhash import xxh3_64_intdigest
+    except ImportError:  # no xxhash, or one older than XXH3 (python-xxhash 2.0)
         return xxh3_64(data)
-    return xxhash.xxh3_64_intdigest(bytes(data))
+    return xxh3_64_intdigest(bytes(data))
 
 
 _SECRET = bytes.fromhex(
@@ -484,7 +484,9 @@ def xxh3_64(data):
     length = len(buffer)
     if length <= 240:
         raise ValueError("xxh3_64 here hashes inputs over 240 bytes only")
-    keys = numpy.lib.stride_tricks.sliding_window_view(_secret_words(0, 24), 8)[:_STRIPES_PER_BLOCK]
+    # Stripe s of a block is keyed by the secret's words s .. s + 7.
+    secret = _secret_words(0, 24)
+    keys = numpy.stack([secret[s:s + 8] for s in range(_STRIPES_PER_BLOCK)])
     scramble = _secret_words(len(_SECRET) - _STRIPE, 8)
     prime = numpy.uint64(_PRIME32_1)
     shift = numpy.uint64(47)

@@ -282,6 +282,18 @@ def test_xxh3_against_libxxhash():
         binary.xxh3_64(b"x" * 240)
 
 
+def test_the_xxhash_package_is_used_when_installed(monkeypatch):
+    import types
+
+    calls = []
+    fake = types.ModuleType("xxhash")
+    fake.xxh3_64_intdigest = lambda data: calls.append(bytes(data)) or 12345
+    monkeypatch.setitem(sys.modules, "xxhash", fake)
+    assert binary.checksum(b"y" * 300) == 12345 and calls == [b"y" * 300]
+    monkeypatch.setitem(sys.modules, "xxhash", types.ModuleType("xxhash"))  # one without XXH3
+    assert binary.checksum(b"y" * 300) == binary.xxh3_64(b"y" * 300)
+
+
 def test_xxh3_against_classify(classify_bin):
     """Files whose hashed part has each length: classify accepts the checksum the numpy
     XXH3-64 wrote and refuses it changed by one bit."""
