@@ -661,7 +661,7 @@ fn print_figures(
     Ok(())
 }
 
-/// One line about the fit on stderr, plus a warning per problem that hit --max-iter.
+/// One line about the fit on stderr, plus one warning naming the problems that hit --max-iter.
 fn summarize(trained: &train::Trained) {
     eprintln!(
         "trained on {} documents: {} features, {} non-zeros; vectorized in {:.2} s, solved in \
@@ -672,13 +672,33 @@ fn summarize(trained: &train::Trained) {
         trained.vectorize_seconds,
         trained.solve_seconds
     );
-    for problem in trained.problems.iter().filter(|p| !p.converged) {
-        eprintln!(
-            "warning: the solver for class {:?} stopped after {} iterations without converging; \
-             the model is usable, but consider a larger --max-iter or a smaller -C",
-            problem.class, problem.iterations
-        );
+    if let Some(warning) = unconverged_warning(&trained.problems) {
+        eprintln!("{warning}");
     }
+}
+
+/// Problems named in full in the warning; more are counted.
+const NAMED_PROBLEMS: usize = 6;
+
+/// One line for every problem that stopped at --max-iter, or `None` when all converged.
+fn unconverged_warning(problems: &[train::ProblemReport]) -> Option<String> {
+    let stopped: Vec<&train::ProblemReport> = problems.iter().filter(|p| !p.converged).collect();
+    let first = stopped.first()?;
+    let mut names: Vec<String> =
+        stopped.iter().take(NAMED_PROBLEMS).map(|p| format!("{:?}", p.class)).collect();
+    if stopped.len() > NAMED_PROBLEMS {
+        names.push(format!("{} more", stopped.len() - NAMED_PROBLEMS));
+    }
+    let which = match problems.len() {
+        1 => "the solver".to_owned(),
+        n => format!("{} of {n} one-vs-rest problems ({})", stopped.len(), names.join(", ")),
+    };
+    Some(format!(
+        "warning: {which} stopped after {} iterations without converging (sklearn's \
+         ConvergenceWarning); the model is usable, and a larger --max-iter or a smaller -C gets \
+         closer to the optimum",
+        first.iterations
+    ))
 }
 
 fn source_name(path: &Path) -> String {
@@ -783,5 +803,27 @@ impl ProgressStep for Step {
 impl Drop for Step {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(class: &str, converged: bool) -> train::ProblemReport {
+        train::ProblemReport { class: class.to_owned(), iterations: 1000, converged }
+    }
+
+    #[test]
+    fn problems_that_hit_max_iter_share_one_warning() {
+        assert_eq!(unconverged_warning(&[report("a", true), report("b", true)]), None);
+        let some = unconverged_warning(&[report("a", true), report("b", false)]).unwrap();
+        assert!(some.starts_with("warning: 1 of 2 one-vs-rest problems (\"b\") stopped after 1000"));
+        let many: Vec<_> = (0..9).map(|k| report(&format!("c{k}"), false)).collect();
+        let many = unconverged_warning(&many).unwrap();
+        assert!(many.contains("9 of 9 one-vs-rest problems (\"c0\", "), "{many}");
+        assert!(many.contains("\"c5\", 3 more)"), "{many}");
+        let binary = unconverged_warning(&[report("pos", false)]).unwrap();
+        assert!(binary.starts_with("warning: the solver stopped after 1000 iterations"));
     }
 }
