@@ -40,6 +40,7 @@ from classify_export import binary  # noqa: E402
 from test_export import data, multilabel_data  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
+warnings.simplefilter("ignore", FutureWarning)  # SVC(probability=True), deprecated in sklearn 1.9
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SCRIPT = os.path.join(ROOT, "scripts", "export_sklearn.py")
