@@ -228,6 +228,17 @@ class _TokenTable:
         return table
 
 
+def _free_slot(keys, key):
+    """The first empty slot of `keys` from `key`'s home slot on (linear probing, wrapping)."""
+    size = len(keys)
+    slot = _home_slot(key, size)
+    while keys[slot] != 0:
+        slot += 1
+        if slot == size:
+            slot = 0
+    return slot
+
+
 def _home_slot(key, size):
     mixed = ((key ^ (key >> 31)) * 0x9E37_79B9_7F4A_7C15) & _M64
     return ((mixed ^ (mixed >> 32)) * size) >> 64
@@ -251,13 +262,8 @@ class _PairTable:
         slot = self.where.get(key)
         if slot is not None:
             return slot
-        keys, size = self.keys, self.size
-        slot = _home_slot(key, size)
-        while keys[slot] != 0:
-            slot += 1
-            if slot == size:
-                slot = 0
-        keys[slot] = key
+        slot = _free_slot(self.keys, key)
+        self.keys[slot] = key
         self.values[slot] = _M64
         self.where[key] = slot
         self.len += 1
@@ -266,18 +272,13 @@ class _PairTable:
     def _grow(self):
         old_keys, old_values = self.keys, self.values
         self.size = self.size * 3 // 2
-        size = self.size
-        self.keys = keys = [0] * size
-        self.values = values = [0] * size
+        self.keys = keys = [0] * self.size
+        self.values = values = [0] * self.size
         where = self.where
         for key, value in zip(old_keys, old_values):
             if key == 0:
                 continue
-            slot = _home_slot(key, size)
-            while keys[slot] != 0:
-                slot += 1
-                if slot == size:
-                    slot = 0
+            slot = _free_slot(keys, key)
             keys[slot] = key
             values[slot] = value
             where[key] = slot
