@@ -125,23 +125,32 @@ def regression_values(spec, X):
 def check_predict(clf, ctx, spec):
     """Refuses the model unless clf.predict is x · coef + intercept (within 1e-9) on synthetic
     rows, sparse, or dense when the regressor reads dense rows (after TruncatedSVD)."""
-    import numpy as np
-    import sklearn
-
-    name = type(clf).__name__
     X = signed_rows(ctx.width)
     if ctx.dense:
         X = X.toarray()
-    ours = regression_values(spec, X)
+    _refuse_unless_predicts(clf, ctx, X, regression_values(spec, X), "x · coef_ + intercept_")
+
+
+def _predicted(clf, ctx, X):
+    """clf.predict(X) as float64; the model is refused if sklearn cannot predict these rows."""
+    import numpy as np
+
     try:
-        theirs = np.asarray(clf.predict(X), dtype=np.float64)
+        return np.asarray(clf.predict(X), dtype=np.float64)
     except Exception as e:  # noqa: BLE001
-        ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
-    if not close(ours, theirs, PREDICT_TOLERANCE):
+        ctx.refuse(f"cannot check the predictions ({type(clf).__name__}.predict: {e})")
+
+
+def _refuse_unless_predicts(clf, ctx, X, ours, formula):
+    """Refuses the model unless clf.predict(X) is `ours` within 1e-9, i.e. this sklearn computes
+    `formula` as the exporter expects."""
+    import sklearn
+
+    if not close(ours, _predicted(clf, ctx, X), PREDICT_TOLERANCE):
         ctx.refuse(
-            f"{name}.predict of sklearn {sklearn.__version__} does not compute "
-            "x · coef_ + intercept_ as the exporter expects; this sklearn version is not "
-            "supported for this estimator (please report it)"
+            f"{type(clf).__name__}.predict of sklearn {sklearn.__version__} does not compute "
+            f"{formula} as the exporter expects; this sklearn version is not supported for this "
+            "estimator (please report it)"
         )
 
 
@@ -219,7 +228,6 @@ def _check_tree_regression(clf, ctx, spec, members):
     `combine` (within 1e-9) on synthetic rows and on rows at the thresholds."""
     import numpy as np
 
-    name = type(clf).__name__
     unsupported = version_refusal(clf, ctx)
 
     def check_leaves(index, member, tree, rows, leaves):
@@ -233,10 +241,7 @@ def _check_tree_regression(clf, ctx, spec, members):
 
     X = probe_trees(members, spec, ctx, unsupported, signed_rows(ctx.width), check_leaves)
     ours = tree_regression_values(spec, X)
-    try:
-        theirs = np.asarray(clf.predict(X.toarray() if ctx.dense else X), dtype=np.float64)
-    except Exception as e:  # noqa: BLE001
-        ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
+    theirs = _predicted(clf, ctx, X.toarray() if ctx.dense else X)
     if not close(ours, theirs, PREDICT_TOLERANCE):
         unsupported(f"predict does not follow combine={spec['combine']!r}")
 
@@ -339,23 +344,11 @@ def _check_svr(clf, ctx, spec, sv):
     """Refuses the model unless clf.predict follows the `svr` formula within 1e-9 on rows made
     from its support vectors (dense ones when the regressor reads dense rows or was fitted on a
     dense matrix, as libsvm's dense build refuses sparse input)."""
-    import numpy as np
-    import sklearn
-
-    name = type(clf).__name__
     X = _svr_probe_rows(sv)
     ours = svr_values(spec, X, ctx.width)
     dense = ctx.dense or getattr(clf, "_sparse", None) is False
-    try:
-        theirs = np.asarray(clf.predict(X.toarray() if dense else X), dtype=np.float64)
-    except Exception as e:  # noqa: BLE001
-        ctx.refuse(f"cannot check the predictions ({name}.predict: {e})")
-    if not close(ours, theirs, PREDICT_TOLERANCE):
-        ctx.refuse(
-            f"{name}.predict of sklearn {sklearn.__version__} does not compute "
-            "dual_coef_ · K(support_vectors_, x) + intercept_ as the exporter expects; this "
-            "sklearn version is not supported for this estimator (please report it)"
-        )
+    formula = "dual_coef_ · K(support_vectors_, x) + intercept_"
+    _refuse_unless_predicts(clf, ctx, X.toarray() if dense else X, ours, formula)
 
 
 def _svr(clf, ctx):
