@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::counters::AnswerTally;
 use classify_core::model::format::VectorizerSpec;
-use classify_core::model::{Model, Prediction, Task};
+use classify_core::model::{KernelParams, Model, Prediction, Task};
 
 /// Limits that bound the work one request can cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,26 +407,13 @@ pub fn metadata(model: &Model, source: &ModelSource) -> Value {
         answer["steps"] = json!(file.steps.iter().map(|s| s.estimator()).collect::<Vec<_>>());
     }
     if let Some(kernel) = model.classifier().as_kernel() {
-        let params = kernel.params();
-        answer["kernel"] = json!({
-            "kernel": params.kind,
-            "gamma": params.gamma,
-            "coef0": params.coef0,
-            "degree": params.degree,
-            "support_vectors": kernel.support_vectors().len(),
-            "n_support": kernel.n_support(),
-        });
+        let mut about = kernel_metadata(kernel.params(), kernel.support_vectors().len());
+        about["n_support"] = json!(kernel.n_support());
+        answer["kernel"] = about;
     }
     if let Some(regressor) = model.classifier().as_kernel_regressor() {
         // As a kernel SVM's, without n_support: a regressor's vectors belong to no class.
-        let params = regressor.params();
-        answer["kernel"] = json!({
-            "kernel": params.kind,
-            "gamma": params.gamma,
-            "coef0": params.coef0,
-            "degree": params.degree,
-            "support_vectors": regressor.support_vectors().len(),
-        });
+        answer["kernel"] = kernel_metadata(regressor.params(), regressor.support_vectors().len());
     }
     if let Some(trees) = model.classifier().as_trees() {
         let size = trees.size();
@@ -626,6 +613,17 @@ pub(crate) fn percent_decode(
             400,
             format!("the {what} decodes to invalid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
         )
+    })
+}
+
+/// The metadata answer's `kernel` object of a kernel SVM or regressor.
+fn kernel_metadata(params: KernelParams, support_vectors: usize) -> Value {
+    json!({
+        "kernel": params.kind,
+        "gamma": params.gamma,
+        "coef0": params.coef0,
+        "degree": params.degree,
+        "support_vectors": support_vectors,
     })
 }
 

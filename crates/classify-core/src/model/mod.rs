@@ -26,7 +26,9 @@ use crate::featurize::{Featurizer, FittedArrays};
 pub(crate) use classifier::Classifier;
 use feature_chain::FeatureChain;
 use format::{ClassifierSpec, CsrSpec, LabelSpec, ModelFile};
-use kernel::{KernelClassifier, KernelParams, KernelParts, KernelRegressor, SupportVectors};
+/// What `params()` of a kernel SVM or regressor answers (the metadata answer shows it).
+pub use kernel::KernelParams;
+use kernel::{KernelClassifier, KernelParts, KernelRegressor, SupportVectors};
 use linear::LinearClassifier;
 use steps::Features;
 
