@@ -293,17 +293,7 @@ def _one_vs_rest_multilabel(clf, ctx):
     # sklearn decides the threshold from the first member alone and applies it to every one.
     threshold = 0.0 if hasattr(first, "decision_function") and is_classifier(first) else 0.5
     _check_multilabel_predict(clf, ctx, response, threshold)
-    return Classified(
-        {
-            "kind": "multi_label",
-            "estimator": "OneVsRestClassifier",
-            "classes": names,
-            "response": response,
-            "threshold": threshold,
-            "estimators": specs,
-        },
-        [],
-    )
+    return _multi_label("OneVsRestClassifier", names, response, threshold, specs)
 
 
 @register("classifier", "sklearn.multioutput", "MultiOutputClassifier")
@@ -318,13 +308,18 @@ def multi_output(clf, ctx):
         _binary_output(member, index, names[index], ctx)
     specs, response = _binary_members(clf, ctx)
     _check_multilabel_predict(clf, ctx, response, None)
+    return _multi_label("MultiOutputClassifier", names, response, None, specs)
+
+
+def _multi_label(estimator, names, response, threshold, specs):
+    """A `multi_label` classifier (docs/model-format-v2.md): one binary member per label."""
     return Classified(
         {
             "kind": "multi_label",
-            "estimator": "MultiOutputClassifier",
+            "estimator": estimator,
             "classes": names,
             "response": response,
-            "threshold": None,
+            "threshold": threshold,
             "estimators": specs,
         },
         [],
