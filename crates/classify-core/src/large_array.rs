@@ -72,6 +72,13 @@ impl<T: Pod> DerefMut for LargeArray<T> {
     }
 }
 
+/// An empty array.
+impl<T: Pod> Default for LargeArray<T> {
+    fn default() -> Self {
+        LargeArray::zeroed(0)
+    }
+}
+
 impl<T: Pod> Clone for LargeArray<T> {
     fn clone(&self) -> Self {
         LargeArray::from_slice(self)

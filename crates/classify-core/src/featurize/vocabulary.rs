@@ -39,33 +39,24 @@ impl Vocabulary {
         Vocabulary::from_parts(text, ends)
     }
 
-    /// Builds from the flat arrays of a binary model file, checking them.
+    /// Builds from all terms' text and where each ends in it, checking them.
     pub(crate) fn from_parts(text: String, ends: Vec<u32>) -> Result<Self, ModelError> {
-        let mut start = 0usize;
-        for (index, &end) in ends.iter().enumerate() {
-            let end = end as usize;
-            if end < start || end > text.len() || !text.is_char_boundary(end) {
-                return Err(ModelError::invalid(
-                    "vocabulary",
-                    format!(
-                        "term {index} ends at byte {end}, outside the term text or mid-character"
-                    ),
-                ));
-            }
-            start = end;
-        }
-        if start != text.len() {
-            return Err(ModelError::invalid(
-                "vocabulary",
-                format!("{} bytes of term text after the last term", text.len() - start),
-            ));
-        }
-        if ends.len() >= u32::MAX as usize {
-            return Err(ModelError::invalid("vocabulary", "over 4 billion terms"));
-        }
-        let mut stored: LargeArray<u8> = LargeArray::zeroed(text.len());
-        stored.copy_from_slice(text.as_bytes());
-        Ok(Vocabulary { ends, text: stored, slots: LargeArray::zeroed(0) })
+        check_ends(&text, &ends)?;
+        Ok(Vocabulary {
+            ends,
+            text: LargeArray::from_slice(text.as_bytes()),
+            slots: LargeArray::zeroed(0),
+        })
+    }
+
+    /// Builds from the binary form's VTXT and VEND sections, keeping the text where it was read
+    /// (no copy), after checking that it is UTF-8 and that `ends` cut it into terms.
+    pub(crate) fn from_sections(text: LargeArray<u8>, ends: Vec<u32>) -> Result<Self, ModelError> {
+        let utf8 = std::str::from_utf8(&text).map_err(|e| {
+            ModelError::invalid("VTXT", format!("not UTF-8 at byte {}", e.valid_up_to()))
+        })?;
+        check_ends(utf8, &ends)?;
+        Ok(Vocabulary { ends, text, slots: LargeArray::zeroed(0) })
     }
 
     /// Builds the table that looks terms up by their bytes, refusing duplicates. Until then (and
@@ -217,6 +208,32 @@ impl<'v> Table<'v> {
         let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
         &self.text[start..self.ends[index] as usize]
     }
+}
+
+/// Checks that `ends` cut `text` into terms: each within the text, at a character boundary,
+/// none before the previous one, the last at the text's end.
+fn check_ends(text: &str, ends: &[u32]) -> Result<(), ModelError> {
+    let mut start = 0usize;
+    for (index, &end) in ends.iter().enumerate() {
+        let end = end as usize;
+        if end < start || end > text.len() || !text.is_char_boundary(end) {
+            return Err(ModelError::invalid(
+                "vocabulary",
+                format!("term {index} ends at byte {end}, outside the term text or mid-character"),
+            ));
+        }
+        start = end;
+    }
+    if start != text.len() {
+        return Err(ModelError::invalid(
+            "vocabulary",
+            format!("{} bytes of term text after the last term", text.len() - start),
+        ));
+    }
+    if ends.len() >= u32::MAX as usize {
+        return Err(ModelError::invalid("vocabulary", "over 4 billion terms"));
+    }
+    Ok(())
 }
 
 fn end_offset(length: usize) -> Result<u32, ModelError> {

@@ -323,7 +323,7 @@ pub(crate) fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, M
             let length = length as usize;
             let slot = match &tag {
                 b"META" => Some(Section::Bytes(&mut sections.meta)),
-                b"VTXT" => Some(Section::Bytes(&mut sections.terms)),
+                b"VTXT" => Some(Section::LargeBytes(&mut sections.terms)),
                 b"VEND" => Some(Section::U32(&mut sections.term_ends)),
                 b"WIXP" => Some(Section::U64(&mut sections.word_params)),
                 b"WTOK" => Some(Section::TokenSlots(&mut sections.token_slots)),
@@ -346,6 +346,9 @@ pub(crate) fn read_from(mut source: impl Read, file_len: u64) -> Result<Model, M
                 Some(Section::U32(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
                 Some(Section::U64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
                 Some(Section::F64(slot)) => stream.fill(slot, length, &name, zeroed_vec)?,
+                Some(Section::LargeBytes(slot)) => {
+                    stream.fill(slot, length, &name, LargeArray::zeroed)?
+                }
                 Some(Section::LargeF64(slot)) => {
                     stream.fill(slot, length, &name, LargeArray::zeroed)?
                 }
@@ -394,7 +397,7 @@ enum VocabularyBuild<'scope> {
 impl<'scope> VocabularyBuild<'scope> {
     fn start<'env>(
         scope: &'scope std::thread::Scope<'scope, 'env>,
-        text: Vec<u8>,
+        text: LargeArray<u8>,
         ends: Vec<u32>,
         word_ngrams: Option<(usize, usize)>,
     ) -> Self {
@@ -430,14 +433,11 @@ impl<'scope> VocabularyBuild<'scope> {
 }
 
 fn vocabulary_from_sections(
-    text: Vec<u8>,
+    text: LargeArray<u8>,
     ends: Vec<u32>,
     word_ngrams: Option<(usize, usize)>,
 ) -> Result<BuiltVocabulary, ModelError> {
-    let text = String::from_utf8(text).map_err(|e| {
-        ModelError::invalid("VTXT", format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()))
-    })?;
-    let vocabulary = Vocabulary::from_parts(text, ends)?;
+    let vocabulary = Vocabulary::from_sections(text, ends)?;
     let word_index = match word_ngrams {
         Some((min_n, max_n)) if 1 <= min_n && min_n <= max_n => {
             Some(WordIndex::new(&vocabulary, min_n, max_n)?)
@@ -483,7 +483,7 @@ fn word_ngram_range(meta: &[u8]) -> Option<(usize, usize)> {
 #[derive(Default)]
 struct Sections {
     meta: Option<Vec<u8>>,
-    terms: Option<Vec<u8>>,
+    terms: Option<LargeArray<u8>>,
     term_ends: Option<Vec<u32>>,
     idf: Option<Vec<f64>>,
     coef: Option<LargeArray<f64>>,
@@ -502,6 +502,7 @@ struct Sections {
 /// Where one section's values go.
 enum Section<'a> {
     Bytes(&'a mut Option<Vec<u8>>),
+    LargeBytes(&'a mut Option<LargeArray<u8>>),
     U32(&'a mut Option<Vec<u32>>),
     U64(&'a mut Option<Vec<u64>>),
     F64(&'a mut Option<Vec<f64>>),
