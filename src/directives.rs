@@ -121,8 +121,9 @@ pub(crate) fn finish_configuration(server: &Server, states: &mut [&mut ServerSta
         state.set_named(named.clone());
     }
     models::retain_until_next_generation(retained);
-    // The dry run's models, the previous generation's and the loaders' temporaries were freed:
-    // with a 130 MB model, glibc kept 14 MB of such pages resident in every child.
-    apache::os::release_free_heap();
     code_pages::release_parent_pages();
+    // The dry run's models, the previous generation's, the loaders' temporaries and the smaps
+    // text just read were freed: with a 130 MB model, glibc kept 14 MB of such pages resident
+    // in every child.
+    apache::os::release_free_heap();
 }

@@ -45,7 +45,9 @@ fn classify(request: &mut Request<'_>) -> Status {
 
 /// Answers one `classify` request; returns the hook's status and the texts it answered.
 fn answer_classify(request: &mut Request<'_>, location: &Location<'_>) -> (Status, AnswerTally) {
-    let Some(loaded) = location.section.and_then(|section| section.model.clone()) else {
+    // Borrowed (the section outlives the request), not cloned: under worker and event every
+    // thread's clone would write the same shared count.
+    let Some(loaded) = location.section.and_then(|section| section.model.as_deref()) else {
         let message = "CLS00012: SetHandler classify is set here but no ClassifyModel is \
                        configured for this location; add `ClassifyModel /path/to/model` to the \
                        same <Location>";

@@ -137,21 +137,28 @@ impl<'r> Request<'r> {
         if unsafe { ffi::ap_should_client_block(self.raw()) } == 0 {
             return Ok(body);
         }
-        let mut buffer = [0u8; 16 * 1024];
+        // httpd copies straight into the body's spare room: a buffer on the stack would make
+        // every child touch (and keep) that much more stack, GET requests included.
+        const CHUNK: usize = 8 * 1024;
         loop {
-            // SAFETY: the buffer is valid for its length.
+            let filled = body.len();
+            body.resize(filled + CHUNK, 0);
+            // SAFETY: the CHUNK bytes after `filled` are initialized and owned by `body`.
             let read = unsafe {
                 ffi::ap_get_client_block(
                     self.raw(),
-                    buffer.as_mut_ptr() as *mut c_char,
-                    buffer.len() as ffi::apr_size_t,
+                    body[filled..].as_mut_ptr() as *mut c_char,
+                    CHUNK as ffi::apr_size_t,
                 )
             };
             match read {
-                0 => return Ok(body),
+                0 => {
+                    body.truncate(filled);
+                    return Ok(body);
+                }
                 n if n < 0 => return Err(BodyError::Status(ffi::HTTP_BAD_REQUEST as u16)),
                 n => {
-                    body.extend_from_slice(&buffer[..n as usize]);
+                    body.truncate(filled + n as usize);
                     if body.len() > limit {
                         return Err(BodyError::TooLarge);
                     }
