@@ -76,6 +76,9 @@ struct Coordinate {
     alpha: f64,
     /// `Q̄_ii = ‖x_i‖² + 1 (bias) + D_ii`.
     qd: f64,
+    /// `D_ii` plus the row's singleton norm: the gradient's `y_i (w · x_i)` over the singleton
+    /// columns, which the rows leave out, is `α_i` times that norm (see [`Rows`]).
+    diag: f64,
     /// Where row `i` is stored in the matrix.
     place: RowPlace,
 }
@@ -111,6 +114,7 @@ fn solve_rows<V: Value>(
             Coordinate {
                 alpha: 0.0,
                 qd: constants[class].diag + x.norm_squared(i) + 1.0,
+                diag: constants[class].diag + x.singleton_norm(i),
                 place: x.place(i),
             }
         })
@@ -139,10 +143,10 @@ fn solve_rows<V: Value>(
                 std::hint::black_box(coordinates[index[s + 2]].place.start);
             }
             let coordinate = coordinates[i];
-            let ClassConstants { y, diag, upper } = constants[usize::from(classes[i])];
+            let ClassConstants { y, upper, .. } = constants[usize::from(classes[i])];
             let row = x.row_at(coordinate.place);
             let alpha_i = coordinate.alpha;
-            let g = y * (row.dot(&w) + bias) - 1.0 + diag * alpha_i;
+            let g = y * (row.dot(&w) + bias) - 1.0 + coordinate.diag * alpha_i;
             let mut pg = 0.0;
             if alpha_i == 0.0 {
                 if g > pg_max_old {
@@ -189,6 +193,7 @@ fn solve_rows<V: Value>(
         pg_max_old = if pg_max_new <= 0.0 { f64::INFINITY } else { pg_max_new };
         pg_min_old = if pg_min_new >= 0.0 { f64::NEG_INFINITY } else { pg_min_new };
     }
+    x.fill_singletons(&mut w, |i| coordinates[i].alpha * constants[usize::from(classes[i])].y);
     BinarySolution { weights: w, bias, iterations, converged }
 }
 
@@ -218,6 +223,25 @@ mod tests {
             assert!((solution.weights[0] - expected).abs() < 1e-6, "{c}: {solution:?}");
             assert!(solution.bias.abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn weights_of_columns_in_one_document_come_from_their_row() {
+        // x = (1, 0) negative, (0, 1) positive: both columns are singletons, never in the rows
+        // the solver visits. Dual: min α₁² + α₂² − α₁α₂ − α₁ − α₂ at α = (1, 1), so with C ≥ 1
+        // w = Σ y_i α_i x_i = (−1, 1) and the bias Σ y_i α_i = 0.
+        let mut x = CsrMatrix::new(2);
+        x.push_row([(0, 1.0)]);
+        x.push_row([(1, 1.0)]);
+        let positive = [false, true];
+        let problem =
+            BinaryProblem { x: &x, positive: &positive, c_positive: 10.0, c_negative: 10.0 };
+        let options = SvmOptions { loss: Loss::Hinge, tol: 1e-10, max_iter: 1000 };
+        let solution = solve(&problem, &options, 0);
+        assert!(solution.converged);
+        assert!((solution.weights[0] + 1.0).abs() < 1e-9, "{solution:?}");
+        assert!((solution.weights[1] - 1.0).abs() < 1e-9, "{solution:?}");
+        assert!(solution.bias.abs() < 1e-9, "{solution:?}");
     }
 
     #[test]
