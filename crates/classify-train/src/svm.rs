@@ -16,7 +16,7 @@
 //!   once more with fresh bounds; or after `max_iter` outer iterations (reported as not
 //!   converged, as sklearn's ConvergenceWarning does).
 
-use crate::csr::{CompactRows, RowPlace, Rows, Value};
+use crate::csr::{prefetch, CompactRows, RowPlace, Rows, Value};
 use crate::rng::Rng;
 use crate::{BinaryProblem, BinarySolution};
 
@@ -83,6 +83,12 @@ struct Coordinate {
     place: RowPlace,
 }
 
+/// How many steps ahead the solver asks for a row, and for the coordinate saying where a row is
+/// (which must be in cache by the time that row is asked for). One to four rows ahead measured
+/// the same within 3%; two was never slower.
+const ROW_AHEAD: usize = 2;
+const COORDINATE_AHEAD: usize = 2 * ROW_AHEAD;
+
 /// `y`, `D_ii` and `U_ii` of the coordinates of one class.
 #[derive(Debug, Clone, Copy)]
 struct ClassConstants {
@@ -136,11 +142,15 @@ fn solve_rows<V: Value>(
         let mut s = 0;
         while s < active {
             let i = index[s];
-            // Start the cache misses of the next steps now, while this one computes: the next
-            // row's data and the coordinate after it (measured: ~20% less time per epoch).
-            if s + 2 < active {
-                std::hint::black_box(x.touch(coordinates[index[s + 1]].place));
-                std::hint::black_box(coordinates[index[s + 2]].place.start);
+            // Start the cache misses of later steps now, while this one computes (measured on
+            // bigram counts, one thread, 200 passes: 6.6 s for the whole run, 9.5 s without):
+            // the row visited ROW_AHEAD steps from now, and the coordinate whose row will be
+            // asked for ROW_AHEAD steps later.
+            if let Some(&later) = index[..active].get(s + COORDINATE_AHEAD) {
+                prefetch(&coordinates[later]);
+            }
+            if let Some(&later) = index[..active].get(s + ROW_AHEAD) {
+                x.prefetch(coordinates[later].place);
             }
             let coordinate = coordinates[i];
             let ClassConstants { y, upper, .. } = constants[usize::from(classes[i])];
