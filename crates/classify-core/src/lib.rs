@@ -9,6 +9,7 @@ pub mod featurize;
 mod fixtures;
 pub(crate) mod large_array;
 pub mod model;
+pub mod prefetch;
 pub mod sparse;
 
 pub use model::{Answer, Label, Model, Prediction, Task};

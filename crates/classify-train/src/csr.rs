@@ -1,6 +1,8 @@
 //! A compressed sparse row matrix, documents × features, like scipy's `csr_matrix`: the training
 //! set's only representation. Each row's indices are sorted and unique.
 
+use classify_core::prefetch::prefetch;
+
 /// Rows of (feature index, value) pairs stored end to end.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct CsrMatrix {
@@ -395,18 +397,6 @@ impl<V: Value> Row<'_, V> {
             w[j as usize] += a * v.get();
         }
     }
-}
-
-/// Asks the processor to bring `value`'s cache line in, without waiting for it: a prefetch
-/// changes nothing but timing. A plain read of the line (what this did before) holds up every
-/// instruction behind it until the line arrives: 12% slower epochs. `safe_arch` wraps x86-64's
-/// `prefetcht0` safely; elsewhere this does nothing.
-#[inline(always)]
-pub(crate) fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    safe_arch::prefetch_t0(value);
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }
 
 /// A [`CsrMatrix`] in the narrowest exact [`Rows`] form, singleton columns apart.

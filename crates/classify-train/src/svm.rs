@@ -16,7 +16,9 @@
 //!   once more with fresh bounds; or after `max_iter` outer iterations (reported as not
 //!   converged, as sklearn's ConvergenceWarning does).
 
-use crate::csr::{prefetch, CompactRows, RowPlace, Rows, Value};
+use classify_core::prefetch::prefetch;
+
+use crate::csr::{CompactRows, RowPlace, Rows, Value};
 use crate::rng::Rng;
 use crate::{BinaryProblem, BinarySolution};
 

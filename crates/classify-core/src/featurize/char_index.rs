@@ -6,8 +6,8 @@
 //! reads one word of the document's buffer in place (no copy), masks it to the n-gram's length,
 //! and compares two integers in the one cache line it loaded; no term's bytes are read from
 //! elsewhere. The n-grams of a document are looked up in batches: first every n-gram's home
-//! slot is read (independent loads, whose cache misses overlap), then the candidates are
-//! checked. The few terms that do not fit (longer than 8 bytes, or empty) live in a
+//! slot is prefetched (the cache misses overlap, and nothing waits on them), then the
+//! candidates are checked. The few terms that do not fit (longer than 8 bytes, or empty) live in a
 //! `Vocabulary` looked up by their bytes.
 
 use rustc_hash::FxHashMap;
@@ -16,6 +16,7 @@ use super::char_grams::{CharText, GramCursor};
 use super::vocabulary::{read_u64, Vocabulary};
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
+use crate::prefetch::prefetch;
 
 /// Terms of 1 to this many bytes are kept inline.
 const INLINE_BYTES: usize = 8;
@@ -137,9 +138,8 @@ impl CharIndex {
             grams.clear();
             let more = text.next_grams(&mut cursor, range, grams, BATCH);
             total += grams.len();
-            // First pass: every n-gram's home slot, read without waiting on one another.
+            // First pass: every n-gram's home slot, asked for without waiting on one another.
             probes.clear();
-            let mut touched = 0;
             for &(start, length) in grams.iter() {
                 if length > INLINE_BYTES {
                     continue;
@@ -147,10 +147,9 @@ impl CharIndex {
                 // `text` is padded: a word can be read at any n-gram's start.
                 let word = read_u64(&bytes[start..]) & LOW_BYTES[length];
                 let home = home_slot(word, length as u64, slots.len());
-                touched ^= slots[home][1];
+                prefetch(&slots[home]);
                 probes.push((word, (home as u64) << 8 | length as u64));
             }
-            std::hint::black_box(touched);
             // Second pass: the home slots are in cache; probe further only past another term.
             for &(word, home_and_length) in probes.iter() {
                 let (home, length) = ((home_and_length >> 8) as usize, home_and_length & 0xff);
