@@ -222,7 +222,7 @@ pub fn train(
     }
     let started = Instant::now();
     let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
-    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, progress)?;
+    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, options.threads, progress)?;
     let vectorize_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -561,7 +561,7 @@ fn train_multi_label(
     }
     let started = Instant::now();
     let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
-    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, progress)?;
+    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, options.threads, progress)?;
     let vectorize_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (n_features, nnz) = (fitted.matrix.n_cols(), fitted.matrix.nnz());
@@ -668,7 +668,7 @@ fn train_regression(
     }
     let started = Instant::now();
     let texts: Vec<&str> = data.texts.iter().map(String::as_str).collect();
-    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, progress)?;
+    let fitted = vectorize::fit_transform(&texts, &options.vectorizer, options.threads, progress)?;
     let vectorize_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (n_features, nnz) = (fitted.matrix.n_cols(), fitted.matrix.nnz());

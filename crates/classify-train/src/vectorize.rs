@@ -18,7 +18,7 @@ use hashbrown::HashTable;
 use rustc_hash::FxHasher;
 
 use crate::csr::CsrMatrix;
-use crate::{numpy_sort, Progress, TrainError};
+use crate::{numpy_sort, Progress, ProgressStep, TrainError};
 use classify_core::featurize::analyzer::StripAccents;
 use classify_core::featurize::Featurizer;
 use classify_core::model::format::{AnalyzerKind, TfidfSpec, VectorizerKind, VectorizerSpec};
@@ -112,10 +112,12 @@ pub(crate) struct Fitted {
     pub(crate) matrix: CsrMatrix,
 }
 
-/// sklearn's `fit_transform` on `texts`.
+/// sklearn's `fit_transform` on `texts`, counting on up to `threads` threads (the result is
+/// the same for any number).
 pub(crate) fn fit_transform(
     texts: &[&str],
     options: &VectorizerOptions,
+    threads: usize,
     progress: &dyn Progress,
 ) -> Result<Fitted, TrainError> {
     let mut spec = spec_without_vocabulary(options)?;
@@ -125,39 +127,35 @@ pub(crate) fn fit_transform(
         TrainError::option("vectorizer options", format!("not supported: {error}"))
     })?;
 
-    // 1. Count: provisional ids in order of first appearance.
-    let mut terms = Interner::default();
-    let mut df: Vec<u32> = Vec::new();
-    let mut tf: Vec<i64> = Vec::new();
-    let mut matrix = CsrMatrix::new(0);
-    let mut hits: Vec<u32> = Vec::new();
+    // 1. Count: provisional ids in order of first appearance, one slice of the documents per
+    // thread, then the slices' terms and rows merged in document order.
     let step = progress.step("vectorizing", texts.len() as u64);
-    for (done, text) in texts.iter().enumerate() {
-        hits.clear();
-        analyzer.analyze(text, |gram| {
-            let id = terms.intern(gram);
-            if id as usize == df.len() {
-                df.push(0);
-                tf.push(0);
-            }
-            hits.push(id);
-        });
-        hits.sort_unstable();
-        let mut row = SparseRow::count_sorted(&hits).entries;
-        for &(id, count) in &row {
-            df[id as usize] += 1;
-            tf[id as usize] += if options.binary { 1 } else { count as i64 };
-        }
-        if options.binary {
-            row.iter_mut().for_each(|entry| entry.1 = 1.0);
-        }
-        matrix.push_row(row);
-        if done % 256 == 255 {
-            step.advance(256);
-        }
-    }
-    step.advance(texts.len() as u64 % 256);
+    let slice_len = texts.len().div_ceil(threads.max(1)).max(1);
+    let mut slices: Vec<Counted> = if texts.len() <= slice_len {
+        vec![Counted::count(texts, &analyzer, options.binary, &*step)]
+    } else {
+        std::thread::scope(|scope| {
+            let counting: Vec<_> = texts
+                .chunks(slice_len)
+                .map(|slice| {
+                    let (analyzer, step) = (&analyzer, &*step);
+                    scope.spawn(move || Counted::count(slice, analyzer, options.binary, step))
+                })
+                .collect();
+            counting
+                .into_iter()
+                .map(|thread| {
+                    thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
     drop(step);
+    let mut counted = slices.remove(0);
+    for slice in slices {
+        counted.append(slice);
+    }
+    let Counted { terms, df, tf, mut matrix } = counted;
     if terms.is_empty() {
         return Err(TrainError::Unfit(
             "empty vocabulary: the documents contain no terms (only stop words, or texts too \
@@ -235,6 +233,84 @@ pub(crate) fn fit_transform(
         }
     });
     Ok(Fitted { spec, tfidf, matrix })
+}
+
+/// Documents counted: their terms by provisional id, each term's document and term frequency,
+/// and their rows in those ids.
+struct Counted {
+    terms: Interner,
+    df: Vec<u32>,
+    tf: Vec<i64>,
+    matrix: CsrMatrix,
+}
+
+impl Counted {
+    fn count(
+        texts: &[&str],
+        analyzer: &Featurizer,
+        binary: bool,
+        step: &dyn ProgressStep,
+    ) -> Counted {
+        let mut counted = Counted {
+            terms: Interner::default(),
+            df: Vec::new(),
+            tf: Vec::new(),
+            matrix: CsrMatrix::new(0),
+        };
+        let Counted { terms, df, tf, matrix } = &mut counted;
+        let mut hits: Vec<u32> = Vec::new();
+        for (done, text) in texts.iter().enumerate() {
+            hits.clear();
+            analyzer.analyze(text, |gram| {
+                let id = terms.intern(gram);
+                if id as usize == df.len() {
+                    df.push(0);
+                    tf.push(0);
+                }
+                hits.push(id);
+            });
+            hits.sort_unstable();
+            let mut row = SparseRow::count_sorted(&hits).entries;
+            for &(id, count) in &row {
+                df[id as usize] += 1;
+                tf[id as usize] += if binary { 1 } else { count as i64 };
+            }
+            if binary {
+                row.iter_mut().for_each(|entry| entry.1 = 1.0);
+            }
+            matrix.push_row(row);
+            if done % 256 == 255 {
+                step.advance(256);
+            }
+        }
+        step.advance(texts.len() as u64 % 256);
+        counted
+    }
+
+    /// Appends the documents of `later`, counted apart, after these: its terms take this
+    /// count's ids (new ones numbered on), its frequencies are added, its rows renumbered.
+    fn append(&mut self, later: Counted) {
+        let ids: Vec<u32> = (0..later.terms.len() as u32)
+            .map(|id| {
+                let merged = self.terms.intern(later.terms.term(id));
+                if merged as usize == self.df.len() {
+                    self.df.push(0);
+                    self.tf.push(0);
+                }
+                self.df[merged as usize] += later.df[id as usize];
+                self.tf[merged as usize] += later.tf[id as usize];
+                merged
+            })
+            .collect();
+        let mut row: Vec<(u32, f64)> = Vec::new();
+        for i in 0..later.matrix.n_rows() {
+            let (indices, values) = later.matrix.row(i);
+            row.clear();
+            row.extend(indices.iter().zip(values).map(|(&id, &value)| (ids[id as usize], value)));
+            row.sort_unstable_by_key(|&(id, _)| id);
+            self.matrix.push_row(row.iter().copied());
+        }
+    }
 }
 
 /// The model file's vectorizer section for these options, before fitting.
@@ -363,14 +439,14 @@ pub(crate) mod tests {
     }
 
     fn vocabulary(texts: &[&str], options: &VectorizerOptions) -> Vec<String> {
-        fit_transform(texts, options, &Quiet).unwrap().spec.vocabulary.unwrap()
+        fit_transform(texts, options, 1, &Quiet).unwrap().spec.vocabulary.unwrap()
     }
 
     #[test]
     fn counts_sorted_vocabulary_and_rows_like_sklearn() {
         let texts = ["The cat sat", "the dog sat down", "cat cat"];
         let options = VectorizerOptions { ngram_range: [1, 2], ..Default::default() };
-        let fitted = fit_transform(&texts, &options, &Quiet).unwrap();
+        let fitted = fit_transform(&texts, &options, 1, &Quiet).unwrap();
         let vocabulary = fitted.spec.vocabulary.unwrap();
         assert_eq!(
             vocabulary,
@@ -380,6 +456,43 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(fitted.matrix.row(2), (&[0u32, 1][..], &[2.0, 1.0][..]));
+    }
+
+    #[test]
+    fn any_number_of_threads_fits_the_same_vocabulary_and_rows() {
+        // Slices that share terms and have their own, a term first seen in a later slice, and
+        // an empty document: the merged provisional ids differ from one thread's, the result
+        // must not.
+        let texts = [
+            "the cat sat",
+            "dog dog cat",
+            "",
+            "zebra the end",
+            "the cat sat again",
+            "a dog sat down",
+            "end of the zebra",
+            "cat",
+        ];
+        for options in [
+            VectorizerOptions { ngram_range: [1, 2], ..Default::default() },
+            VectorizerOptions { binary: true, max_features: Some(5), ..Default::default() },
+            VectorizerOptions {
+                min_df: DocFreq::Count(2),
+                tfidf: Some(TfidfOptions { sublinear_tf: true }),
+                ..Default::default()
+            },
+        ] {
+            let one = fit_transform(&texts, &options, 1, &Quiet).unwrap();
+            for threads in [2, 3, 8, 20] {
+                let many = fit_transform(&texts, &options, threads, &Quiet).unwrap();
+                assert_eq!(many.spec.vocabulary, one.spec.vocabulary, "{threads} threads");
+                assert_eq!(many.matrix, one.matrix, "{threads} threads");
+                assert_eq!(
+                    many.tfidf.and_then(|t| t.idf),
+                    one.tfidf.as_ref().and_then(|t| t.idf.clone())
+                );
+            }
+        }
     }
 
     #[test]
@@ -399,7 +512,7 @@ pub(crate) mod tests {
             tfidf: Some(TfidfOptions { sublinear_tf: true }),
             ..Default::default()
         };
-        let fitted = fit_transform(&texts, &options, &Quiet).unwrap();
+        let fitted = fit_transform(&texts, &options, 1, &Quiet).unwrap();
         let featurizer = Featurizer::from_spec(&fitted.spec, fitted.tfidf.as_ref()).unwrap();
         for (i, text) in texts.iter().enumerate() {
             let row = featurizer.transform(text);
@@ -413,10 +526,10 @@ pub(crate) mod tests {
     #[test]
     fn bad_options_are_refused_by_name() {
         let options = VectorizerOptions { ngram_range: [2, 1], ..Default::default() };
-        let error = fit_transform(&["a b"], &options, &Quiet).unwrap_err().to_string();
+        let error = fit_transform(&["a b"], &options, 1, &Quiet).unwrap_err().to_string();
         assert!(error.starts_with("--ngram: 2,1"), "{error}");
         let options = VectorizerOptions { min_df: DocFreq::Count(5), ..Default::default() };
-        let error = fit_transform(&["abc def"], &options, &Quiet).unwrap_err().to_string();
+        let error = fit_transform(&["abc def"], &options, 1, &Quiet).unwrap_err().to_string();
         assert!(error.contains("--max-df"), "{error}");
         assert_eq!("0.5".parse::<DocFreq>(), Ok(DocFreq::Proportion(0.5)));
         assert_eq!("3".parse::<DocFreq>(), Ok(DocFreq::Count(3)));
