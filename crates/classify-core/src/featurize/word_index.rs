@@ -19,6 +19,7 @@ use super::token_table::{TokenTable, TokenTableBuilder};
 use super::vocabulary::Vocabulary;
 use crate::error::ModelError;
 use crate::large_array::LargeArray;
+use crate::prefetch::prefetch;
 
 /// Names the way a stored index is laid out (the hashes that place tokens and pairs, the entry
 /// formats). A binary model file keeps it beside its stored index, and an index stored under
@@ -58,15 +59,15 @@ pub(crate) struct WordIndex {
 pub(crate) struct WordScratch {
     token_ids: Vec<u32>,
     gram_ids: Vec<u32>,
-    /// Per n-gram: its pair key and its home entry's value, see `lookup`.
-    first_entries: Vec<[u64; 2]>,
+    /// Per n-gram: its pair key (0: it has an unknown token), see `lookup`.
+    pair_keys: Vec<u64>,
 }
 
 impl WordScratch {
     /// Bytes of capacity held, so that an outsized document's buffers can be let go.
     pub(crate) fn capacity_bytes(&self) -> usize {
         (self.token_ids.capacity() + self.gram_ids.capacity()) * size_of::<u32>()
-            + self.first_entries.capacity() * size_of::<[u64; 2]>()
+            + self.pair_keys.capacity() * size_of::<u64>()
     }
 }
 
@@ -205,7 +206,7 @@ impl WordIndex {
         scratch: &mut WordScratch,
         mut found: impl FnMut(u32),
     ) {
-        let WordScratch { token_ids, gram_ids, first_entries } = scratch;
+        let WordScratch { token_ids, gram_ids, pair_keys } = scratch;
         token_ids.clear();
         self.tokens.lookup_each(text, tokens, token_ids);
         if self.min_n <= 1 {
@@ -222,27 +223,23 @@ impl WordIndex {
         gram_ids.extend_from_slice(token_ids);
         for n in 2..=self.max_n.min(tokens.len()) {
             let count = tokens.len() + 1 - n;
-            // First pass: every pair's home entry, loaded without waiting on one another.
-            first_entries.clear();
-            first_entries.extend((0..count).map(|start| {
+            // First pass: every pair's home entry, asked for without waiting on one another.
+            pair_keys.clear();
+            pair_keys.extend((0..count).map(|start| {
                 match (gram_ids[start], token_ids[start + n - 1]) {
-                    (NONE, _) | (_, NONE) => [0, 0],
+                    (NONE, _) | (_, NONE) => 0,
                     (gram, token) => {
                         let key = pair_key(gram, token);
-                        let home = pairs[home_slot(key, pairs.len())];
-                        // The value when the home entry is the pair's; else whether to probe on.
-                        [key, if home[0] == key { home[1] } else { u64::from(home[0] != 0) }]
+                        prefetch(&pairs[home_slot(key, pairs.len())]);
+                        key
                     }
                 }
             }));
-            // Second pass: probe further only past another pair's entry.
-            for (start, &[key, home]) in first_entries.iter().enumerate() {
-                // A stored value is never 0 or 1: its high half is NONE or a gram id, at least
-                // FIRST_GRAM.
-                let value = match (key, home) {
-                    (0, _) | (_, 0) => u64::MAX,
-                    (_, 1) => find_pair(pairs, key).unwrap_or(u64::MAX),
-                    (_, value) => value,
+            // Second pass: the home entries are in cache (or on their way).
+            for (start, &key) in pair_keys.iter().enumerate() {
+                let value = match key {
+                    0 => u64::MAX,
+                    _ => find_pair(pairs, key).unwrap_or(u64::MAX),
                 };
                 if n >= self.min_n && value as u32 != NONE {
                     found(value as u32);
