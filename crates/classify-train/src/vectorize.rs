@@ -257,28 +257,20 @@ impl Counted {
             tf: Vec::new(),
             matrix: CsrMatrix::new(0),
         };
-        let Counted { terms, df, tf, matrix } = &mut counted;
         let mut hits: Vec<u32> = Vec::new();
         for (done, text) in texts.iter().enumerate() {
             hits.clear();
-            analyzer.analyze(text, |gram| {
-                let id = terms.intern(gram);
-                if id as usize == df.len() {
-                    df.push(0);
-                    tf.push(0);
-                }
-                hits.push(id);
-            });
+            analyzer.analyze(text, |gram| hits.push(counted.id(gram)));
             hits.sort_unstable();
             let mut row = SparseRow::count_sorted(&hits).entries;
             for &(id, count) in &row {
-                df[id as usize] += 1;
-                tf[id as usize] += if binary { 1 } else { count as i64 };
+                counted.df[id as usize] += 1;
+                counted.tf[id as usize] += if binary { 1 } else { count as i64 };
             }
             if binary {
                 row.iter_mut().for_each(|entry| entry.1 = 1.0);
             }
-            matrix.push_row(row);
+            counted.matrix.push_row(row);
             if done % 256 == 255 {
                 step.advance(256);
             }
@@ -287,16 +279,22 @@ impl Counted {
         counted
     }
 
+    /// The id of `term`, numbered on (with no documents yet) if it is new.
+    fn id(&mut self, term: &str) -> u32 {
+        let id = self.terms.intern(term);
+        if id as usize == self.df.len() {
+            self.df.push(0);
+            self.tf.push(0);
+        }
+        id
+    }
+
     /// Appends the documents of `later`, counted apart, after these: its terms take this
     /// count's ids (new ones numbered on), its frequencies are added, its rows renumbered.
     fn append(&mut self, later: Counted) {
         let ids: Vec<u32> = (0..later.terms.len() as u32)
             .map(|id| {
-                let merged = self.terms.intern(later.terms.term(id));
-                if merged as usize == self.df.len() {
-                    self.df.push(0);
-                    self.tf.push(0);
-                }
+                let merged = self.id(later.terms.term(id));
                 self.df[merged as usize] += later.df[id as usize];
                 self.tf[merged as usize] += later.tf[id as usize];
                 merged
