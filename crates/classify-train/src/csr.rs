@@ -305,13 +305,13 @@ impl<V: Value> Rows<V> {
     /// work.
     #[inline(always)]
     pub(crate) fn prefetch(&self, place: RowPlace) {
-        let end = place.start + place.len as usize;
-        let columns = &self.indices[place.start..end];
+        // A row's columns are contiguous: the ones, then the others.
+        let columns = &self.indices[place.start..place.start + place.len as usize];
         // The row need not start on a line: its last column may be on one more.
         for column in columns.iter().step_by(16).chain(columns.last()) {
             prefetch(column);
         }
-        if let Some(value) = self.values[place.start + place.ones as usize..end].first() {
+        if let Some(value) = self.row_at(place).values.first() {
             prefetch(value);
         }
     }
